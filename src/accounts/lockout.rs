@@ -1,0 +1,67 @@
+//! Per-username lock-out after repeated failed logins, kept in SQLite so a
+//! restart forgets nothing. Keys are whatever was typed (normalised), so a
+//! name that does not exist locks exactly like one that does.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::config::SecurityConfig;
+use crate::domain::Timestamp;
+
+/// The end of a current lock-out, if any.
+pub fn locked_until(
+    conn: &Connection,
+    key: &str,
+    now: Timestamp,
+) -> rusqlite::Result<Option<Timestamp>> {
+    let until: Option<String> = conn
+        .query_row(
+            "SELECT locked_until FROM lockouts WHERE username_key = ?1 AND locked_until > ?2",
+            params![key, now.to_db()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(until.and_then(|t| Timestamp::parse(&t).ok()))
+}
+
+/// Counts one failure; returns the lock-out end when this failure locks the key.
+pub fn record_failure(
+    tx: &Transaction,
+    key: &str,
+    ip: Option<&str>,
+    now: Timestamp,
+    cfg: &SecurityConfig,
+) -> rusqlite::Result<Option<Timestamp>> {
+    let window_start = now.minus(cfg.lockout_window).to_db();
+    tx.execute(
+        "DELETE FROM login_failures WHERE username_key = ?1 AND failed_at <= ?2",
+        params![key, window_start],
+    )?;
+    tx.execute(
+        "INSERT INTO login_failures (username_key, failed_at, ip) VALUES (?1, ?2, ?3)",
+        params![key, now.to_db(), ip],
+    )?;
+    let failures: u32 = tx.query_row(
+        "SELECT count(*) FROM login_failures WHERE username_key = ?1",
+        [key],
+        |r| r.get(0),
+    )?;
+    if failures < cfg.lockout_threshold {
+        return Ok(None);
+    }
+    let until = now.plus(cfg.lockout_duration);
+    tx.execute(
+        "INSERT INTO lockouts (username_key, locked_until) VALUES (?1, ?2)
+         ON CONFLICT (username_key) DO UPDATE SET locked_until = excluded.locked_until",
+        params![key, until.to_db()],
+    )?;
+    // The count starts afresh after the lock-out.
+    tx.execute("DELETE FROM login_failures WHERE username_key = ?1", [key])?;
+    Ok(Some(until))
+}
+
+/// A successful login forgets earlier failures.
+pub fn clear(tx: &Transaction, key: &str) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM login_failures WHERE username_key = ?1", [key])?;
+    tx.execute("DELETE FROM lockouts WHERE username_key = ?1", [key])?;
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! Accounts: users, passwords, sessions, API tokens and lock-outs.
+//!
+//! Service functions here take a transaction or connection and the audit
+//! context; they never see HTTP. Each change and its audit row share one
+//! transaction.
+
+pub mod hashing;
+pub mod lockout;
+pub mod sessions;
+pub mod setup;
+pub mod tokens;
+pub mod users;
+
+use crate::db::DbError;
+use crate::validation::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("no such user")]
+    NoSuchUser,
+    #[error("no such token")]
+    NoSuchToken,
+    #[error("you cannot disable your own account or remove your own admin role")]
+    SelfLockout,
+    #[error("the last active administrator cannot be disabled or demoted")]
+    LastAdmin,
+    #[error("the setup link is invalid or has already been used")]
+    SetupClosed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for AccountsError {
+    fn from(e: rusqlite::Error) -> Self {
+        AccountsError::Db(DbError::Sqlite(e))
+    }
+}
+
+impl From<FieldErrors> for AccountsError {
+    fn from(e: FieldErrors) -> Self {
+        AccountsError::Invalid(e)
+    }
+}

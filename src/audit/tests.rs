@@ -1,0 +1,123 @@
+use super::*;
+use crate::db::migrate;
+use crate::domain::{Clock, SystemClock};
+
+fn db_with_rows(n: usize) -> Connection {
+    let mut conn = Connection::open_in_memory().unwrap();
+    migrate::migrate(
+        &mut conn,
+        std::path::Path::new("/nonexistent"),
+        SystemClock.now(),
+    )
+    .unwrap();
+    for i in 0..n {
+        let tx = conn.transaction().unwrap();
+        let ctx = Context {
+            actor: Actor::User {
+                id: 1,
+                username: "anna".into(),
+            },
+            ip: Some("127.0.0.1".into()),
+            request_id: Some(format!("req-{i}")),
+            at: SystemClock.now(),
+        };
+        record(
+            &tx,
+            &ctx,
+            Event::new("thing.change", "thing", i).after(serde_json::json!({"n": i})),
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    conn
+}
+
+#[test]
+fn an_untouched_chain_verifies() {
+    let conn = db_with_rows(5);
+    assert_eq!(verify(&conn).unwrap(), 5);
+    assert_eq!(verify(&db_with_rows(0)).unwrap(), 0);
+}
+
+#[test]
+fn an_edited_row_is_named() {
+    let conn = db_with_rows(5);
+    conn.execute(
+        "UPDATE audit_log SET actor_name = 'mallory' WHERE id = 3",
+        [],
+    )
+    .unwrap();
+    assert!(matches!(
+        verify(&conn),
+        Err(VerifyError::Broken(ChainBroken::Edited { id: 3 }))
+    ));
+}
+
+#[test]
+fn a_deleted_row_is_named() {
+    let conn = db_with_rows(5);
+    conn.execute("DELETE FROM audit_log WHERE id = 2", [])
+        .unwrap();
+    assert!(matches!(
+        verify(&conn),
+        Err(VerifyError::Broken(ChainBroken::Missing {
+            id: 3,
+            missing_from: 2,
+            missing_to: 2
+        }))
+    ));
+}
+
+#[test]
+fn a_deleted_tail_is_noticed() {
+    let conn = db_with_rows(5);
+    conn.execute("DELETE FROM audit_log WHERE id = 5", [])
+        .unwrap();
+    assert!(matches!(
+        verify(&conn),
+        Err(VerifyError::Broken(ChainBroken::TailMissing {
+            last_id: 4,
+            expected_last: 5
+        }))
+    ));
+}
+
+#[test]
+fn a_row_rehashed_after_editing_breaks_the_link_to_the_next() {
+    let conn = db_with_rows(5);
+    // Forge row 3 consistently with itself: the next row no longer links to it.
+    let (mut row, _) = conn
+        .query_row(&format!("{SELECT_ROW} WHERE id = 3"), [], map_row)
+        .unwrap();
+    row.actor_name = "mallory".into();
+    conn.execute(
+        "UPDATE audit_log SET actor_name = ?1, hash = ?2 WHERE id = 3",
+        params![row.actor_name, row.hash()],
+    )
+    .unwrap();
+    assert!(matches!(
+        verify(&conn),
+        Err(VerifyError::Broken(ChainBroken::Unlinked {
+            id: 4,
+            prev_id: 3
+        }))
+    ));
+}
+
+#[test]
+fn an_inserted_row_is_noticed() {
+    let conn = db_with_rows(3);
+    // Shift rows up to make room, as an attacker inserting in the middle must.
+    conn.execute("UPDATE audit_log SET id = id + 10 WHERE id >= 2", [])
+        .unwrap();
+    conn.execute(
+        "INSERT INTO audit_log (id, at, actor_kind, actor_name, action, entity_type, prev_hash, hash)
+         SELECT 2, at, 'system', 'system', 'x', 'y', hash, 'forged' FROM audit_log WHERE id = 1",
+        [],
+    )
+    .unwrap();
+    assert!(matches!(
+        verify(&conn),
+        Err(VerifyError::Broken(ChainBroken::Edited { id: 2 }))
+    ));
+}

@@ -1,0 +1,268 @@
+//! The command line: `serve` (default), `check-config`, `migrate`,
+//! `create-user`, `create-token`, `audit verify`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+
+use crate::accounts::users::{self, NewUser};
+use crate::accounts::{AccountsError, tokens};
+use crate::audit::{self, Actor};
+use crate::config::{self, Config, LoadOptions};
+use crate::db::{Db, DbError, migrate};
+use crate::domain::{Clock, SystemClock, Username};
+use crate::startup::{Application, open_database};
+use crate::telemetry::{self, Sink};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stockroom",
+    version,
+    about = "The supply-room system of a small medical practice."
+)]
+pub struct Cli {
+    /// Configuration file (default: $STOCKROOM_CONFIG, else <data_dir>/stockroom.toml if present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides data_dir and STOCKROOM_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve {
+        /// Address to listen on (overrides listen and STOCKROOM_LISTEN).
+        #[arg(long, value_name = "IP:PORT")]
+        listen: Option<String>,
+    },
+    /// Validate the configuration and print the effective values, secrets redacted.
+    CheckConfig,
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Only list what would be applied.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = ["admin", "manager", "staff", "viewer"])]
+        role: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an API token for a user and print it once.
+    CreateToken {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["read", "write"])]
+        scope: String,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exit 1 and name the first bad row if broken.
+    Verify,
+}
+
+/// Runs the command line; `env` is the process environment.
+pub fn run(cli: Cli, env: Vec<(String, String)>) -> ExitCode {
+    let mut options = LoadOptions {
+        config_path: cli.config.clone(),
+        overrides: Vec::new(),
+    };
+    if let Some(dir) = &cli.data_dir {
+        options
+            .overrides
+            .push(("data_dir", dir.display().to_string()));
+    }
+    if let Some(Command::Serve { listen: Some(l) }) = &cli.command {
+        options.overrides.push(("listen", l.clone()));
+    }
+    let config = match config::load(&options, env) {
+        Ok(c) => c,
+        Err(errors) => {
+            eprintln!("stockroom: {errors}");
+            return ExitCode::from(1);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve { listen: None });
+    let sink = if matches!(command, Command::Serve { .. }) {
+        Sink::Stdout
+    } else {
+        Sink::Stderr
+    };
+    telemetry::init(&config.log, sink);
+    let result = match command {
+        Command::Serve { .. } => serve(config),
+        Command::CheckConfig => {
+            check_config(&config);
+            Ok(())
+        }
+        Command::Migrate { dry_run } => migrate_command(&config, dry_run),
+        Command::CreateUser {
+            username,
+            role,
+            display_name,
+            password_stdin,
+        } => create_user(&config, &username, &role, &display_name, password_stdin),
+        Command::CreateToken {
+            username,
+            name,
+            scope,
+        } => create_token(&config, &username, &name, &scope),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => audit_verify(&config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stockroom: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?;
+    runtime.block_on(async {
+        let app = Application::build(config).await?;
+        app.run_until_stopped().await.context("while serving")
+    })
+}
+
+fn check_config(config: &Config) {
+    println!("Configuration is valid. Effective values:");
+    for v in &config.effective {
+        println!("  {:<34} = {:<28} ({})", v.key, show(&v.display), v.origin);
+    }
+}
+
+fn show(v: &str) -> String {
+    if v.is_empty() {
+        "(unset)".into()
+    } else {
+        v.to_string()
+    }
+}
+
+fn migrate_command(config: &Config, dry_run: bool) -> anyhow::Result<()> {
+    if dry_run {
+        let db = Db::open(&config.db_path(), &config.db)?;
+        let plan = db.read_blocking(|c| {
+            migrate::plan(c).map_err(|e| DbError::Io(std::io::Error::other(e.to_string())))
+        })?;
+        if plan.pending.is_empty() {
+            println!(
+                "The database is at version {:04}; nothing to apply.",
+                plan.current
+            );
+        } else {
+            println!(
+                "The database is at version {:04}; would apply:",
+                plan.current
+            );
+            for m in &plan.pending {
+                println!("  {:04}_{}", m.version, m.name);
+            }
+        }
+        return Ok(());
+    }
+    let db = open_database(config, &SystemClock)?;
+    let version = db.read_blocking(|c| {
+        migrate::plan(c).map_err(|e| DbError::Io(std::io::Error::other(e.to_string())))
+    })?;
+    println!("The database is at version {:04}.", version.current);
+    Ok(())
+}
+
+fn read_password(password_stdin: bool) -> anyhow::Result<String> {
+    if !password_stdin {
+        bail!("a password is required: pass --password-stdin and write it to standard input");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("while reading the password")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn cli_context() -> audit::Context {
+    let mut ctx = audit::Context::system(SystemClock.now());
+    ctx.actor = Actor::System;
+    ctx.request_id = Some("cli".into());
+    ctx
+}
+
+fn create_user(
+    config: &Config,
+    username: &str,
+    role: &str,
+    display_name: &str,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let password = read_password(password_stdin)?;
+    let new = NewUser::prepare(username, display_name, role, &password, false)
+        .map_err(|e| anyhow::anyhow!("cannot create the user: {e}"))?;
+    let db = open_database(config, &SystemClock)?;
+    let ctx = cli_context();
+    let user = db
+        .write_blocking(|tx| users::create(tx, &ctx, &new))
+        .map_err(|e| anyhow::anyhow!("cannot create the user: {e}"))?;
+    println!(
+        "Created {} user {} (id {}).",
+        user.role, user.username, user.id
+    );
+    Ok(())
+}
+
+fn create_token(config: &Config, username: &str, name: &str, scope: &str) -> anyhow::Result<()> {
+    let db = open_database(config, &SystemClock)?;
+    let username = Username::parse(username).map_err(|e| anyhow::anyhow!("username {e}"))?;
+    let ctx = cli_context();
+    let secret = db
+        .write_blocking(|tx| {
+            let (user, _) =
+                users::find_by_username(tx, &username)?.ok_or(AccountsError::NoSuchUser)?;
+            tokens::create(tx, &ctx, user.id, name, scope).map(|(_, s)| s)
+        })
+        .map_err(|e| anyhow::anyhow!("cannot create the token: {e}"))?;
+    eprintln!("Token created. It is shown once; store it now.");
+    println!("{secret}");
+    Ok(())
+}
+
+fn audit_verify(config: &Config) -> anyhow::Result<()> {
+    let db = open_database(config, &SystemClock)?;
+    let rows = db
+        .read_blocking(|c| {
+            audit::verify(c).map_err(|e| DbError::Io(std::io::Error::other(e.to_string())))
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Audit log intact: {rows} rows verified.");
+    Ok(())
+}

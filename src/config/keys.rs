@@ -1,0 +1,152 @@
+//! The list of every configuration key: its name, default and meaning.
+//!
+//! This table is the single source for the TOML names, the `STOCKROOM_*`
+//! variable names, `check-config` output and the documented example file
+//! (a test keeps `packaging/stockroom.example.toml` in step with it).
+
+/// One configuration key.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    /// Dotted TOML path, e.g. `db.pool_size`.
+    pub key: &'static str,
+    /// The default, as it would be written in TOML; empty when unset by default.
+    pub default: &'static str,
+    /// A secret: redacted in output, may be given as `<key>_file`.
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+impl KeySpec {
+    /// `db.pool_size` → `STOCKROOM_DB_POOL_SIZE`.
+    pub fn env_name(&self) -> String {
+        format!("STOCKROOM_{}", self.key.replace('.', "_").to_uppercase())
+    }
+}
+
+const fn key(key: &'static str, default: &'static str, help: &'static str) -> KeySpec {
+    KeySpec {
+        key,
+        default,
+        secret: false,
+        help,
+    }
+}
+
+pub const KEYS: &[KeySpec] = &[
+    key(
+        "data_dir",
+        "./data",
+        "Directory holding the database, files and backups.",
+    ),
+    key(
+        "listen",
+        "127.0.0.1:8080",
+        "Address and port to listen on (use 0.0.0.0:8080 to serve the LAN).",
+    ),
+    key(
+        "public_url",
+        "",
+        "URL staff type into a browser, used in printed links; derived from `listen` when empty.",
+    ),
+    key(
+        "log.level",
+        "info",
+        "Log filter: error, warn, info, debug, trace, or a tracing directive list.",
+    ),
+    key(
+        "log.format",
+        "auto",
+        "auto (JSON unless a terminal), json or pretty.",
+    ),
+    key(
+        "db.pool_size",
+        "4",
+        "Reader connections (1-64); there is always one writer besides.",
+    ),
+    key(
+        "db.connection_timeout_secs",
+        "30",
+        "Seconds a request waits for a database connection before failing (1-600).",
+    ),
+    key(
+        "db.busy_timeout_ms",
+        "5000",
+        "Milliseconds SQLite waits for a lock held by another process (100-60000).",
+    ),
+    key(
+        "http.workers",
+        "0",
+        "HTTP worker threads; 0 means one per CPU core.",
+    ),
+    key(
+        "http.max_body_bytes",
+        "1048576",
+        "Largest request body accepted, in bytes (1024-104857600).",
+    ),
+    key(
+        "http.shutdown_timeout_secs",
+        "30",
+        "Seconds in-flight requests get to finish on shutdown (0-600).",
+    ),
+    key(
+        "http.allowed_origins",
+        "[]",
+        "Origins (scheme://host[:port]) allowed to call /api/v1 from a browser.",
+    ),
+    key(
+        "tls.cert_file",
+        "",
+        "PEM certificate chain; with tls.key_file, serves HTTPS.",
+    ),
+    key("tls.key_file", "", "PEM private key for tls.cert_file."),
+    key(
+        "session.idle_timeout_minutes",
+        "15",
+        "Minutes without a request before a session is logged off (1-1440).",
+    ),
+    key(
+        "session.absolute_timeout_hours",
+        "12",
+        "Hours after login when a session ends whatever the activity (1-168).",
+    ),
+    key(
+        "security.lockout_threshold",
+        "5",
+        "Failed logins for one username that lock it (1-100).",
+    ),
+    key(
+        "security.lockout_window_minutes",
+        "15",
+        "Window in which failed logins are counted (1-1440).",
+    ),
+    key(
+        "security.lockout_duration_minutes",
+        "15",
+        "How long a locked username stays locked (1-1440).",
+    ),
+    key(
+        "security.auth_rate_per_minute",
+        "20",
+        "Login, setup and password requests one client IP may make per minute (1-10000).",
+    ),
+    key(
+        "security.auth_rate_burst",
+        "10",
+        "Such requests one client IP may make at once (1-10000).",
+    ),
+    key(
+        "health.min_free_disk_mb",
+        "1024",
+        "Free space in the data directory below which /readyz reports failure.",
+    ),
+    KeySpec {
+        key: "setup.token",
+        default: "",
+        secret: true,
+        help: "Preset first-run setup token (at least 32 characters); random when empty.",
+    },
+];
+
+pub fn find(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.key == key)
+}

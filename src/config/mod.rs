@@ -1,0 +1,184 @@
+//! The one typed configuration of stockroom, built once at start-up.
+//!
+//! Layers, lowest first: compiled defaults → a TOML file → `STOCKROOM_*`
+//! environment variables → command-line flags. Loading happens in two stages:
+//! [`sources::Sources`] gathers raw values with where each came from, then
+//! [`validate`] turns them into a [`Config`], collecting *every* problem so an
+//! administrator can fix a file in one go. Nothing else in the program reads the
+//! environment; the binary hands `std::env::vars()` to [`load`] and passes the
+//! resulting `Config` down.
+
+mod keys;
+mod secret;
+mod sources;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use keys::{KEYS, KeySpec};
+pub use secret::Secret;
+pub use sources::{LoadOptions, Origin};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// JSON when stdout is not a terminal, human-readable when it is.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// The address people type into a browser; used in printed links.
+    pub public_url: Option<String>,
+    pub log: LogConfig,
+    pub db: DbConfig,
+    pub http: HttpConfig,
+    pub tls: Option<TlsConfig>,
+    pub session: SessionConfig,
+    pub security: SecurityConfig,
+    pub health: HealthConfig,
+    pub setup: SetupConfig,
+    /// Every key with its effective value and origin, for `check-config`.
+    pub effective: Vec<EffectiveValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// Reader connections; there is always exactly one writer besides these.
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before failing.
+    pub connection_timeout: Duration,
+    /// SQLite's own wait on a locked database file (other processes, e.g. the CLI).
+    pub busy_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout: Duration,
+    /// Origins allowed to call `/api/v1` from a browser; empty refuses all.
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    /// Failed logins for one username within `lockout_window` that lock it.
+    pub lockout_threshold: u32,
+    pub lockout_window: Duration,
+    pub lockout_duration: Duration,
+    /// Requests per minute one client IP may make to login, setup and password endpoints.
+    pub auth_rate_per_minute: u32,
+    pub auth_rate_burst: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthConfig {
+    pub min_free_disk_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SetupConfig {
+    /// A preset first-run token (e.g. written by an installer); random when absent.
+    pub token: Option<Secret>,
+}
+
+/// One line of `check-config` output.
+#[derive(Debug, Clone)]
+pub struct EffectiveValue {
+    pub key: &'static str,
+    /// Already redacted for secrets.
+    pub display: String,
+    pub origin: Origin,
+}
+
+/// A single problem found while loading configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: String,
+    pub origin: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` ({}): {}", self.key, self.origin, self.message)
+    }
+}
+
+/// Every problem found, in key order; never empty.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} configuration problem(s):\n{}", .0.len(), list(.0))]
+pub struct ConfigErrors(pub Vec<ConfigProblem>);
+
+fn list(problems: &[ConfigProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Config {
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("stockroom.db")
+    }
+
+    pub fn backups_dir(&self) -> PathBuf {
+        self.data_dir.join("backups")
+    }
+
+    /// Defaults plus the given overrides, for tests and tools. Panics on an
+    /// invalid override, which is a bug in the caller.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Config {
+        let data_dir: PathBuf = data_dir.into();
+        let env = [(
+            "STOCKROOM_DATA_DIR".to_string(),
+            data_dir.display().to_string(),
+        )];
+        load(&LoadOptions::default(), env).expect("defaults are valid")
+    }
+}
+
+/// Builds the configuration from all layers; `env` is the process environment.
+pub fn load(
+    options: &LoadOptions,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigErrors> {
+    let (sources, mut problems) = sources::Sources::gather(options, env);
+    match validate::validate(&sources) {
+        Ok(config) if problems.is_empty() => Ok(config),
+        Ok(_) => Err(ConfigErrors(problems)),
+        Err(mut more) => {
+            problems.append(&mut more);
+            Err(ConfigErrors(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,320 @@
+//! Turns raw values into the typed [`Config`], collecting every problem.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::keys::{self, KEYS};
+use super::sources::{Origin, RawValue, Sources};
+use super::{
+    Config, ConfigProblem, DbConfig, EffectiveValue, HealthConfig, HttpConfig, LogConfig,
+    LogFormat, Secret, SecurityConfig, SessionConfig, SetupConfig, TlsConfig,
+};
+
+struct Validator<'a> {
+    sources: &'a Sources,
+    problems: Vec<ConfigProblem>,
+    effective: Vec<EffectiveValue>,
+}
+
+impl Validator<'_> {
+    /// The value of `key` as text (TOML strings unquoted), with its origin.
+    fn text(&mut self, key: &'static str) -> (String, Origin) {
+        let spec = keys::find(key).expect("key is registered");
+        let (text, origin) = match self.sources.get(key) {
+            Some(raw) => {
+                let text = match &raw.value {
+                    RawValue::Text(t) => t.clone(),
+                    RawValue::Toml(toml::Value::String(s)) => s.clone(),
+                    RawValue::Toml(v) => v.to_string(),
+                };
+                (text, raw.origin.clone())
+            }
+            None => (spec.default.to_string(), Origin::Default),
+        };
+        let display = if spec.secret && !text.is_empty() {
+            "[redacted]".to_string()
+        } else {
+            text.clone()
+        };
+        self.effective.push(EffectiveValue {
+            key,
+            display,
+            origin: origin.clone(),
+        });
+        (text, origin)
+    }
+
+    fn problem(&mut self, key: &str, origin: &Origin, message: impl Into<String>) {
+        self.problems.push(ConfigProblem {
+            key: key.to_string(),
+            origin: origin.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn origin_of(&self, key: &str) -> Origin {
+        self.sources
+            .get(key)
+            .map_or(Origin::Default, |r| r.origin.clone())
+    }
+
+    fn string(&mut self, key: &'static str) -> String {
+        self.text(key).0
+    }
+
+    fn optional_path(&mut self, key: &'static str) -> Option<PathBuf> {
+        let (text, _) = self.text(key);
+        (!text.trim().is_empty()).then(|| PathBuf::from(text.trim()))
+    }
+
+    /// An integer within `min..=max`; on error the default stands in so that
+    /// validation can go on and report the rest.
+    fn int(&mut self, key: &'static str, min: u64, max: u64) -> u64 {
+        let (text, origin) = self.text(key);
+        match text.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            Ok(n) => {
+                self.problem(
+                    key,
+                    &origin,
+                    format!("{n} is out of range; expected {min} to {max}"),
+                );
+                min
+            }
+            Err(_) => {
+                self.problem(
+                    key,
+                    &origin,
+                    format!("expected a whole number from {min} to {max}, got {text:?}"),
+                );
+                min
+            }
+        }
+    }
+
+    fn string_list(&mut self, key: &'static str) -> Vec<String> {
+        let raw = self.sources.get(key).cloned();
+        let (text, origin) = self.text(key);
+        let items: Vec<String> = match raw.map(|r| r.value) {
+            Some(RawValue::Toml(toml::Value::Array(values))) => {
+                let mut out = Vec::new();
+                for v in values {
+                    match v {
+                        toml::Value::String(s) => out.push(s),
+                        other => {
+                            self.problem(key, &origin, format!("expected strings, got {other}"))
+                        }
+                    }
+                }
+                out
+            }
+            // The environment gives a comma-separated list; the default is "[]".
+            _ => text
+                .trim_matches(['[', ']'])
+                .split(',')
+                .map(|s| s.trim().trim_matches('"').to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        };
+        items
+    }
+}
+
+pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> {
+    let mut v = Validator {
+        sources,
+        problems: Vec::new(),
+        effective: Vec::new(),
+    };
+
+    let data_dir = PathBuf::from(v.string("data_dir"));
+    if data_dir.as_os_str().is_empty() {
+        let origin = v.origin_of("data_dir");
+        v.problem("data_dir", &origin, "must not be empty");
+    }
+
+    let (listen_text, listen_origin) = v.text("listen");
+    let listen = match listen_text.trim().parse::<SocketAddr>() {
+        Ok(addr) => addr,
+        Err(_) => {
+            v.problem(
+                "listen",
+                &listen_origin,
+                format!(
+                    "expected IP:port such as 127.0.0.1:8080 or 0.0.0.0:8080, got {listen_text:?}"
+                ),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        }
+    };
+
+    let (public_url, public_origin) = v.text("public_url");
+    let public_url = public_url.trim().to_string();
+    if !(public_url.is_empty()
+        || public_url.starts_with("http://")
+        || public_url.starts_with("https://"))
+    {
+        v.problem(
+            "public_url",
+            &public_origin,
+            format!("expected a URL starting with http:// or https://, got {public_url:?}"),
+        );
+    }
+
+    let level = v.string("log.level");
+    if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
+        let origin = v.origin_of("log.level");
+        v.problem(
+            "log.level",
+            &origin,
+            format!("{level:?} is not a log filter; try info or debug"),
+        );
+    }
+    let (format_text, format_origin) = v.text("log.format");
+    let format = match format_text.trim() {
+        "auto" => LogFormat::Auto,
+        "json" => LogFormat::Json,
+        "pretty" => LogFormat::Pretty,
+        other => {
+            v.problem(
+                "log.format",
+                &format_origin,
+                format!("expected auto, json or pretty, got {other:?}"),
+            );
+            LogFormat::Auto
+        }
+    };
+
+    let db = DbConfig {
+        pool_size: v.int("db.pool_size", 1, 64) as u32,
+        connection_timeout: Duration::from_secs(v.int("db.connection_timeout_secs", 1, 600)),
+        busy_timeout: Duration::from_millis(v.int("db.busy_timeout_ms", 100, 60_000)),
+    };
+
+    let workers = v.int("http.workers", 0, 256) as usize;
+    let http = HttpConfig {
+        workers: if workers == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            workers
+        },
+        max_body_bytes: v.int("http.max_body_bytes", 1024, 100 * 1024 * 1024) as usize,
+        shutdown_timeout: Duration::from_secs(v.int("http.shutdown_timeout_secs", 0, 600)),
+        allowed_origins: v.string_list("http.allowed_origins"),
+    };
+    for origin in http.allowed_origins.clone() {
+        let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+            && !origin.trim_end_matches('/').contains(['?', '#'])
+            && origin.matches('/').count() == 2;
+        if !ok {
+            let o = v.origin_of("http.allowed_origins");
+            v.problem(
+                "http.allowed_origins",
+                &o,
+                format!("{origin:?} is not an origin; expected scheme://host[:port] with no path"),
+            );
+        }
+    }
+
+    let cert = v.optional_path("tls.cert_file");
+    let key = v.optional_path("tls.key_file");
+    let tls = match (cert, key) {
+        (Some(cert_file), Some(key_file)) => {
+            for (k, p) in [("tls.cert_file", &cert_file), ("tls.key_file", &key_file)] {
+                if !p.is_file() {
+                    let origin = v.origin_of(k);
+                    v.problem(
+                        k,
+                        &origin,
+                        format!("{} is not a readable file", p.display()),
+                    );
+                }
+            }
+            Some(TlsConfig {
+                cert_file,
+                key_file,
+            })
+        }
+        (None, None) => None,
+        (Some(_), None) => {
+            let origin = v.origin_of("tls.cert_file");
+            v.problem(
+                "tls.key_file",
+                &origin,
+                "must be set when tls.cert_file is set",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            let origin = v.origin_of("tls.key_file");
+            v.problem(
+                "tls.cert_file",
+                &origin,
+                "must be set when tls.key_file is set",
+            );
+            None
+        }
+    };
+
+    let session = SessionConfig {
+        idle_timeout: minutes(v.int("session.idle_timeout_minutes", 1, 1440)),
+        absolute_timeout: minutes(60 * v.int("session.absolute_timeout_hours", 1, 168)),
+    };
+    if session.idle_timeout > session.absolute_timeout {
+        let origin = v.origin_of("session.idle_timeout_minutes");
+        v.problem(
+            "session.idle_timeout_minutes",
+            &origin,
+            "must not be longer than session.absolute_timeout_hours",
+        );
+    }
+
+    let security = SecurityConfig {
+        lockout_threshold: v.int("security.lockout_threshold", 1, 100) as u32,
+        lockout_window: minutes(v.int("security.lockout_window_minutes", 1, 1440)),
+        lockout_duration: minutes(v.int("security.lockout_duration_minutes", 1, 1440)),
+        auth_rate_per_minute: v.int("security.auth_rate_per_minute", 1, 10_000) as u32,
+        auth_rate_burst: v.int("security.auth_rate_burst", 1, 10_000) as u32,
+    };
+
+    let health = HealthConfig {
+        min_free_disk_bytes: v.int("health.min_free_disk_mb", 0, 1 << 30) * 1024 * 1024,
+    };
+
+    let (token, token_origin) = v.text("setup.token");
+    let token = token.trim().to_string();
+    if !token.is_empty() && token.len() < 32 {
+        v.problem(
+            "setup.token",
+            &token_origin,
+            format!("must be at least 32 characters, got {}", token.len()),
+        );
+    }
+    let setup = SetupConfig {
+        token: (!token.is_empty()).then(|| Secret::new(token)),
+    };
+
+    debug_assert_eq!(v.effective.len(), KEYS.len(), "every key is read once");
+    if !v.problems.is_empty() {
+        return Err(v.problems);
+    }
+    Ok(Config {
+        data_dir,
+        listen,
+        public_url: (!public_url.is_empty()).then_some(public_url),
+        log: LogConfig { level, format },
+        db,
+        http,
+        tls,
+        session,
+        security,
+        health,
+        setup,
+        effective: v.effective,
+    })
+}
+
+fn minutes(n: u64) -> Duration {
+    Duration::from_secs(n * 60)
+}

@@ -1,0 +1,12 @@
+//! Pure types and rules with no I/O: validated newtypes that the rest of the
+//! program can trust once they exist (`Username::parse`, `Password::parse`, …).
+
+pub mod password;
+pub mod role;
+pub mod time;
+pub mod username;
+
+pub use password::{NewPassword, PasswordProblem};
+pub use role::{Permission, Role};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use username::Username;

@@ -1,0 +1,165 @@
+//! The application error: one type that every handler returns, mapped to
+//! HTTP in one exhaustive `match`.
+//!
+//! The user-facing message is kept apart from the logged cause: a 500 shows
+//! only a reference (the request id), while the cause goes to the log. Each
+//! error carries a stable `code` used in JSON bodies and log lines. The
+//! response gets an [`ErrorInfo`] extension; the error-page middleware turns
+//! that into an HTML page in the site layout or a JSON body for `/api/`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::accounts::AccountsError;
+use crate::db::DbError;
+use crate::validation::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("request refused by CSRF protection")]
+    Csrf,
+    #[error("cross-origin request refused")]
+    CrossOrigin,
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What the error-page middleware needs to render the final body.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<crate::validation::FieldError>,
+}
+
+impl AppError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(cause.to_string())
+    }
+
+    /// Stable code, HTTP status and the message a user may see.
+    fn parts(&self) -> (&'static str, StatusCode, String) {
+        use AppError::*;
+        match self {
+            NotFound => ("not-found", StatusCode::NOT_FOUND, "That page or record does not exist.".into()),
+            Unauthenticated => ("unauthenticated", StatusCode::UNAUTHORIZED, "Please sign in.".into()),
+            Forbidden => ("forbidden", StatusCode::FORBIDDEN, "You do not have permission to do that.".into()),
+            Csrf => (
+                "csrf-rejected",
+                StatusCode::FORBIDDEN,
+                "The form was out of date or came from another site. Go back, reload the page and try again.".into(),
+            ),
+            CrossOrigin => ("cross-origin", StatusCode::FORBIDDEN, "Cross-origin requests are not allowed.".into()),
+            Invalid(e) => ("invalid-input", StatusCode::UNPROCESSABLE_ENTITY, format!("Please correct: {e}")),
+            BadRequest(m) => ("bad-request", StatusCode::BAD_REQUEST, m.clone()),
+            Conflict(m) => ("conflict", StatusCode::CONFLICT, m.clone()),
+            RateLimited { retry_after_secs } => (
+                "rate-limited",
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many attempts. Try again in {}.", human_wait(*retry_after_secs)),
+            ),
+            PayloadTooLarge => ("payload-too-large", StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.".into()),
+            MethodNotAllowed => ("method-not-allowed", StatusCode::METHOD_NOT_ALLOWED, "That action is not available here.".into()),
+            Internal(_) => (
+                "internal",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. The problem has been logged.".into(),
+            ),
+        }
+    }
+}
+
+pub fn human_wait(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{} second{}", secs.max(1), if secs == 1 { "" } else { "s" }),
+        _ => {
+            let m = secs.div_ceil(60);
+            format!("{m} minute{}", if m == 1 { "" } else { "s" })
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().1
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (code, status, message) = self.parts();
+        if let AppError::Internal(cause) = self {
+            // The cause is logged here, inside the request span (request id),
+            // and never sent to the client.
+            tracing::error!(code, cause = %cause, "request failed");
+        }
+        let mut resp = HttpResponse::build(status);
+        if let AppError::RateLimited { retry_after_secs } = self {
+            resp.insert_header(("Retry-After", retry_after_secs.to_string()));
+        }
+        let mut resp = resp.finish();
+        resp.extensions_mut().insert(ErrorInfo {
+            code,
+            message,
+            details: match self {
+                AppError::Invalid(e) => e.0.clone(),
+                _ => Vec::new(),
+            },
+        });
+        resp
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<AccountsError> for AppError {
+    fn from(e: AccountsError) -> Self {
+        match e {
+            AccountsError::Invalid(f) => AppError::Invalid(f),
+            AccountsError::NoSuchUser | AccountsError::NoSuchToken => AppError::NotFound,
+            AccountsError::SelfLockout | AccountsError::LastAdmin => {
+                AppError::Conflict(e.to_string())
+            }
+            AccountsError::SetupClosed => AppError::Forbidden,
+            AccountsError::Db(db) => db.into(),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! stockroom: the supply-room system of a small medical practice.
+//!
+//! One binary serves server-rendered pages and a JSON API from an embedded
+//! SQLite database. `main.rs` only parses the command line; everything else
+//! lives here so that tests can start the real application on a random port
+//! with a temporary data directory (see [`startup::Application`]).
+
+pub mod accounts;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod validation;
+pub mod web;

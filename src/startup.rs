@@ -1,0 +1,217 @@
+//! Builds and runs the application: opens and migrates the database, prints
+//! the first-run setup link when needed, binds the listener (port 0 in
+//! tests), serves until SIGTERM/SIGINT or `stop()`, and runs periodic
+//! housekeeping beside the server.
+
+use std::net::TcpListener;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use actix_web::dev::{Server, ServerHandle};
+use anyhow::Context as _;
+
+use crate::accounts::setup::SetupToken;
+use crate::accounts::{sessions, users};
+use crate::config::Config;
+use crate::crypto::random_token;
+use crate::db::{Db, DbError, migrate, run_blocking};
+use crate::domain::{Clock, SystemClock};
+use crate::state::AppState;
+use crate::web::middleware::rate_limit::AuthLimiter;
+
+pub struct Application {
+    addr: std::net::SocketAddr,
+    server: Server,
+    state: AppState,
+}
+
+/// Opens the database and applies pending migrations (writing the
+/// pre-migrate copy first when the database already has a schema).
+pub fn open_database(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "while creating the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let db = Db::open(&config.db_path(), &config.db)
+        .with_context(|| format!("while opening {}", config.db_path().display()))?;
+    {
+        let mut conn = db.writer()?;
+        let report = migrate::migrate(&mut conn, &config.backups_dir(), clock.now())
+            .context("while migrating the database")?;
+        if !report.applied.is_empty() {
+            tracing::info!(
+                from = report.from,
+                applied = report.applied.len(),
+                "database migrated"
+            );
+        }
+    }
+    Ok(db)
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Application::build`], with a clock tests can move.
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
+        let config = Arc::new(config);
+        let c = config.clone();
+        let cl = clock.clone();
+        let db = run_blocking(move || open_database(&c, cl.as_ref())).await?;
+
+        let has_admin = db
+            .read(|c| users::active_admin_exists(c).map_err(DbError::from))
+            .await?;
+        let setup_token = (!has_admin).then(|| {
+            SetupToken::new(
+                config
+                    .setup
+                    .token
+                    .as_ref()
+                    .map(|s| s.expose().to_string())
+                    .unwrap_or_else(|| random_token(32)),
+            )
+        });
+
+        let listener = TcpListener::bind(config.listen)
+            .with_context(|| format!("while binding {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let state = AppState {
+            config: config.clone(),
+            db,
+            clock,
+            setup_token: Arc::new(RwLock::new(setup_token)),
+            auth_limiter: Arc::new(AuthLimiter::new(
+                config.security.auth_rate_per_minute,
+                config.security.auth_rate_burst,
+            )),
+        };
+
+        let s = state.clone();
+        let server = HttpServer::new(move || crate::web::app(s.clone()))
+            .workers(config.http.workers)
+            .shutdown_timeout(config.http.shutdown_timeout.as_secs());
+        let server = match &config.tls {
+            Some(tls) => {
+                server.listen_rustls_0_23(listener, crate::startup::tls::server_config(tls)?)?
+            }
+            None => server.listen(listener)?,
+        }
+        .run();
+
+        let app = Application {
+            addr,
+            server,
+            state,
+        };
+        if let Some(url) = app.setup_url() {
+            // Printed for whoever installs the appliance, and logged for
+            // those who read the journal; it stops working once used.
+            println!(
+                "\nstockroom has no administrator yet. Open this link to create one:\n\n    {url}\n"
+            );
+            tracing::warn!(setup_url = %url, "first run: open the setup URL to create the administrator");
+        }
+        tracing::info!(address = %addr, tls = config.tls.is_some(), "listening");
+        Ok(app)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// The one-time first-run link, while no admin exists.
+    pub fn setup_url(&self) -> Option<String> {
+        let token = self.state.setup_token()?;
+        let base = match &self.state.config.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => {
+                let scheme = if self.state.tls() { "https" } else { "http" };
+                format!("{scheme}://{}", self.addr)
+            }
+        };
+        Some(format!("{base}/setup?token={}", token.expose()))
+    }
+
+    /// Serves until the server is stopped (signal or handle), then waits for
+    /// in-flight requests up to `http.shutdown_timeout_secs`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        // Leave the WAL folded into the database file on a clean stop.
+        let db = self.state.db.clone();
+        if let Err(e) = run_blocking(move || db.checkpoint()).await {
+            tracing::warn!(error = %e, "final checkpoint failed");
+        }
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Periodic upkeep: WAL checkpoints, expired-session purge, limiter memory.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        n += 1;
+        let db = state.db.clone();
+        if let Err(e) = run_blocking(move || db.checkpoint()).await {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+        if n.is_multiple_of(10) {
+            let now = state.clock.now();
+            let idle = state.config.session.idle_timeout;
+            match state
+                .db
+                .write(move |tx| sessions::purge_expired(tx, now, idle).map_err(DbError::from))
+                .await
+            {
+                Ok(purged) if purged > 0 => tracing::info!(purged, "removed expired sessions"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session purge failed"),
+            }
+            state.auth_limiter.shrink();
+        }
+    }
+}
+
+pub mod tls {
+    //! Loading the certificate and key for HTTPS.
+
+    use anyhow::Context as _;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    use crate::config::TlsConfig;
+
+    pub fn server_config(tls: &TlsConfig) -> anyhow::Result<rustls::ServerConfig> {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert_file)
+            .with_context(|| format!("while reading {}", tls.cert_file.display()))?
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("while parsing {}", tls.cert_file.display()))?;
+        let key = PrivateKeyDer::from_pem_file(&tls.key_file)
+            .with_context(|| format!("while reading {}", tls.key_file.display()))?;
+        rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .context("while loading the TLS certificate and key")
+    }
+}

@@ -1,0 +1,138 @@
+//! `/healthz` (liveness: the process answers) and `/readyz` (readiness:
+//! every dependency checked, each with its status and latency).
+
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use crate::db::{DbError, migrate, run_blocking};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: &'static str,
+    pub latency_ms: f64,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub version: &'static str,
+    pub checks: Vec<Check>,
+}
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+async fn timed<F>(name: &'static str, f: F) -> Check
+where
+    F: Future<Output = Result<String, String>>,
+{
+    let start = Instant::now();
+    let result = match tokio::time::timeout(CHECK_TIMEOUT, f).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
+    };
+    let latency_ms = (start.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+    match result {
+        Ok(detail) => Check {
+            name,
+            status: "ok",
+            latency_ms,
+            detail,
+        },
+        Err(detail) => Check {
+            name,
+            status: "fail",
+            latency_ms,
+            detail,
+        },
+    }
+}
+
+pub async fn readiness(state: &AppState) -> Readiness {
+    let db = state.db.clone();
+    let read = timed("database_read", async move {
+        db.read(|c| {
+            c.query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))
+                .map_err(DbError::from)
+        })
+        .await
+        .map(|n| format!("{n} users"))
+        .map_err(|e: DbError| e.to_string())
+    })
+    .await;
+    let db = state.db.clone();
+    let now = state.clock.now();
+    let write = timed("database_write", async move {
+        db.write(move |tx| {
+            tx.execute(
+                "INSERT INTO health_probe (id, checked_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                [now.to_db()],
+            )
+            .map_err(DbError::from)
+        })
+        .await
+        .map(|_| "committed".to_string())
+        .map_err(|e: DbError| e.to_string())
+    })
+    .await;
+    let dir = state.config.data_dir.clone();
+    let min = state.config.health.min_free_disk_bytes;
+    let disk = timed("disk_free", async move {
+        let free = run_blocking(move || fs4::available_space(&dir))
+            .await
+            .map_err(|e| format!("cannot read free space: {e}"))?;
+        let text = format!(
+            "{} MB free, {} MB required",
+            free / 1_048_576,
+            min / 1_048_576
+        );
+        if free >= min { Ok(text) } else { Err(text) }
+    })
+    .await;
+    let db = state.db.clone();
+    let migrations = timed("migrations", async move {
+        let plan = db
+            .read(|c| {
+                migrate::plan(c).map_err(|e| DbError::Io(std::io::Error::other(e.to_string())))
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        if plan.pending.is_empty() {
+            Ok(format!("at version {:04}", plan.current))
+        } else {
+            Err(format!("{} pending", plan.pending.len()))
+        }
+    })
+    .await;
+    let checks = vec![read, write, disk, migrations];
+    let status = if checks.iter().all(|c| c.status == "ok") {
+        "ok"
+    } else {
+        "fail"
+    };
+    Readiness {
+        status,
+        version: env!("CARGO_PKG_VERSION"),
+        checks,
+    }
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let report = readiness(&state).await;
+    let mut res = if report.status == "ok" {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    Ok(res.json(report))
+}

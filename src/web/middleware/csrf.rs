@@ -1,0 +1,160 @@
+//! CSRF protection for every state-changing page request.
+//!
+//! Signed-in users: the synchronizer token stored in their session row.
+//! Anonymous forms (login, setup): a random token in an `HttpOnly`,
+//! `SameSite=Strict` cookie that the form must echo (double submit). The
+//! token may come as the `X-CSRF-Token` header (htmx) or as the `csrf_token`
+//! field of a url-encoded form, which this middleware reads and puts back.
+//! Independently, a request whose `Origin` is another site, or whose
+//! `Sec-Fetch-Site` says cross-site, is refused. A refusal is a 403 before
+//! any handler runs, so nothing changes. `/api/` is exempt: it authenticates
+//! by bearer token only, which a browser never sends on its own.
+
+use actix_web::body::BoxBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::{Error, HttpMessage};
+use futures_util::StreamExt;
+
+use super::{is_api, refuse};
+use crate::crypto::{constant_time_eq, random_token};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::context::{CsrfToken, Principal};
+
+pub const COOKIE: &str = "stockroom_csrf";
+pub const HEADER: &str = "x-csrf-token";
+pub const FIELD: &str = "csrf_token";
+
+pub async fn csrf(
+    mut req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if is_api(req.path()) || req.path().starts_with("/static/") {
+        return next.call(req).await;
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .expect("app state is registered");
+    let session_token = match req.extensions().get::<Principal>() {
+        Some(Principal::User(s)) => Some(s.csrf_token.clone()),
+        _ => None,
+    };
+    let cookie_token = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() >= 32);
+    let mut new_cookie = None;
+    let expected = match (&session_token, &cookie_token) {
+        (Some(t), _) => t.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) => {
+            let t = random_token(32);
+            new_cookie = Some(t.clone());
+            t
+        }
+    };
+    req.extensions_mut().insert(CsrfToken(expected.clone()));
+
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method {
+        if let Err(e) = check_origin(&req) {
+            let (req, _) = req.into_parts();
+            return Ok(refuse(req, e));
+        }
+        let presented = match presented_token(&mut req, state.config.http.max_body_bytes).await {
+            Ok(t) => t,
+            Err(e) => {
+                let (req, _) = req.into_parts();
+                return Ok(refuse(req, e));
+            }
+        };
+        // A fresh anonymous token cannot have been presented legitimately.
+        let ok = new_cookie.is_none()
+            && presented.is_some_and(|p| constant_time_eq(p.as_bytes(), expected.as_bytes()));
+        if !ok {
+            tracing::warn!(path = %req.path(), "CSRF check failed");
+            let (req, _) = req.into_parts();
+            return Ok(refuse(req, AppError::Csrf));
+        }
+    }
+
+    let mut res = next.call(req).await?;
+    if let Some(token) = new_cookie {
+        let cookie = Cookie::build(COOKIE, token)
+            .path("/")
+            .http_only(true)
+            .secure(state.tls())
+            .same_site(SameSite::Strict)
+            .finish();
+        res.response_mut()
+            .add_cookie(&cookie)
+            .map_err(AppError::internal)?;
+    }
+    Ok(res)
+}
+
+/// Refuses requests a browser marks as coming from another site.
+fn check_origin(req: &ServiceRequest) -> Result<(), AppError> {
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        && site == "cross-site"
+    {
+        return Err(AppError::Csrf);
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().map_err(|_| AppError::Csrf)?;
+        if !same_origin(req, origin) {
+            return Err(AppError::Csrf);
+        }
+    }
+    Ok(())
+}
+
+/// Compares an `Origin` header with this request's own scheme and host.
+pub(crate) fn same_origin(req: &ServiceRequest, origin: &str) -> bool {
+    let info = req.connection_info();
+    let own = format!("{}://{}", info.scheme(), info.host());
+    origin.eq_ignore_ascii_case(&own)
+}
+
+/// The token from the header, or from a url-encoded body (put back for the
+/// handler afterwards).
+async fn presented_token(
+    req: &mut ServiceRequest,
+    limit: usize,
+) -> Result<Option<String>, AppError> {
+    if let Some(v) = req.headers().get(HEADER) {
+        return Ok(v.to_str().ok().map(str::to_string));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok(None);
+    }
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(format!("could not read the request: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Bytes = body.freeze();
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
+    req.set_payload(actix_web::dev::Payload::from(body));
+    Ok(token)
+}

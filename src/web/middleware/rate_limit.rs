@@ -1,0 +1,95 @@
+//! Per-client-IP rate limits on login, setup and password endpoints.
+//!
+//! Fails closed: a request whose client address cannot be determined is
+//! refused. The limiter lives in memory; what must survive a restart (the
+//! per-username lock-out) lives in SQLite.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::refuse;
+use crate::audit::{self, Actor, Event};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::context::RequestId;
+
+pub struct AuthLimiter {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl AuthLimiter {
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("nonzero"))
+            .allow_burst(NonZeroU32::new(burst.max(1)).expect("nonzero"));
+        AuthLimiter {
+            limiter: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// `Err(wait)` when `ip` must wait before trying again.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forgets clients that have been quiet; called periodically.
+    pub fn shrink(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+pub async fn limit_auth(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .expect("app state is registered");
+    let verdict = match req.peer_addr() {
+        Some(addr) => state.auth_limiter.check(addr.ip()),
+        None => Err(Duration::from_secs(60)),
+    };
+    let Err(wait) = verdict else {
+        return next.call(req).await;
+    };
+    let retry_after_secs = wait.as_secs().max(1);
+    let ctx = audit::Context {
+        actor: Actor::Anonymous { claimed: None },
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+        at: state.clock.now(),
+    };
+    let path = req.path().to_string();
+    state
+        .db
+        .write(move |tx| {
+            audit::record(
+                tx,
+                &ctx,
+                Event {
+                    action: "auth.rate_limited",
+                    entity_type: "endpoint",
+                    entity_id: Some(path),
+                    ..Event::default()
+                },
+            )
+            .map_err(crate::db::DbError::from)
+        })
+        .await
+        .map_err(AppError::from)?;
+    let (req, _) = req.into_parts();
+    Ok(refuse(req, AppError::RateLimited { retry_after_secs }))
+}
+
+use actix_web::HttpMessage;

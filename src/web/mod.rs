@@ -1,0 +1,66 @@
+//! HTTP: routes, middleware, extractors, pages and the JSON API. Handlers
+//! are thin: extract input, call one accounts/audit function inside one
+//! transaction, render.
+
+pub mod api;
+pub mod assets;
+pub mod context;
+pub mod health;
+pub mod middleware;
+pub mod pages;
+pub mod render;
+pub mod routes;
+
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, web};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The whole application, as the server builds it for each worker.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.config.http.max_body_bytes;
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(
+            web::FormConfig::default()
+                .limit(limit)
+                .error_handler(|e, _| {
+                    AppError::BadRequest(format!("the form could not be read: {e}")).into()
+                }),
+        )
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(|e, _| {
+                    AppError::BadRequest(format!("the JSON body could not be read: {e}")).into()
+                }),
+        )
+        .app_data(web::PayloadConfig::default().limit(limit))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            AppError::BadRequest(format!("the query string could not be read: {e}")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+        .configure(routes::configure)
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+        }))
+        // Innermost first: the last `wrap` sees the request first.
+        .wrap(from_fn(middleware::csrf::csrf))
+        .wrap(from_fn(middleware::authenticate::authenticate))
+        .wrap(from_fn(middleware::cors::api_origin))
+        .wrap(from_fn(middleware::error_pages::error_pages))
+        .wrap(Compress::default())
+        .wrap(from_fn(middleware::headers::security_headers))
+        .wrap(from_fn(middleware::request_id::request_id))
+}

@@ -1,0 +1,36 @@
+//! Server-rendered pages, one module per area.
+
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod setup;
+pub mod tokens;
+pub mod users;
+
+/// A `next=` target that stays on this site: a local absolute path only.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains("://") =>
+        {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(super::safe_next(Some("/admin/users")), "/admin/users");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil"] {
+            assert_eq!(super::safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(super::safe_next(None), "/");
+    }
+}

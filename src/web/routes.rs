@@ -1,0 +1,168 @@
+//! Every route, with what it requires. There is no way to add a route
+//! without naming its [`Access`]: deny by default is a matter of
+//! construction, and the role-matrix test walks this same table.
+
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::Method;
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{FromRequest, Handler, Responder, Route, web};
+
+use super::middleware::authorize::{Access, authorize};
+use super::middleware::rate_limit::limit_auth;
+use super::{api, assets, health, pages};
+use crate::domain::Permission::*;
+use crate::error::AppError;
+
+pub struct RouteDef {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    /// Login, setup and password endpoints: limited per client IP.
+    pub rate_limited: bool,
+    make: Box<dyn Fn() -> Route>,
+}
+
+impl std::fmt::Debug for RouteDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {:?}", self.method, self.path, self.access)
+    }
+}
+
+fn def<F, Args>(method: Method, path: &'static str, access: Access, handler: F) -> RouteDef
+where
+    F: Handler<Args> + Clone + 'static,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let m = method.clone();
+    RouteDef {
+        method,
+        path,
+        access,
+        rate_limited: false,
+        make: Box::new(move || web::method(m.clone()).to(handler.clone())),
+    }
+}
+
+fn get<F, Args>(path: &'static str, access: Access, handler: F) -> RouteDef
+where
+    F: Handler<Args> + Clone + 'static,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    def(Method::GET, path, access, handler)
+}
+
+fn post<F, Args>(path: &'static str, access: Access, handler: F) -> RouteDef
+where
+    F: Handler<Args> + Clone + 'static,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    def(Method::POST, path, access, handler)
+}
+
+impl RouteDef {
+    fn limited(mut self) -> Self {
+        self.rate_limited = true;
+        self
+    }
+}
+
+/// The route table.
+pub fn table() -> Vec<RouteDef> {
+    use Access::*;
+    vec![
+        get("/healthz", Public, health::healthz),
+        get("/readyz", Public, health::readyz),
+        get("/static/{path:.*}", Public, assets::serve),
+        get("/setup", Public, pages::setup::form).limited(),
+        post("/setup", Public, pages::setup::submit).limited(),
+        get("/login", Public, pages::auth::login_form),
+        post("/login", Public, pages::auth::login).limited(),
+        post("/logout", SignedIn, pages::auth::logout),
+        get("/account/password", SignedIn, pages::account::password_form),
+        post(
+            "/account/password",
+            SignedIn,
+            pages::account::change_password,
+        )
+        .limited(),
+        get("/", Perm(ViewStock), pages::home::show),
+        get("/admin/users", Perm(ManageUsers), pages::users::list),
+        post("/admin/users", Perm(ManageUsers), pages::users::create).limited(),
+        get(
+            "/admin/users/new",
+            Perm(ManageUsers),
+            pages::users::new_form,
+        ),
+        get("/admin/users/{id}", Perm(ManageUsers), pages::users::show),
+        post(
+            "/admin/users/{id}/role",
+            Perm(ManageUsers),
+            pages::users::set_role,
+        ),
+        post(
+            "/admin/users/{id}/disable",
+            Perm(ManageUsers),
+            pages::users::disable,
+        ),
+        post(
+            "/admin/users/{id}/enable",
+            Perm(ManageUsers),
+            pages::users::enable,
+        ),
+        post(
+            "/admin/users/{id}/password",
+            Perm(ManageUsers),
+            pages::users::reset_password,
+        )
+        .limited(),
+        get("/admin/tokens", Perm(ManageApiTokens), pages::tokens::list),
+        post(
+            "/admin/tokens",
+            Perm(ManageApiTokens),
+            pages::tokens::create,
+        ),
+        post(
+            "/admin/tokens/{id}/revoke",
+            Perm(ManageApiTokens),
+            pages::tokens::revoke,
+        ),
+        get("/audit", Perm(ViewAudit), pages::audit::list),
+        get("/api/v1/openapi.json", Public, api::openapi::document),
+        get("/api/v1/me", SignedIn, api::me::me),
+        get("/api/v1/users", Perm(ManageUsers), api::users::list),
+        post("/api/v1/users", Perm(ManageUsers), api::users::create),
+    ]
+}
+
+/// Registers the table: one resource per path, each route wrapped in its
+/// authorization (and rate limit) middleware.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let table = table();
+    let mut paths: Vec<&'static str> = Vec::new();
+    for r in &table {
+        if !paths.contains(&r.path) {
+            paths.push(r.path);
+        }
+    }
+    for path in paths {
+        let mut resource = web::resource(path).default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::MethodNotAllowed)
+        }));
+        for r in table.iter().filter(|r| r.path == path) {
+            let access = r.access;
+            let mut route =
+                (r.make)().wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
+                    authorize(access, req, next)
+                }));
+            if r.rate_limited {
+                route = route.wrap(from_fn(limit_auth));
+            }
+            resource = resource.route(route);
+        }
+        cfg.service(resource);
+    }
+}
