@@ -86,6 +86,7 @@ impl NewUser {
         must_change_password: bool,
     ) -> Result<NewUser, FieldErrors> {
         let mut errors = FieldErrors::default();
+        let username_raw = username;
         let username = errors.check("username", Username::parse(username));
         let display = if display_name.trim().is_empty() {
             // Default the display name to the username, as people expect.
@@ -94,9 +95,7 @@ impl NewUser {
             errors.check("display_name", parse_display_name(display_name))
         };
         let role = errors.check("role", role.parse::<Role>());
-        let password = username
-            .as_ref()
-            .and_then(|u| errors.check("password", NewPassword::parse(password, u)));
+        let password = errors.check("password", NewPassword::parse(password, username_raw));
         match (username, display, role, password) {
             (Some(username), Some(display_name), Some(role), Some(password))
                 if errors.is_empty() =>

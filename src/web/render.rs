@@ -62,6 +62,8 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
 
 impl Layout {
     pub fn for_request(req: &HttpRequest, title: impl Into<String>) -> Layout {
+        // Cookie parsing caches into the extensions: do it before borrowing them.
+        let flash = read_flash(req);
         let ext = req.extensions();
         let principal = ext
             .get::<Principal>()
@@ -96,7 +98,7 @@ impl Layout {
                 role_label: u.role.label(),
             }),
             nav,
-            flash: read_flash(req),
+            flash,
             csrf: ext
                 .get::<CsrfToken>()
                 .map(|t| t.0.clone())

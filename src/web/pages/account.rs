@@ -64,7 +64,7 @@ pub async fn change_password(
         }
         let new = errors.check(
             "new_password",
-            NewPassword::parse(&form.new_password, &username),
+            NewPassword::parse(&form.new_password, username.as_str()),
         );
         if form.new_password != form.confirm {
             errors.add("confirm", "does not match the new password");

@@ -45,12 +45,12 @@ pub async fn login_form(
     if ctx.principal.user().is_some() {
         return Ok(redirect(&safe_next(query.next.as_deref())));
     }
-    let notice = if ctx.state.setup_token().is_some() {
+    let notice = if query.expired.is_some() {
+        Some("You were signed out because the session ended. Please sign in again.")
+    } else if ctx.state.setup_token().is_some() {
         Some(
             "stockroom is not set up yet. Open the setup link printed on the server's console to create the first administrator.",
         )
-    } else if query.expired.is_some() {
-        Some("You were signed out because the session ended. Please sign in again.")
     } else {
         None
     };

@@ -253,7 +253,7 @@ pub async fn reset_password(
     let username = Username::parse(&user.username).map_err(AppError::internal)?;
     let password = form.into_inner().password;
     let hashed =
-        run_blocking(move || NewPassword::parse(&password, &username).map(|p| hashing::hash(&p)))
+        run_blocking(move || NewPassword::parse(&password, username.as_str()).map(|p| hashing::hash(&p)))
             .await;
     let hash = match hashed {
         Ok(h) => h,

@@ -1,0 +1,17 @@
+//! Integration tests: the real server on a random port with a fresh data
+//! directory, spoken to over HTTP. One test binary for all of them keeps
+//! link time down.
+
+mod accounts;
+mod api;
+mod audit;
+mod cli;
+mod concurrency;
+mod csrf;
+mod headers;
+mod helpers;
+mod lockout;
+mod roles;
+mod sessions;
+mod setup;
+mod startup;
