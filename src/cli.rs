@@ -171,10 +171,18 @@ fn show(v: &str) -> String {
 
 fn migrate_command(config: &Config, dry_run: bool) -> anyhow::Result<()> {
     if dry_run {
+        if !config.db_path().exists() {
+            println!(
+                "There is no database at {} yet; would apply:",
+                config.db_path().display()
+            );
+            for m in migrate::known() {
+                println!("  {:04}_{}", m.version, m.name);
+            }
+            return Ok(());
+        }
         let db = Db::open(&config.db_path(), &config.db)?;
-        let plan = db.read_blocking(|c| {
-            migrate::plan(c).map_err(|e| DbError::Io(std::io::Error::other(e.to_string())))
-        })?;
+        let plan = db.read_blocking(|c| Ok::<_, DbError>(migrate::plan(c)))??;
         if plan.pending.is_empty() {
             println!(
                 "The database is at version {:04}; nothing to apply.",
@@ -192,9 +200,7 @@ fn migrate_command(config: &Config, dry_run: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let db = open_database(config, &SystemClock)?;
-    let version = db.read_blocking(|c| {
-        migrate::plan(c).map_err(|e| DbError::Io(std::io::Error::other(e.to_string())))
-    })?;
+    let version = db.read_blocking(|c| Ok::<_, DbError>(migrate::plan(c)))??;
     println!("The database is at version {:04}.", version.current);
     Ok(())
 }
@@ -258,11 +264,7 @@ fn create_token(config: &Config, username: &str, name: &str, scope: &str) -> any
 
 fn audit_verify(config: &Config) -> anyhow::Result<()> {
     let db = open_database(config, &SystemClock)?;
-    let rows = db
-        .read_blocking(|c| {
-            audit::verify(c).map_err(|e| DbError::Io(std::io::Error::other(e.to_string())))
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = db.read_blocking(|c| Ok::<_, DbError>(audit::verify(c)))??;
     println!("Audit log intact: {rows} rows verified.");
     Ok(())
 }

@@ -12,7 +12,7 @@ use actix_web::dev::{Server, ServerHandle};
 use anyhow::Context as _;
 
 use crate::accounts::setup::SetupToken;
-use crate::accounts::{sessions, users};
+use crate::accounts::{lockout, sessions, users};
 use crate::config::Config;
 use crate::crypto::random_token;
 use crate::db::{Db, DbError, migrate, run_blocking};
@@ -29,12 +29,7 @@ pub struct Application {
 /// Opens the database and applies pending migrations (writing the
 /// pre-migrate copy first when the database already has a schema).
 pub fn open_database(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "while creating the data directory {}",
-            config.data_dir.display()
-        )
-    })?;
+    prepare_data_dir(&config.data_dir)?;
     let db = Db::open(&config.db_path(), &config.db)
         .with_context(|| format!("while opening {}", config.db_path().display()))?;
     {
@@ -50,6 +45,32 @@ pub fn open_database(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
         }
     }
     Ok(db)
+}
+
+/// Creates the data directory readable by stockroom's user only (it holds
+/// the database, sessions and backups); warns when an existing one is open
+/// to others, which an administrator may have chosen deliberately.
+pub fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("while creating the data directory {}", dir.display()))?;
+    }
+    let mode = std::fs::metadata(dir)
+        .with_context(|| format!("while reading the data directory {}", dir.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            path = %dir.display(),
+            mode = format!("{:o}", mode & 0o777),
+            "the data directory is accessible to other users; consider chmod 700"
+        );
+    }
+    Ok(())
 }
 
 impl Application {
@@ -116,7 +137,8 @@ impl Application {
             // Printed for whoever installs the appliance, and logged for
             // those who read the journal; it stops working once used.
             println!(
-                "\nstockroom has no administrator yet. Open this link to create one:\n\n    {url}\n"
+                "\nstockroom has no administrator yet. Open this link to create one\n\
+                 (from another computer, use this machine's network name or address):\n\n    {url}\n"
             );
             tracing::warn!(setup_url = %url, "first run: open the setup URL to create the administrator");
         }
@@ -143,7 +165,13 @@ impl Application {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => {
                 let scheme = if self.state.tls() { "https" } else { "http" };
-                format!("{scheme}://{}", self.addr)
+                let mut addr = self.addr;
+                // 0.0.0.0 is not an address a browser can open; the local
+                // one works on this machine and shows the port elsewhere.
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("{scheme}://{addr}")
             }
         };
         Some(format!("{base}/setup?token={}", token.expose()))
@@ -179,12 +207,19 @@ async fn housekeeping(state: AppState) {
         if n.is_multiple_of(10) {
             let now = state.clock.now();
             let idle = state.config.session.idle_timeout;
+            let security = state.config.security.clone();
             match state
                 .db
-                .write(move |tx| sessions::purge_expired(tx, now, idle).map_err(DbError::from))
+                .write(move |tx| {
+                    let sessions = sessions::purge_expired(tx, now, idle)?;
+                    let lockouts = lockout::purge(tx, now, &security)?;
+                    Ok::<_, DbError>(sessions + lockouts)
+                })
                 .await
             {
-                Ok(purged) if purged > 0 => tracing::info!(purged, "removed expired sessions"),
+                Ok(purged) if purged > 0 => {
+                    tracing::info!(purged, "removed expired sessions and lock-out records")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session purge failed"),
             }

@@ -59,6 +59,19 @@ pub fn record_failure(
     Ok(Some(until))
 }
 
+/// Deletes lock-outs that have ended and failures too old to count.
+pub fn purge(tx: &Transaction, now: Timestamp, cfg: &SecurityConfig) -> rusqlite::Result<usize> {
+    let a = tx.execute(
+        "DELETE FROM lockouts WHERE locked_until <= ?1",
+        [now.to_db()],
+    )?;
+    let b = tx.execute(
+        "DELETE FROM login_failures WHERE failed_at <= ?1",
+        [now.minus(cfg.lockout_window).to_db()],
+    )?;
+    Ok(a + b)
+}
+
 /// A successful login forgets earlier failures.
 pub fn clear(tx: &Transaction, key: &str) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM login_failures WHERE username_key = ?1", [key])?;

@@ -111,17 +111,25 @@ impl Event {
 
 /// Appends one row to the chain inside the caller's transaction.
 pub fn record(tx: &Transaction, ctx: &Context, event: Event) -> rusqlite::Result<i64> {
-    let last: Option<(i64, String)> = tx
+    let prev_hash: String = tx
         .query_row(
-            "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+            "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_string());
+    // The next id follows the highest id ever used (AUTOINCREMENT keeps it),
+    // not the highest present: rows deleted from the end leave a gap that
+    // `verify` reports even after new rows are written.
+    let highest: Option<i64> = tx
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'",
+            [],
+            |r| r.get(0),
         )
         .optional()?;
-    let (id, prev_hash) = match last {
-        Some((id, hash)) => (id + 1, hash),
-        None => (1, GENESIS.to_string()),
-    };
+    let id = highest.unwrap_or(0) + 1;
     let (kind, actor_id, actor_name) = ctx.actor.columns();
     let row = Row {
         id,

@@ -121,3 +121,28 @@ fn an_inserted_row_is_noticed() {
         Err(VerifyError::Broken(ChainBroken::Edited { id: 2 }))
     ));
 }
+
+#[test]
+fn a_deleted_tail_stays_visible_after_new_rows() {
+    let mut conn = db_with_rows(5);
+    conn.execute("DELETE FROM audit_log WHERE id >= 4", [])
+        .unwrap();
+    let tx = conn.transaction().unwrap();
+    for i in 0..3 {
+        record(
+            &tx,
+            &Context::system(SystemClock.now()),
+            Event::new("later.change", "thing", i),
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    assert!(matches!(
+        verify(&conn),
+        Err(VerifyError::Broken(ChainBroken::Missing {
+            id: 6,
+            missing_from: 4,
+            missing_to: 5
+        }))
+    ));
+}

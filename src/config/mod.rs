@@ -130,7 +130,7 @@ impl std::fmt::Display for ConfigProblem {
     }
 }
 
-/// Every problem found, in key order; never empty.
+/// Every problem found; never empty.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{} configuration problem(s):\n{}", .0.len(), list(.0))]
 pub struct ConfigErrors(pub Vec<ConfigProblem>);

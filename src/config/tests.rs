@@ -218,3 +218,36 @@ fn example_config_parses_and_lists_every_key() {
     let path = file(&dir, "example.toml", &uncommented);
     load(&with_file(path), env(&[])).unwrap();
 }
+
+#[test]
+fn relative_paths_in_a_file_are_relative_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    file(&dir, "cert.pem", "x");
+    file(&dir, "key.pem", "x");
+    let path = file(
+        &dir,
+        "c.toml",
+        "[tls]\ncert_file = \"cert.pem\"\nkey_file = \"key.pem\"\n",
+    );
+    let config = load(&with_file(path), env(&[])).unwrap();
+    assert_eq!(config.tls.unwrap().cert_file, dir.path().join("cert.pem"));
+}
+
+#[test]
+fn allowed_origins_accept_a_trailing_slash_but_not_a_path() {
+    let ok = load(
+        &LoadOptions::default(),
+        env(&[(
+            "STOCKROOM_HTTP_ALLOWED_ORIGINS",
+            "https://a.example/, http://b.example:8080",
+        )]),
+    )
+    .unwrap();
+    assert_eq!(ok.http.allowed_origins.len(), 2);
+    let err = load(
+        &LoadOptions::default(),
+        env(&[("STOCKROOM_HTTP_ALLOWED_ORIGINS", "https://a.example/path")]),
+    )
+    .unwrap_err();
+    assert_eq!(err.0[0].key, "http.allowed_origins");
+}

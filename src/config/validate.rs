@@ -63,12 +63,23 @@ impl Validator<'_> {
         self.text(key).0
     }
 
+    /// A path; relative paths in a config file are relative to that file.
     fn optional_path(&mut self, key: &'static str) -> Option<PathBuf> {
-        let (text, _) = self.text(key);
-        (!text.trim().is_empty()).then(|| PathBuf::from(text.trim()))
+        let (text, origin) = self.text(key);
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let path = PathBuf::from(text);
+        match origin {
+            Origin::File(file) if path.is_relative() => {
+                Some(file.parent().map_or(path.clone(), |dir| dir.join(&path)))
+            }
+            _ => Some(path),
+        }
     }
 
-    /// An integer within `min..=max`; on error the default stands in so that
+    /// An integer within `min..=max`; on error the minimum stands in so that
     /// validation can go on and report the rest.
     fn int(&mut self, key: &'static str, min: u64, max: u64) -> u64 {
         let (text, origin) = self.text(key);
@@ -205,8 +216,8 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
     };
     for origin in http.allowed_origins.clone() {
         let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
-            && !origin.trim_end_matches('/').contains(['?', '#'])
-            && origin.matches('/').count() == 2;
+            && !origin.contains(['?', '#'])
+            && origin.trim_end_matches('/').matches('/').count() == 2;
         if !ok {
             let o = v.origin_of("http.allowed_origins");
             v.problem(

@@ -65,7 +65,7 @@ pub async fn readiness(state: &AppState) -> Readiness {
                 .map_err(DbError::from)
         })
         .await
-        .map(|n| format!("{n} users"))
+        .map(|_| "read".to_string())
         .map_err(|e: DbError| e.to_string())
     })
     .await;
@@ -102,10 +102,9 @@ pub async fn readiness(state: &AppState) -> Readiness {
     let db = state.db.clone();
     let migrations = timed("migrations", async move {
         let plan = db
-            .read(|c| {
-                migrate::plan(c).map_err(|e| DbError::Io(std::io::Error::other(e.to_string())))
-            })
+            .read(|c| Ok::<_, DbError>(migrate::plan(c)))
             .await
+            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         if plan.pending.is_empty() {
             Ok(format!("at version {:04}", plan.current))

@@ -134,7 +134,7 @@ pub fn table() -> Vec<RouteDef> {
         get("/api/v1/openapi.json", Public, api::openapi::document),
         get("/api/v1/me", SignedIn, api::me::me),
         get("/api/v1/users", Perm(ManageUsers), api::users::list),
-        post("/api/v1/users", Perm(ManageUsers), api::users::create),
+        post("/api/v1/users", Perm(ManageUsers), api::users::create).limited(),
     ]
 }
 

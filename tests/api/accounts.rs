@@ -16,26 +16,55 @@ async fn login_and_logout() {
 
     let res = app.browser.login("anna", "wrong-password-123").await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert!(res.text().await.unwrap().contains("Wrong username or password."));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Wrong username or password.")
+    );
 
     let res = app.browser.login("Anna", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "usernames are case-insensitive");
-    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "no Secure flag without TLS: {cookie}");
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "usernames are case-insensitive"
+    );
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "no Secure flag without TLS: {cookie}"
+    );
     assert!(app.browser.get_html("/").await.contains("Hello, anna"));
 
     let res = app.browser.logout().await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/login");
     assert_eq!(app.browser.get("/").await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.scalar("SELECT count(*) FROM sessions").await, 0, "logout destroys the session");
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM sessions").await,
+        0,
+        "logout destroys the session"
+    );
     for action in ["auth.login_failed", "auth.login", "auth.logout"] {
         let n = app
             .db()
             .read(move |c| {
-                c.query_row("SELECT count(*) FROM audit_log WHERE action = ?1", [action], |r| r.get::<_, i64>(0))
-                    .map_err(stockroom::db::DbError::from)
+                c.query_row(
+                    "SELECT count(*) FROM audit_log WHERE action = ?1",
+                    [action],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(stockroom::db::DbError::from)
             })
             .await
             .unwrap();
@@ -49,7 +78,14 @@ async fn the_session_id_is_stored_hashed() {
     app.create_user("anna", "staff").await;
     let res = app.browser.login("anna", PASSWORD).await;
     let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
-    let value = cookie.split(';').next().unwrap().split('=').nth(1).unwrap().to_string();
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .to_string();
     assert!(value.len() >= 43, "256 bits of randomness");
     let stored: String = app
         .raw_connection()
@@ -68,27 +104,56 @@ async fn a_disabled_user_cannot_sign_in_and_is_signed_out() {
     nurse.login("anna", PASSWORD).await;
     assert_eq!(nurse.get("/").await.status(), StatusCode::OK);
 
-    let res = admin.post_form(&format!("/admin/users/{}/disable", anna.id), &[]).await;
+    let res = admin
+        .post_form(&format!("/admin/users/{}/disable", anna.id), &[])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(nurse.get("/").await.status(), StatusCode::SEE_OTHER, "session ended");
+    assert_eq!(
+        nurse.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "session ended"
+    );
     let res = nurse.login("anna", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "same answer as a wrong password");
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "same answer as a wrong password"
+    );
 
-    admin.post_form(&format!("/admin/users/{}/enable", anna.id), &[]).await;
-    assert_eq!(nurse.login("anna", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    admin
+        .post_form(&format!("/admin/users/{}/enable", anna.id), &[])
+        .await;
+    assert_eq!(
+        nurse.login("anna", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
 async fn an_admin_cannot_lock_themselves_out() {
     let app = spawn_app().await;
     let (admin, me) = app.browser_as("admin").await;
-    let res = admin.post_form(&format!("/admin/users/{}/disable", me.id), &[]).await;
+    let res = admin
+        .post_form(&format!("/admin/users/{}/disable", me.id), &[])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let res = admin.post_form(&format!("/admin/users/{}/role", me.id), &[("role", "staff")]).await;
+    let res = admin
+        .post_form(
+            &format!("/admin/users/{}/role", me.id),
+            &[("role", "staff")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = admin.get_html(&format!("/admin/users/{}", me.id)).await;
-    assert!(page.contains("cannot disable your own account or remove your own admin role"), "{page}");
-    assert_eq!(app.scalar("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0").await, 1);
+    assert!(
+        page.contains("cannot disable your own account or remove your own admin role"),
+        "{page}"
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -104,14 +169,32 @@ async fn changing_a_password_ends_other_sessions() {
     let res = desk
         .post_form(
             "/account/password",
-            &[("current_password", PASSWORD), ("new_password", new), ("confirm", new)],
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new),
+                ("confirm", new),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(desk.get("/").await.status(), StatusCode::OK, "this browser stays signed in");
-    assert_eq!(tablet.get("/").await.status(), StatusCode::SEE_OTHER, "the other session ended");
-    assert_eq!(app.new_browser().login("anna", new).await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.new_browser().login("anna", PASSWORD).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        desk.get("/").await.status(),
+        StatusCode::OK,
+        "this browser stays signed in"
+    );
+    assert_eq!(
+        tablet.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "the other session ended"
+    );
+    assert_eq!(
+        app.new_browser().login("anna", new).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.new_browser().login("anna", PASSWORD).await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
@@ -124,16 +207,35 @@ async fn a_weak_or_wrong_password_change_is_refused_and_changes_nothing() {
         .query_row("SELECT password_hash FROM users", [], |r| r.get(0))
         .unwrap();
     for (current, new, confirm, message) in [
-        ("wrong-current-pass", "fine-new-password-1", "fine-new-password-1", "is not your current password"),
+        (
+            "wrong-current-pass",
+            "fine-new-password-1",
+            "fine-new-password-1",
+            "is not your current password",
+        ),
         (PASSWORD, "short", "short", "at least 12 characters"),
-        (PASSWORD, "password1234", "password1234", "most common passwords"),
-        (PASSWORD, "fine-new-password-1", "fine-new-password-2", "does not match"),
+        (
+            PASSWORD,
+            "password1234",
+            "password1234",
+            "most common passwords",
+        ),
+        (
+            PASSWORD,
+            "fine-new-password-1",
+            "fine-new-password-2",
+            "does not match",
+        ),
     ] {
         let res = app
             .browser
             .post_form(
                 "/account/password",
-                &[("current_password", current), ("new_password", new), ("confirm", confirm)],
+                &[
+                    ("current_password", current),
+                    ("new_password", new),
+                    ("confirm", confirm),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -185,11 +287,20 @@ async fn a_temporary_password_must_be_changed_at_next_login() {
     assert_eq!(nurse.get("/").await.status(), StatusCode::OK);
 
     // An admin resetting it again forces another change.
-    let id = app.scalar("SELECT id FROM users WHERE username = 'newnurse'").await;
-    admin
-        .post_form(&format!("/admin/users/{id}/password"), &[("password", "another-temp-pass-1")])
+    let id = app
+        .scalar("SELECT id FROM users WHERE username = 'newnurse'")
         .await;
-    assert_eq!(nurse.get("/").await.status(), StatusCode::SEE_OTHER, "reset ends their sessions");
+    admin
+        .post_form(
+            &format!("/admin/users/{id}/password"),
+            &[("password", "another-temp-pass-1")],
+        )
+        .await;
+    assert_eq!(
+        nurse.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "reset ends their sessions"
+    );
     let res = nurse.login("newnurse", "another-temp-pass-1").await;
     assert_eq!(location(&res), "/account/password");
 }
@@ -202,7 +313,12 @@ async fn creating_a_user_validates_every_field_and_changes_nothing_on_error() {
     let res = admin
         .post_form(
             "/admin/users",
-            &[("username", "a b"), ("display_name", ""), ("role", "root"), ("password", "short")],
+            &[
+                ("username", "a b"),
+                ("display_name", ""),
+                ("role", "root"),
+                ("password", "short"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -217,11 +333,20 @@ async fn creating_a_user_validates_every_field_and_changes_nothing_on_error() {
     let res = admin
         .post_form(
             "/admin/users",
-            &[("username", "admin-user"), ("role", "staff"), ("password", "temporary-pass-123")],
+            &[
+                ("username", "admin-user"),
+                ("role", "staff"),
+                ("password", "temporary-pass-123"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("Username is already taken"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Username is already taken")
+    );
     assert_eq!(app.scalar("SELECT count(*) FROM users").await, before);
 }
 
@@ -231,7 +356,12 @@ async fn a_role_change_takes_effect_at_once() {
     let (admin, _) = app.browser_as("admin").await;
     let (manager, m) = app.browser_as("manager").await;
     assert_eq!(manager.get("/audit").await.status(), StatusCode::OK);
-    admin.post_form(&format!("/admin/users/{}/role", m.id), &[("role", "viewer")]).await;
+    admin
+        .post_form(
+            &format!("/admin/users/{}/role", m.id),
+            &[("role", "viewer")],
+        )
+        .await;
     manager.login("manager-user", PASSWORD).await;
     assert_eq!(manager.get("/audit").await.status(), StatusCode::FORBIDDEN);
     let role: String = app

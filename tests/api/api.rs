@@ -11,7 +11,11 @@ async fn me_answers_for_the_token_and_bad_tokens_are_refused() {
     let app = spawn_app().await;
     let user = app.create_user("anna", "manager").await;
     let token = create_token(&app, user.id, "read").await;
-    let res = api(&token).get(format!("{}/api/v1/me", app.address)).send().await.unwrap();
+    let res = api(&token)
+        .get(format!("{}/api/v1/me", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let me: Value = res.json().await.unwrap();
     assert_eq!(me["user"]["username"], "anna");
@@ -19,7 +23,11 @@ async fn me_answers_for_the_token_and_bad_tokens_are_refused() {
     assert_eq!(me["scope"], "read");
 
     for bad in ["sr_wrong", "garbage", ""] {
-        let res = api(bad).get(format!("{}/api/v1/me", app.address)).send().await.unwrap();
+        let res = api(bad)
+            .get(format!("{}/api/v1/me", app.address))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{bad}");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthenticated");
@@ -33,17 +41,35 @@ async fn revoked_tokens_and_disabled_users_stop_working() {
     let anna = app.create_user("anna", "staff").await;
     let token = create_token(&app, anna.id, "read").await;
     let me = format!("{}/api/v1/me", app.address);
-    assert_eq!(api(&token).get(&me).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        api(&token).get(&me).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
-    admin.post_form(&format!("/admin/users/{}/disable", anna.id), &[]).await;
-    assert_eq!(api(&token).get(&me).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    admin.post_form(&format!("/admin/users/{}/enable", anna.id), &[]).await;
-    assert_eq!(api(&token).get(&me).send().await.unwrap().status(), StatusCode::OK);
+    admin
+        .post_form(&format!("/admin/users/{}/disable", anna.id), &[])
+        .await;
+    assert_eq!(
+        api(&token).get(&me).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    admin
+        .post_form(&format!("/admin/users/{}/enable", anna.id), &[])
+        .await;
+    assert_eq!(
+        api(&token).get(&me).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
     let id = app.scalar("SELECT id FROM api_tokens").await;
-    let res = admin.post_form(&format!("/admin/tokens/{id}/revoke"), &[]).await;
+    let res = admin
+        .post_form(&format!("/admin/tokens/{id}/revoke"), &[])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(api(&token).get(&me).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api(&token).get(&me).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -88,7 +114,13 @@ async fn invalid_json_input_names_each_field_and_changes_nothing() {
         .collect();
     assert_eq!(fields, ["username", "role", "password"]);
 
-    let res = api(&write).post(&url).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let res = api(&write)
+        .post(&url)
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad-request");
@@ -113,9 +145,17 @@ async fn lists_are_paginated() {
     assert_eq!(page["total"], 5);
     assert_eq!(page["page"], 2);
     assert_eq!(page["per_page"], 2);
-    let names: Vec<&str> = page["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["user1", "user2"]);
-    assert!(!page.to_string().contains("argon2"), "no password hashes in the API");
+    assert!(
+        !page.to_string().contains("argon2"),
+        "no password hashes in the API"
+    );
 
     let res = api(&token)
         .get(format!("{}/api/v1/users?per_page=500", app.address))
@@ -127,18 +167,32 @@ async fn lists_are_paginated() {
 
 #[tokio::test]
 async fn cross_origin_api_calls_are_refused_unless_allowed() {
-    let app = spawn_app_with(|c| c.http.allowed_origins = vec!["https://intranet.example".into()]).await;
+    let app =
+        spawn_app_with(|c| c.http.allowed_origins = vec!["https://intranet.example".into()]).await;
     let admin = app.create_user("boss", "admin").await;
     let token = create_token(&app, admin.id, "read").await;
     let me = format!("{}/api/v1/me", app.address);
-    let res = api(&token).get(&me).header("origin", "https://evil.example").send().await.unwrap();
+    let res = api(&token)
+        .get(&me)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "cross-origin");
 
-    let res = api(&token).get(&me).header("origin", "https://intranet.example").send().await.unwrap();
+    let res = api(&token)
+        .get(&me)
+        .header("origin", "https://intranet.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["access-control-allow-origin"], "https://intranet.example");
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://intranet.example"
+    );
     let res = reqwest::Client::new()
         .request(reqwest::Method::OPTIONS, &me)
         .header("origin", "https://intranet.example")

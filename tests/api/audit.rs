@@ -10,7 +10,11 @@ async fn user_changes_are_audited_with_actor_ip_and_request_id() {
     let res = admin
         .post_form(
             "/admin/users",
-            &[("username", "anna"), ("role", "staff"), ("password", "temporary-pass-123")],
+            &[
+                ("username", "anna"),
+                ("role", "staff"),
+                ("password", "temporary-pass-123"),
+            ],
         )
         .await;
     let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
@@ -28,7 +32,10 @@ async fn user_changes_are_audited_with_actor_ip_and_request_id() {
     assert_eq!(ip, "127.0.0.1");
     assert_eq!(rid, request_id);
     assert!(after.contains("\"role\":\"staff\""), "{after}");
-    assert!(!after.contains("argon2"), "no password hash in the audit log");
+    assert!(
+        !after.contains("argon2"),
+        "no password hash in the audit log"
+    );
 
     let verified = app
         .db()
@@ -36,7 +43,10 @@ async fn user_changes_are_audited_with_actor_ip_and_request_id() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(verified as i64, app.scalar("SELECT count(*) FROM audit_log").await);
+    assert_eq!(
+        verified as i64,
+        app.scalar("SELECT count(*) FROM audit_log").await
+    );
 }
 
 #[tokio::test]
@@ -45,7 +55,9 @@ async fn a_refused_change_leaves_no_audit_row() {
     let (admin, me) = app.browser_as("admin").await;
     let before = app.scalar("SELECT count(*) FROM audit_log").await;
     // The last admin cannot disable themselves: refused, nothing recorded.
-    admin.post_form(&format!("/admin/users/{}/disable", me.id), &[]).await;
+    admin
+        .post_form(&format!("/admin/users/{}/disable", me.id), &[])
+        .await;
     assert_eq!(app.scalar("SELECT count(*) FROM audit_log").await, before);
 }
 

@@ -3,7 +3,12 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn stockroom(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+fn stockroom(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockroom"));
     cmd.args(args)
         .env_clear()
@@ -33,7 +38,10 @@ fn version_is_printed() {
     let dir = tempfile::tempdir().unwrap();
     let out = stockroom(dir.path(), &["--version"], &[], None);
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout).trim(), format!("stockroom {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("stockroom {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -52,20 +60,35 @@ fn check_config_lists_every_problem_and_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("3 configuration problem(s)"), "{err}");
-    for key in ["`listen`", "`db.pool_size`", "`session.idle_timeout_minutes`"] {
+    for key in [
+        "`listen`",
+        "`db.pool_size`",
+        "`session.idle_timeout_minutes`",
+    ] {
         assert!(err.contains(key), "{key} missing from:\n{err}");
     }
-    assert!(err.contains("env STOCKROOM_DB_POOL_SIZE"), "names where the value came from");
+    assert!(
+        err.contains("env STOCKROOM_DB_POOL_SIZE"),
+        "names where the value came from"
+    );
 }
 
 #[test]
 fn check_config_prints_the_effective_config_with_secrets_redacted() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "a-setup-token-that-is-long-enough-000";
-    let out = stockroom(dir.path(), &["check-config"], &[("STOCKROOM_SETUP_TOKEN", secret)], None);
+    let out = stockroom(
+        dir.path(),
+        &["check-config"],
+        &[("STOCKROOM_SETUP_TOKEN", secret)],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("db.pool_size") && stdout.contains("(default)"), "{stdout}");
+    assert!(
+        stdout.contains("db.pool_size") && stdout.contains("(default)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("[redacted]"));
     assert!(!stdout.contains(secret));
 }
@@ -73,9 +96,17 @@ fn check_config_prints_the_effective_config_with_secrets_redacted() {
 #[test]
 fn a_server_with_a_bad_config_does_not_start() {
     let dir = tempfile::tempdir().unwrap();
-    let out = stockroom(dir.path(), &["serve"], &[("STOCKROOM_LISTEN", "nope")], None);
+    let out = stockroom(
+        dir.path(),
+        &["serve"],
+        &[("STOCKROOM_LISTEN", "nope")],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(!dir.path().join("stockroom.db").exists(), "nothing was touched");
+    assert!(
+        !dir.path().join("stockroom.db").exists(),
+        "nothing was touched"
+    );
 }
 
 #[test]
@@ -83,23 +114,45 @@ fn migrate_dry_run_lists_then_migrate_applies() {
     let dir = tempfile::tempdir().unwrap();
     let out = stockroom(dir.path(), &["migrate", "--dry-run"], &[], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("0001_create_foundation"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("0001_create_foundation"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = stockroom(dir.path(), &["migrate", "--dry-run"], &[], None);
-    assert!(text(&out.stdout).contains("would apply"), "dry run changed nothing");
+    assert!(
+        text(&out.stdout).contains("would apply"),
+        "dry run changed nothing"
+    );
 
     let out = stockroom(dir.path(), &["migrate"], &[], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = stockroom(dir.path(), &["migrate", "--dry-run"], &[], None);
-    assert!(text(&out.stdout).contains("nothing to apply"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("nothing to apply"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn create_user_reads_the_password_from_stdin_and_validates_it() {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["create-user", "--username", "boss", "--role", "admin", "--password-stdin"];
+    let args = [
+        "create-user",
+        "--username",
+        "boss",
+        "--role",
+        "admin",
+        "--password-stdin",
+    ];
     let out = stockroom(dir.path(), &args, &[], Some("short\n"));
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("password: must be at least 12 characters"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("password: must be at least 12 characters"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = stockroom(dir.path(), &args, &[], Some("a-long-enough-password\n"));
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -109,8 +162,17 @@ fn create_user_reads_the_password_from_stdin_and_validates_it() {
     assert_eq!(out.status.code(), Some(1), "duplicate refused");
     assert!(text(&out.stderr).contains("already taken"));
 
-    let out = stockroom(dir.path(), &["create-user", "--username", "x2", "--role", "staff"], &[], None);
-    assert_eq!(out.status.code(), Some(1), "no password on the command line");
+    let out = stockroom(
+        dir.path(),
+        &["create-user", "--username", "x2", "--role", "staff"],
+        &[],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "no password on the command line"
+    );
 }
 
 #[test]
@@ -118,13 +180,28 @@ fn create_token_prints_it_once() {
     let dir = tempfile::tempdir().unwrap();
     stockroom(
         dir.path(),
-        &["create-user", "--username", "boss", "--role", "admin", "--password-stdin"],
+        &[
+            "create-user",
+            "--username",
+            "boss",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
         &[],
         Some("a-long-enough-password\n"),
     );
     let out = stockroom(
         dir.path(),
-        &["create-token", "--username", "boss", "--name", "export", "--scope", "read"],
+        &[
+            "create-token",
+            "--username",
+            "boss",
+            "--name",
+            "export",
+            "--scope",
+            "read",
+        ],
         &[],
         None,
     );
@@ -132,12 +209,22 @@ fn create_token_prints_it_once() {
     let token = text(&out.stdout).trim().to_string();
     assert!(token.starts_with("sr_") && token.len() > 40, "{token}");
     let db = rusqlite::Connection::open(dir.path().join("stockroom.db")).unwrap();
-    let stored: String = db.query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0)).unwrap();
+    let stored: String = db
+        .query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0))
+        .unwrap();
     assert_ne!(stored, token, "stored hashed");
 
     let out = stockroom(
         dir.path(),
-        &["create-token", "--username", "nobody", "--name", "x", "--scope", "read"],
+        &[
+            "create-token",
+            "--username",
+            "nobody",
+            "--name",
+            "x",
+            "--scope",
+            "read",
+        ],
         &[],
         None,
     );
@@ -150,7 +237,14 @@ fn audit_verify_passes_then_names_the_tampered_row() {
     for name in ["anna", "ben", "cleo"] {
         let out = stockroom(
             dir.path(),
-            &["create-user", "--username", name, "--role", "staff", "--password-stdin"],
+            &[
+                "create-user",
+                "--username",
+                name,
+                "--role",
+                "staff",
+                "--password-stdin",
+            ],
             &[],
             Some("a-long-enough-password\n"),
         );
@@ -161,7 +255,11 @@ fn audit_verify_passes_then_names_the_tampered_row() {
     assert!(text(&out.stdout).contains("3 rows verified"));
 
     let db = rusqlite::Connection::open(dir.path().join("stockroom.db")).unwrap();
-    db.execute("UPDATE audit_log SET after_json = '{\"role\":\"admin\"}' WHERE id = 2", []).unwrap();
+    db.execute(
+        "UPDATE audit_log SET after_json = '{\"role\":\"admin\"}' WHERE id = 2",
+        [],
+    )
+    .unwrap();
     drop(db);
     let out = stockroom(dir.path(), &["audit", "verify"], &[], None);
     assert_eq!(out.status.code(), Some(1));

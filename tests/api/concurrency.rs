@@ -36,14 +36,22 @@ async fn sixty_four_concurrent_writing_requests_all_succeed() {
         }
     }
     assert!(failures.is_empty(), "{failures:?}");
-    assert_eq!(app.scalar("SELECT count(*) FROM users WHERE username LIKE 'writer%'").await, 64);
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users WHERE username LIKE 'writer%'")
+            .await,
+        64
+    );
     let verified = app
         .db()
         .read(|c| Ok::<_, stockroom::db::DbError>(stockroom::audit::verify(c)))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(verified as i64, app.scalar("SELECT count(*) FROM audit_log").await, "chain intact");
+    assert_eq!(
+        verified as i64,
+        app.scalar("SELECT count(*) FROM audit_log").await,
+        "chain intact"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -75,6 +83,17 @@ async fn two_simultaneous_setups_create_one_admin() {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 1, "{statuses:?}");
-    assert_eq!(app.scalar("SELECT count(*) FROM users WHERE role = 'admin'").await, 1);
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SEE_OTHER)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users WHERE role = 'admin'")
+            .await,
+        1
+    );
 }

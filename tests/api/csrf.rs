@@ -29,7 +29,10 @@ async fn a_missing_or_wrong_token_is_refused_and_changes_nothing() {
 
     let mut wrong = NEW_USER.to_vec();
     wrong.push(("csrf_token", "not-the-token-not-the-token-not-the-token"));
-    assert_eq!(admin.post_raw("/admin/users", &wrong).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.post_raw("/admin/users", &wrong).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     // Another user's valid token does not work either.
     let other = app.new_browser();
@@ -38,13 +41,30 @@ async fn a_missing_or_wrong_token_is_refused_and_changes_nothing() {
     let theirs = other.csrf_token().await;
     let mut borrowed = NEW_USER.to_vec();
     borrowed.push(("csrf_token", &theirs));
-    assert_eq!(admin.post_raw("/admin/users", &borrowed).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.post_raw("/admin/users", &borrowed).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
-    assert_eq!(app.scalar("SELECT count(*) FROM users WHERE username = 'sneaky'").await, 0);
-    assert_eq!(app.scalar("SELECT count(*) FROM users").await, users + 1, "only `other` was added");
-    assert!(app.scalar("SELECT count(*) FROM audit_log").await <= audit + 2, "nothing but other's creation and login");
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users WHERE username = 'sneaky'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users").await,
+        users + 1,
+        "only `other` was added"
+    );
+    assert!(
+        app.scalar("SELECT count(*) FROM audit_log").await <= audit + 2,
+        "nothing but other's creation and login"
+    );
     // With the token it works: the refusals above were about the token.
-    assert_eq!(admin.post_form("/admin/users", &NEW_USER).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        admin.post_form("/admin/users", &NEW_USER).await.status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -86,7 +106,11 @@ async fn a_cross_site_request_is_refused_even_with_a_token() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.scalar("SELECT count(*) FROM users WHERE username = 'sneaky'").await, 0);
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users WHERE username = 'sneaky'")
+            .await,
+        0
+    );
     // Same origin passes.
     let res = admin
         .client
@@ -104,7 +128,9 @@ async fn the_login_form_needs_its_token_too() {
     let app = spawn_app().await;
     app.create_user("anna", "staff").await;
     let b = app.new_browser();
-    let res = b.post_raw("/login", &[("username", "anna"), ("password", PASSWORD)]).await;
+    let res = b
+        .post_raw("/login", &[("username", "anna"), ("password", PASSWORD)])
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.scalar("SELECT count(*) FROM sessions").await, 0);
 }
@@ -112,7 +138,10 @@ async fn the_login_form_needs_its_token_too() {
 #[tokio::test]
 async fn logout_without_a_token_keeps_the_session() {
     let (app, admin) = admin_app().await;
-    assert_eq!(admin.post_raw("/logout", &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.post_raw("/logout", &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(app.scalar("SELECT count(*) FROM sessions").await, 1);
     assert_eq!(admin.get("/").await.status(), StatusCode::OK);
 }

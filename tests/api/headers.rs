@@ -7,15 +7,25 @@ use crate::helpers::*;
 
 fn assert_security_headers(res: &Response, what: &str) {
     let h = res.headers();
-    let csp = h.get("content-security-policy").unwrap_or_else(|| panic!("{what}: no CSP")).to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{what}: {csp}");
+    let csp = h
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no CSP"))
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{what}: {csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
     assert_eq!(h["x-frame-options"], "DENY", "{what}");
     assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
     assert_eq!(h["referrer-policy"], "same-origin", "{what}");
     assert!(h.contains_key("permissions-policy"), "{what}");
     assert!(h.contains_key("x-request-id"), "{what}");
-    assert!(!h.contains_key("strict-transport-security"), "{what}: no HSTS over plain HTTP");
+    assert!(
+        !h.contains_key("strict-transport-security"),
+        "{what}: no HSTS over plain HTTP"
+    );
 }
 
 #[tokio::test]
@@ -47,7 +57,10 @@ async fn error_pages_use_the_layout_and_json_errors_have_a_code() {
     let res = staff.get("/admin/users").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let html = res.text().await.unwrap();
-    assert!(html.contains("<h1>Not allowed</h1>") && html.contains("class=\"mainnav\""), "{html}");
+    assert!(
+        html.contains("<h1>Not allowed</h1>") && html.contains("class=\"mainnav\""),
+        "{html}"
+    );
     assert!(html.contains("stockroom 0."), "footer with the version");
 
     let res = staff.get("/nothing-here").await;
@@ -66,13 +79,18 @@ async fn a_500_page_never_leaks_internals() {
     let app = spawn_app().await;
     let (admin, _) = app.browser_as("admin").await;
     // Break the database under the running server.
-    app.raw_connection().execute_batch("DROP TABLE api_tokens").unwrap();
+    app.raw_connection()
+        .execute_batch("DROP TABLE api_tokens")
+        .unwrap();
     let res = admin.get("/admin/tokens").await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
     let html = res.text().await.unwrap();
     assert!(html.contains("Something went wrong"), "{html}");
-    assert!(html.contains(&id), "the page gives the request id as a reference");
+    assert!(
+        html.contains(&id),
+        "the page gives the request id as a reference"
+    );
     for secret in ["api_tokens", "no such table", "rusqlite", "SELECT", "src/"] {
         assert!(!html.contains(secret), "500 page leaks {secret}");
     }
@@ -87,17 +105,42 @@ async fn static_files_are_cacheable_by_hash_and_etag() {
     assert!(css.starts_with("/static/app.css?v="), "{css}");
     let res = b.get(&css).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
 
-    let res = b.client.get(b.url("/static/app.css")).header("if-none-match", &etag).send().await.unwrap();
+    let res = b
+        .client
+        .get(b.url("/static/app.css"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     // Without the current hash the file must be revalidated.
     let res = b.get("/static/app.css?v=old").await;
-    assert!(res.headers()["cache-control"].to_str().unwrap().contains("must-revalidate"));
-    assert_eq!(b.get("/static/missing.js").await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(b.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("must-revalidate")
+    );
+    assert_eq!(
+        b.get("/static/missing.js").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        b.get("/static/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
     // htmx is served from the binary, with its licence.
     assert_eq!(b.get("/static/htmx.min.js").await.status(), StatusCode::OK);
     assert_eq!(b.get("/static/htmx.LICENSE").await.status(), StatusCode::OK);

@@ -77,7 +77,11 @@ async fn start(config: Config, clock: ManualClock, data_dir: Arc<TempDir>) -> Te
     let app = Application::build_with_clock(config.clone(), Arc::new(clock.clone()))
         .await
         .expect("the application starts");
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let address = format!("{scheme}://127.0.0.1:{}", app.port());
     let setup_url = app.setup_url();
     let handle = app.handle();
@@ -103,7 +107,12 @@ impl TestApp {
         self.handle.stop(true).await;
         self.server.await.unwrap().unwrap();
         let browser = self.browser.clone();
-        let mut app = start(self.config.clone(), self.clock.clone(), self.data_dir.clone()).await;
+        let mut app = start(
+            self.config.clone(),
+            self.clock.clone(),
+            self.data_dir.clone(),
+        )
+        .await;
         app.browser = Browser {
             client: browser.client,
             address: app.address.clone(),
@@ -124,8 +133,15 @@ impl TestApp {
         self.create_user_with(username, role, PASSWORD, false).await
     }
 
-    pub async fn create_user_with(&self, username: &str, role: &str, password: &str, must_change: bool) -> users::User {
-        let new = NewUser::prepare(username, "", role, password, must_change).expect("valid test user");
+    pub async fn create_user_with(
+        &self,
+        username: &str,
+        role: &str,
+        password: &str,
+        must_change: bool,
+    ) -> users::User {
+        let new =
+            NewUser::prepare(username, "", role, password, must_change).expect("valid test user");
         let ctx = audit::Context::system(self.clock.now());
         self.db()
             .write(move |tx| users::create(tx, &ctx, &new))
@@ -145,7 +161,10 @@ impl TestApp {
     /// One SQL scalar, read through the application's pool.
     pub async fn scalar(&self, sql: &'static str) -> i64 {
         self.db()
-            .read(move |c| c.query_row(sql, [], |r| r.get(0)).map_err(stockroom::db::DbError::from))
+            .read(move |c| {
+                c.query_row(sql, [], |r| r.get(0))
+                    .map_err(stockroom::db::DbError::from)
+            })
             .await
             .unwrap()
     }
@@ -208,11 +227,17 @@ impl Browser {
 
     /// Posts exactly these fields (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client.post(self.url(path)).form(fields).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Response {
-        self.post_form("/login", &[("username", username), ("password", password)]).await
+        self.post_form("/login", &[("username", username), ("password", password)])
+            .await
     }
 
     pub async fn logout(&self) -> Response {
@@ -237,10 +262,7 @@ pub fn location(res: &Response) -> String {
 /// A bearer-token client for `/api/v1`.
 pub fn api(token: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        "authorization",
-        format!("Bearer {token}").parse().unwrap(),
-    );
+    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
     reqwest::Client::builder()
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())

@@ -47,7 +47,11 @@ async fn every_route_allows_exactly_the_roles_it_names() {
             let path = concrete(route.path, victim.id, victim_token);
             let res = if path.starts_with("/api/") {
                 let req = bearer.request(method(route), browser.url(&path));
-                let req = if method(route) == Method::POST { req.json(&serde_json::json!({})) } else { req };
+                let req = if method(route) == Method::POST {
+                    req.json(&serde_json::json!({}))
+                } else {
+                    req
+                };
                 req.send().await.unwrap()
             } else if method(route) == Method::POST {
                 browser.post_form(&path, &[]).await
@@ -58,9 +62,16 @@ async fn every_route_allows_exactly_the_roles_it_names() {
             let loc = location(&res);
             let allowed = route.access.allows(role);
             if allowed {
-                assert!(!refused(status, &loc), "{role} should reach {route:?} but got {status} {loc}");
+                assert!(
+                    !refused(status, &loc),
+                    "{role} should reach {route:?} but got {status} {loc}"
+                );
             } else {
-                assert_eq!(status, StatusCode::FORBIDDEN, "{role} must be refused {route:?}");
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{role} must be refused {route:?}"
+                );
             }
             checked += 1;
         }
@@ -68,7 +79,10 @@ async fn every_route_allows_exactly_the_roles_it_names() {
         // changes above (disable, role, password) must not matter.
         app.db()
             .write(move |tx| {
-                tx.execute("UPDATE users SET disabled = 0, role = 'staff' WHERE id = ?1", [victim.id])?;
+                tx.execute(
+                    "UPDATE users SET disabled = 0, role = 'staff' WHERE id = ?1",
+                    [victim.id],
+                )?;
                 Ok::<_, stockroom::db::DbError>(())
             })
             .await
@@ -89,12 +103,18 @@ async fn anonymous_callers_reach_only_public_routes() {
     let b = app.new_browser();
     for route in routes::table() {
         let path = concrete(route.path, victim.id, 1);
-        let res = b.client.request(method(&route), b.url(&path)).send().await.unwrap();
+        let res = b
+            .client
+            .request(method(&route), b.url(&path))
+            .send()
+            .await
+            .unwrap();
         let status = res.status();
         let loc = location(&res);
         match route.access {
             Access::Public => assert!(
-                !(status == StatusCode::SEE_OTHER && loc.starts_with("/login")) && status != StatusCode::UNAUTHORIZED,
+                !(status == StatusCode::SEE_OTHER && loc.starts_with("/login"))
+                    && status != StatusCode::UNAUTHORIZED,
                 "{route:?} is public but answered {status} {loc}"
             ),
             _ if path.starts_with("/api/") => {
@@ -111,9 +131,16 @@ async fn anonymous_callers_reach_only_public_routes() {
 async fn sessions_do_not_work_on_the_api_nor_tokens_on_pages() {
     let app = spawn_app().await;
     let (browser, admin) = app.browser_as("admin").await;
-    assert_eq!(browser.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        browser.get("/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let token = create_token(&app, admin.id, "write").await;
-    let res = api(&token).get(browser.url("/admin/users")).send().await.unwrap();
+    let res = api(&token)
+        .get(browser.url("/admin/users"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&res).starts_with("/login"));
 }
@@ -122,19 +149,41 @@ async fn sessions_do_not_work_on_the_api_nor_tokens_on_pages() {
 async fn navigation_shows_each_role_only_what_it_may_use() {
     let app = spawn_app().await;
     for (role, visible, hidden) in [
-        ("admin", vec!["/admin/users", "/admin/tokens", "/audit"], vec![]),
-        ("manager", vec!["/audit"], vec!["/admin/users", "/admin/tokens"]),
-        ("staff", vec![], vec!["/admin/users", "/admin/tokens", "/audit"]),
-        ("viewer", vec![], vec!["/admin/users", "/admin/tokens", "/audit"]),
+        (
+            "admin",
+            vec!["/admin/users", "/admin/tokens", "/audit"],
+            vec![],
+        ),
+        (
+            "manager",
+            vec!["/audit"],
+            vec!["/admin/users", "/admin/tokens"],
+        ),
+        (
+            "staff",
+            vec![],
+            vec!["/admin/users", "/admin/tokens", "/audit"],
+        ),
+        (
+            "viewer",
+            vec![],
+            vec!["/admin/users", "/admin/tokens", "/audit"],
+        ),
     ] {
         let (b, _) = app.browser_as(role).await;
         let html = b.get_html("/").await;
         let nav = &html[html.find("class=\"mainnav\"").unwrap()..html.find("</nav>").unwrap()];
         for href in visible {
-            assert!(nav.contains(&format!("href=\"{href}\"")), "{role} should see {href}");
+            assert!(
+                nav.contains(&format!("href=\"{href}\"")),
+                "{role} should see {href}"
+            );
         }
         for href in hidden {
-            assert!(!nav.contains(&format!("href=\"{href}\"")), "{role} must not see {href}");
+            assert!(
+                !nav.contains(&format!("href=\"{href}\"")),
+                "{role} must not see {href}"
+            );
         }
     }
 }

@@ -15,7 +15,11 @@ async fn an_idle_session_is_signed_out_after_the_idle_timeout() {
     app.browser.login("anna", PASSWORD).await;
 
     app.clock.advance(14 * MINUTE);
-    assert_eq!(app.browser.get("/").await.status(), StatusCode::OK, "14 minutes idle is fine");
+    assert_eq!(
+        app.browser.get("/").await.status(),
+        StatusCode::OK,
+        "14 minutes idle is fine"
+    );
     // Activity resets the idle clock.
     app.clock.advance(14 * MINUTE);
     assert_eq!(app.browser.get("/").await.status(), StatusCode::OK);
@@ -24,7 +28,11 @@ async fn an_idle_session_is_signed_out_after_the_idle_timeout() {
     let res = app.browser.get("/").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&res).contains("expired=1"), "{}", location(&res));
-    assert_eq!(app.scalar("SELECT count(*) FROM sessions").await, 0, "the expired session is deleted");
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM sessions").await,
+        0,
+        "the expired session is deleted"
+    );
     // Going back in time does not revive it.
     let html = app.browser.get_html("/login?expired=1").await;
     assert!(html.contains("signed out because the session ended"));
@@ -50,7 +58,11 @@ async fn a_busy_session_still_ends_at_the_absolute_timeout() {
         assert_eq!(app.browser.get("/").await.status(), StatusCode::OK);
     }
     app.clock.advance(10 * MINUTE);
-    assert_eq!(app.browser.get("/").await.status(), StatusCode::SEE_OTHER, "12 hours after login");
+    assert_eq!(
+        app.browser.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "12 hours after login"
+    );
 }
 
 #[tokio::test]

@@ -21,25 +21,37 @@ fn token_of(url: &str) -> String {
 #[tokio::test]
 async fn the_setup_link_creates_the_first_admin_once() {
     let app = spawn_app().await;
-    let url = app.setup_url.clone().expect("a fresh install prints a setup URL");
+    let url = app
+        .setup_url
+        .clone()
+        .expect("a fresh install prints a setup URL");
     assert!(url.starts_with(&app.address), "{url}");
     let token = token_of(&url);
 
     let html = app.browser.get_html(&url).await;
     assert!(html.contains("Create administrator"));
 
-    let res = app.browser.post_form("/setup", &setup_fields(&token, "boss")).await;
+    let res = app
+        .browser
+        .post_form("/setup", &setup_fields(&token, "boss"))
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/");
     // Signed in straight away.
     let home = app.browser.get_html("/").await;
     assert!(home.contains("Hello, Practice Manager"), "{home}");
-    assert_eq!(app.scalar("SELECT count(*) FROM users WHERE role = 'admin'").await, 1);
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users WHERE role = 'admin'")
+            .await,
+        1
+    );
 
     // The token is spent: neither the page nor the form work any more.
     let other = app.new_browser();
     assert_eq!(other.get(&url).await.status(), StatusCode::NOT_FOUND);
-    let res = other.post_form("/setup", &setup_fields(&token, "intruder")).await;
+    let res = other
+        .post_form("/setup", &setup_fields(&token, "intruder"))
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.scalar("SELECT count(*) FROM users").await, 1);
 }
@@ -49,12 +61,18 @@ async fn without_the_token_nobody_can_claim_the_appliance() {
     let app = spawn_app().await;
     let b = app.new_browser();
     assert_eq!(b.get("/setup").await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(b.get("/setup?token=guess").await.status(), StatusCode::FORBIDDEN);
-    let res = b.post_form("/setup", &setup_fields("guess", "intruder")).await;
+    assert_eq!(
+        b.get("/setup?token=guess").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = b
+        .post_form("/setup", &setup_fields("guess", "intruder"))
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.scalar("SELECT count(*) FROM users").await, 0);
     assert_eq!(
-        app.scalar("SELECT count(*) FROM audit_log WHERE action = 'setup.refused'").await,
+        app.scalar("SELECT count(*) FROM audit_log WHERE action = 'setup.refused'")
+            .await,
         3,
         "refusals are audited"
     );
@@ -79,8 +97,14 @@ async fn invalid_setup_input_is_refused_with_field_messages_and_changes_nothing(
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Username must be 2 to 64 characters long"), "{html}");
-    assert!(html.contains("Password must be at least 12 characters long"), "{html}");
+    assert!(
+        html.contains("Username must be 2 to 64 characters long"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Password must be at least 12 characters long"),
+        "{html}"
+    );
     assert!(html.contains("Repeated password does not match"), "{html}");
     assert_eq!(app.scalar("SELECT count(*) FROM users").await, 0);
     assert!(app.app_state.setup_token().is_some(), "setup is still open");
@@ -105,6 +129,7 @@ async fn no_setup_link_when_an_admin_exists_at_start() {
 #[tokio::test]
 async fn a_preset_token_from_config_is_used() {
     let preset = "preset-setup-token-0123456789abcdefghij";
-    let app = spawn_app_with(|c| c.setup.token = Some(stockroom::config::Secret::new(preset))).await;
+    let app =
+        spawn_app_with(|c| c.setup.token = Some(stockroom::config::Secret::new(preset))).await;
     assert!(app.setup_url.as_ref().unwrap().ends_with(preset));
 }

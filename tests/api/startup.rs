@@ -17,24 +17,32 @@ async fn start_up_refuses_a_database_from_a_newer_version() {
             [],
         )
         .unwrap();
-    let err = Application::build_with_clock(app.config.clone(), Arc::new(ManualClock::starting_now()))
-        .await
-        .err()
-        .expect("start-up must refuse");
+    let err =
+        Application::build_with_clock(app.config.clone(), Arc::new(ManualClock::starting_now()))
+            .await
+            .err()
+            .expect("start-up must refuse");
     let msg = format!("{err:#}");
-    assert!(msg.contains("migration 9999 (future)") && msg.contains("newer"), "{msg}");
+    assert!(
+        msg.contains("migration 9999 (future)") && msg.contains("newer"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]
 async fn start_up_refuses_a_changed_migration() {
     let app = spawn_app().await;
     app.raw_connection()
-        .execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1", [])
+        .execute(
+            "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1",
+            [],
+        )
         .unwrap();
-    let err = Application::build_with_clock(app.config.clone(), Arc::new(ManualClock::starting_now()))
-        .await
-        .err()
-        .expect("start-up must refuse");
+    let err =
+        Application::build_with_clock(app.config.clone(), Arc::new(ManualClock::starting_now()))
+            .await
+            .err()
+            .expect("start-up must refuse");
     assert!(format!("{err:#}").contains("must never change"), "{err:#}");
 }
 
@@ -48,13 +56,25 @@ async fn healthz_and_readyz_report_each_check() {
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
-    let names: Vec<&str> = body["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["database_read", "database_write", "disk_free", "migrations"]);
+    let names: Vec<&str> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["database_read", "database_write", "disk_free", "migrations"]
+    );
     for c in body["checks"].as_array().unwrap() {
         assert_eq!(c["status"], "ok", "{c}");
         assert!(c["latency_ms"].as_f64().unwrap() >= 0.0);
     }
-    assert_eq!(app.scalar("SELECT count(*) FROM health_probe").await, 1, "the write check really wrote");
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM health_probe").await,
+        1,
+        "the write check really wrote"
+    );
 }
 
 #[tokio::test]
@@ -64,40 +84,69 @@ async fn readyz_fails_when_the_disk_is_short_of_space() {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "fail");
-    let disk = body["checks"].as_array().unwrap().iter().find(|c| c["name"] == "disk_free").unwrap();
+    let disk = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "disk_free")
+        .unwrap();
     assert_eq!(disk["status"], "fail");
 }
 
 #[tokio::test]
 async fn readyz_fails_when_the_database_cannot_be_written() {
     let app = spawn_app().await;
-    app.raw_connection().execute_batch("DROP TABLE health_probe").unwrap();
+    app.raw_connection()
+        .execute_batch("DROP TABLE health_probe")
+        .unwrap();
     let res = app.new_browser().get("/readyz").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: serde_json::Value = res.json().await.unwrap();
-    let write = body["checks"].as_array().unwrap().iter().find(|c| c["name"] == "database_write").unwrap();
+    let write = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "database_write")
+        .unwrap();
     assert_eq!(write["status"], "fail");
 }
 
 #[tokio::test]
 async fn over_tls_cookies_are_secure_and_hsts_is_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let cert_file = dir.path().join("cert.pem");
     let key_file = dir.path().join("key.pem");
     std::fs::write(&cert_file, cert.cert.pem()).unwrap();
     std::fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
     let app = spawn_app_with(|c| {
-        c.tls = Some(stockroom::config::TlsConfig { cert_file, key_file });
+        c.tls = Some(stockroom::config::TlsConfig {
+            cert_file,
+            key_file,
+        });
     })
     .await;
     assert!(app.address.starts_with("https://"));
     assert!(app.setup_url.as_ref().unwrap().starts_with("https://"));
     app.create_user("anna", "staff").await;
     let res = app.browser.get("/login").await;
-    assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
     let res = app.browser.login("anna", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let cookie = res.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn a_new_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("fresh");
+    stockroom::startup::prepare_data_dir(&dir).unwrap();
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
 }

@@ -33,7 +33,8 @@ pub async fn csrf(
     mut req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if is_api(req.path()) || req.path().starts_with("/static/") {
+    let path = req.path();
+    if is_api(path) || path.starts_with("/static/") || path == "/healthz" || path == "/readyz" {
         return next.call(req).await;
     }
     let state = req

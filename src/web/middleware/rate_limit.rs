@@ -23,6 +23,9 @@ use crate::web::context::RequestId;
 
 pub struct AuthLimiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// One audit row per refused key per minute: refusals are audited, but a
+    /// flood of them must not become a flood of synced writes.
+    refusal_audits: DefaultKeyedRateLimiter<String>,
 }
 
 impl AuthLimiter {
@@ -31,7 +34,13 @@ impl AuthLimiter {
             .allow_burst(NonZeroU32::new(burst.max(1)).expect("nonzero"));
         AuthLimiter {
             limiter: RateLimiter::keyed(quota),
+            refusal_audits: RateLimiter::keyed(Quota::per_minute(NonZeroU32::MIN)),
         }
+    }
+
+    /// Whether a refusal for `key` (an IP, a username) should be audited now.
+    pub fn audit_refusal(&self, key: &str) -> bool {
+        self.refusal_audits.check_key(&key.to_string()).is_ok()
     }
 
     /// `Err(wait)` when `ip` must wait before trying again.
@@ -45,6 +54,8 @@ impl AuthLimiter {
     pub fn shrink(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+        self.refusal_audits.retain_recent();
+        self.refusal_audits.shrink_to_fit();
     }
 }
 
@@ -64,9 +75,17 @@ pub async fn limit_auth(
         return next.call(req).await;
     };
     let retry_after_secs = wait.as_secs().max(1);
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    if !state
+        .auth_limiter
+        .audit_refusal(&format!("ip:{}", ip.as_deref().unwrap_or("unknown")))
+    {
+        let (req, _) = req.into_parts();
+        return Ok(refuse(req, AppError::RateLimited { retry_after_secs }));
+    }
     let ctx = audit::Context {
         actor: Actor::Anonymous { claimed: None },
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip,
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
         at: state.clock.now(),
     };

@@ -95,15 +95,17 @@ pub async fn login(
         .read(move |c| lockout::locked_until(c, &k, now).map_err(DbError::from))
         .await?;
     if let Some(until) = locked {
-        let a = audit_ctx.clone();
-        let k = key.clone();
-        state
-            .db
-            .write(move |tx| {
-                audit::record(tx, &a, Event::new("auth.login_refused_locked", "login", &k))
-                    .map_err(DbError::from)
-            })
-            .await?;
+        if state.auth_limiter.audit_refusal(&format!("user:{key}")) {
+            let a = audit_ctx.clone();
+            let k = key.clone();
+            state
+                .db
+                .write(move |tx| {
+                    audit::record(tx, &a, Event::new("auth.login_refused_locked", "login", &k))
+                        .map_err(DbError::from)
+                })
+                .await?;
+        }
         return Err(AppError::RateLimited {
             retry_after_secs: until.since(now).as_secs().max(1),
         });

@@ -252,9 +252,10 @@ pub async fn reset_password(
     let user = load(&ctx, path.into_inner()).await?;
     let username = Username::parse(&user.username).map_err(AppError::internal)?;
     let password = form.into_inner().password;
-    let hashed =
-        run_blocking(move || NewPassword::parse(&password, username.as_str()).map(|p| hashing::hash(&p)))
-            .await;
+    let hashed = run_blocking(move || {
+        NewPassword::parse(&password, username.as_str()).map(|p| hashing::hash(&p))
+    })
+    .await;
     let hash = match hashed {
         Ok(h) => h,
         Err(problem) => {
