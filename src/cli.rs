@@ -149,7 +149,26 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .build()
         .context("while starting the async runtime")?;
     runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Installed before the listener opens, so a SIGTERM at any moment
+        // after start-up means a graceful stop, never an abrupt kill.
+        let mut term =
+            signal(SignalKind::terminate()).context("while installing signal handlers")?;
+        let mut int =
+            signal(SignalKind::interrupt()).context("while installing signal handlers")?;
         let app = Application::build(config).await?;
+        let handle = app.handle();
+        tokio::spawn(async move {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            tracing::info!(
+                signal = name,
+                "stopping: no new connections, finishing requests in flight"
+            );
+            handle.stop(true).await;
+        });
         app.run_until_stopped().await.context("while serving")
     })
 }

@@ -119,7 +119,9 @@ impl Application {
         let s = state.clone();
         let server = HttpServer::new(move || crate::web::app(s.clone()))
             .workers(config.http.workers)
-            .shutdown_timeout(config.http.shutdown_timeout.as_secs());
+            .shutdown_timeout(config.http.shutdown_timeout.as_secs())
+            // `stockroom serve` installs its own handlers before binding.
+            .disable_signals();
         let server = match &config.tls {
             Some(tls) => {
                 server.listen_rustls_0_23(listener, crate::startup::tls::server_config(tls)?)?

@@ -8,6 +8,24 @@
       event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
     }
   });
+  // Automatic log-off: the server ends an idle session; leave the page at
+  // the same moment so nothing stays on screen. Requests made from the page
+  // (htmx) count as activity, as they do on the server.
+  var idle = document.querySelector('meta[name="idle-logout-seconds"]');
+  if (idle) {
+    var seconds = parseInt(idle.getAttribute("content"), 10);
+    if (seconds > 0) {
+      var timer;
+      var arm = function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          window.location.assign("/login?expired=1");
+        }, (seconds + 2) * 1000);
+      };
+      arm();
+      document.addEventListener("htmx:afterRequest", arm);
+    }
+  }
   // Forms ask for confirmation when marked with data-confirm.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -46,6 +46,10 @@ pub struct Layout {
     pub css_url: String,
     pub js_urls: Vec<String>,
     pub favicon_url: String,
+    /// Seconds of inactivity after which the server ends the session; the
+    /// page leaves itself for the login screen then, so a shared PC does
+    /// not keep showing data nobody is signed in to see.
+    pub idle_logout_seconds: u64,
 }
 
 /// The navigation, in order; an item shows only to roles with its permission.
@@ -90,7 +94,11 @@ impl Layout {
                 .collect(),
             _ => Vec::new(),
         };
+        let idle_logout_seconds = req
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+            .map_or(0, |s| s.config.session.idle_timeout.as_secs());
         Layout {
+            idle_logout_seconds,
             title: title.into(),
             user: user.map(|u| NavUser {
                 display_name: u.display_name.clone(),

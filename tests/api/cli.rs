@@ -265,3 +265,42 @@ fn audit_verify_passes_then_names_the_tampered_row() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("row 2"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stockroom"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_clear()
+        .env("STOCKROOM_DATA_DIR", dir.path())
+        .env("STOCKROOM_LOG_FORMAT", "json")
+        .env("STOCKROOM_HTTP_SHUTDOWN_TIMEOUT_SECS", "2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    loop {
+        let line = lines.next().expect("server output").unwrap();
+        if line.contains("\"listening\"") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
