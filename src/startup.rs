@@ -15,7 +15,7 @@ use crate::accounts::setup::SetupToken;
 use crate::accounts::{lockout, sessions, users};
 use crate::config::Config;
 use crate::crypto::random_token;
-use crate::db::{Db, DbError, migrate, run_blocking};
+use crate::db::{Checkpoint, Db, DbError, migrate, run_blocking};
 use crate::domain::{Clock, SystemClock};
 use crate::state::AppState;
 use crate::web::middleware::rate_limit::AuthLimiter;
@@ -187,7 +187,7 @@ impl Application {
         housekeeping.abort();
         // Leave the WAL folded into the database file on a clean stop.
         let db = self.state.db.clone();
-        if let Err(e) = run_blocking(move || db.checkpoint()).await {
+        if let Err(e) = run_blocking(move || db.checkpoint(Checkpoint::Truncate)).await {
             tracing::warn!(error = %e, "final checkpoint failed");
         }
         tracing::info!("stopped");
@@ -203,7 +203,7 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         n += 1;
         let db = state.db.clone();
-        if let Err(e) = run_blocking(move || db.checkpoint()).await {
+        if let Err(e) = run_blocking(move || db.checkpoint(Checkpoint::Passive)).await {
             tracing::warn!(error = %e, "checkpoint failed");
         }
         if n.is_multiple_of(10) {

@@ -148,14 +148,26 @@ impl Db {
         Ok(self.inner.writer.get()?)
     }
 
-    /// Moves WAL content into the database file and truncates the WAL when no
-    /// reader still needs it. The server runs this periodically until the
-    /// backup replicator takes checkpointing over.
-    pub fn checkpoint(&self) -> Result<(), DbError> {
+    /// Copies WAL content into the database file. `Passive` never waits for
+    /// readers, so it cannot stall the writer; `Truncate` waits (up to the
+    /// busy timeout) and empties the WAL, for a quiet moment such as
+    /// shutdown. The server runs these until the backup replicator takes
+    /// checkpointing over.
+    pub fn checkpoint(&self, mode: Checkpoint) -> Result<(), DbError> {
         let conn = self.writer()?;
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let sql = match mode {
+            Checkpoint::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+            Checkpoint::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+        };
+        conn.query_row(sql, [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoint {
+    Passive,
+    Truncate,
 }
 
 /// Runs blocking work on tokio's blocking pool inside the caller's span and

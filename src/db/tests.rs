@@ -283,3 +283,33 @@ fn a_failing_migration_leaves_the_database_at_the_previous_version() {
         .unwrap();
     assert_eq!(plan.current, migrate::known().len() as u32);
 }
+
+#[test]
+fn checkpoints_fold_the_wal_into_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = migrated(&dir);
+    db.write_blocking(|tx| {
+        tx.execute(
+            "INSERT INTO health_probe (id, checked_at) VALUES (1, 'x')",
+            [],
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let wal = dir.path().join("stockroom.db-wal");
+    assert!(
+        std::fs::metadata(&wal).unwrap().len() > 0,
+        "autocheckpoint is off: the WAL holds the commit"
+    );
+    db.checkpoint(Checkpoint::Passive).unwrap();
+    db.checkpoint(Checkpoint::Truncate).unwrap();
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    // The data is in the main file: a fresh connection without the WAL sees it.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(dir.path().join("stockroom.db"), &copy).unwrap();
+    let c = rusqlite::Connection::open(&copy).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM health_probe", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
