@@ -56,18 +56,7 @@ async fn login_and_logout() {
         "logout destroys the session"
     );
     for action in ["auth.login_failed", "auth.login", "auth.logout"] {
-        let n = app
-            .db()
-            .read(move |c| {
-                c.query_row(
-                    "SELECT count(*) FROM audit_log WHERE action = ?1",
-                    [action],
-                    |r| r.get::<_, i64>(0),
-                )
-                .map_err(stockroom::db::DbError::from)
-            })
-            .await
-            .unwrap();
+        let n = app.audit_count(action).await;
         assert_eq!(n, 1, "{action} audited");
     }
 }

@@ -37,16 +37,7 @@ async fn user_changes_are_audited_with_actor_ip_and_request_id() {
         "no password hash in the audit log"
     );
 
-    let verified = app
-        .db()
-        .read(|c| Ok::<_, stockroom::db::DbError>(stockroom::audit::verify(c)))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        verified as i64,
-        app.scalar("SELECT count(*) FROM audit_log").await
-    );
+    app.assert_audit_chain_intact().await;
 }
 
 #[tokio::test]

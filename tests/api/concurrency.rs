@@ -41,17 +41,7 @@ async fn sixty_four_concurrent_writing_requests_all_succeed() {
             .await,
         64
     );
-    let verified = app
-        .db()
-        .read(|c| Ok::<_, stockroom::db::DbError>(stockroom::audit::verify(c)))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        verified as i64,
-        app.scalar("SELECT count(*) FROM audit_log").await,
-        "chain intact"
-    );
+    app.assert_audit_chain_intact().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -169,6 +169,35 @@ impl TestApp {
             .unwrap()
     }
 
+    /// How many audit rows record `action`.
+    pub async fn audit_count(&self, action: &'static str) -> i64 {
+        self.db()
+            .read(move |c| {
+                c.query_row(
+                    "SELECT count(*) FROM audit_log WHERE action = ?1",
+                    [action],
+                    |r| r.get(0),
+                )
+                .map_err(stockroom::db::DbError::from)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Verifies the whole audit chain and checks it covers every row.
+    pub async fn assert_audit_chain_intact(&self) {
+        let verified = self
+            .db()
+            .read(|c| Ok::<_, stockroom::db::DbError>(stockroom::audit::verify(c)))
+            .await
+            .unwrap()
+            .expect("the audit chain verifies");
+        assert_eq!(
+            verified as i64,
+            self.scalar("SELECT count(*) FROM audit_log").await
+        );
+    }
+
     /// A plain connection to the database file, for tampering tests.
     pub fn raw_connection(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.config.db_path()).unwrap()

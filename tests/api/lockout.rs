@@ -45,18 +45,7 @@ async fn five_failures_lock_the_username_even_across_a_restart() {
         "unlocked after 15 minutes"
     );
     for action in ["auth.lockout", "auth.login_refused_locked"] {
-        let n = app
-            .db()
-            .read(move |c| {
-                c.query_row(
-                    "SELECT count(*) FROM audit_log WHERE action = ?1",
-                    [action],
-                    |r| r.get::<_, i64>(0),
-                )
-                .map_err(stockroom::db::DbError::from)
-            })
-            .await
-            .unwrap();
+        let n = app.audit_count(action).await;
         assert!(n >= 1, "{action} audited");
     }
 }

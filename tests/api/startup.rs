@@ -8,6 +8,16 @@ use stockroom::startup::Application;
 
 use crate::helpers::*;
 
+/// Starts a second application on the same data directory; it must refuse.
+async fn second_start_error(app: &TestApp) -> String {
+    let err =
+        Application::build_with_clock(app.config.clone(), Arc::new(ManualClock::starting_now()))
+            .await
+            .err()
+            .expect("start-up must refuse");
+    format!("{err:#}")
+}
+
 #[tokio::test]
 async fn start_up_refuses_a_database_from_a_newer_version() {
     let app = spawn_app().await;
@@ -17,12 +27,7 @@ async fn start_up_refuses_a_database_from_a_newer_version() {
             [],
         )
         .unwrap();
-    let err =
-        Application::build_with_clock(app.config.clone(), Arc::new(ManualClock::starting_now()))
-            .await
-            .err()
-            .expect("start-up must refuse");
-    let msg = format!("{err:#}");
+    let msg = second_start_error(&app).await;
     assert!(
         msg.contains("migration 9999 (future)") && msg.contains("newer"),
         "{msg}"
@@ -38,12 +43,8 @@ async fn start_up_refuses_a_changed_migration() {
             [],
         )
         .unwrap();
-    let err =
-        Application::build_with_clock(app.config.clone(), Arc::new(ManualClock::starting_now()))
-            .await
-            .err()
-            .expect("start-up must refuse");
-    assert!(format!("{err:#}").contains("must never change"), "{err:#}");
+    let msg = second_start_error(&app).await;
+    assert!(msg.contains("must never change"), "{msg}");
 }
 
 #[tokio::test]
