@@ -24,7 +24,7 @@ export STOCKROOM_DATA_DIR="$work/data" STOCKROOM_LOG_LEVEL=warn STOCKROOM_LOG_FO
 export STOCKROOM_SECURITY_AUTH_RATE_BURST=1000
 
 # Create the database and an admin first, so start-up below is a normal start.
-echo "bench-password-long-enough" | "$bin" create-user --username bench --role admin --password-stdin >/dev/null
+echo "gauze-and-syringes-42" | "$bin" create-user --username bench --role admin --password-stdin >/dev/null
 token=$("$bin" create-token --username bench --name bench --scope read 2>/dev/null)
 
 start_ns=$(date +%s%N)
@@ -38,7 +38,7 @@ rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 jar="$work/cookies"
 csrf=$(curl -s -c "$jar" -b "$jar" "$base/login" | sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p')
 curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
-  --data-urlencode username=bench --data-urlencode password=bench-password-long-enough "$base/login"
+  --data-urlencode username=bench --data-urlencode password=gauze-and-syringes-42 "$base/login"
 session=$(awk '$6 == "stockroom_session" {print $7}' "$jar")
 [ -n "$session" ] || { echo "sign-in failed" >&2; exit 1; }
 
