@@ -26,6 +26,10 @@ pub enum AppError {
     Csrf,
     #[error("cross-origin request refused")]
     CrossOrigin,
+    #[error("invalid setup link")]
+    SetupLinkInvalid,
+    #[error("setup is complete")]
+    SetupComplete,
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
     #[error("bad request: {0}")]
@@ -68,6 +72,16 @@ impl AppError {
                 "The form was out of date or came from another site. Go back, reload the page and try again.".into(),
             ),
             CrossOrigin => ("cross-origin", StatusCode::FORBIDDEN, "Cross-origin requests are not allowed.".into()),
+            SetupLinkInvalid => (
+                "setup-link-invalid",
+                StatusCode::FORBIDDEN,
+                "This setup link is not valid. Copy the whole link that stockroom printed on its console when it started.".into(),
+            ),
+            SetupComplete => (
+                "setup-complete",
+                StatusCode::NOT_FOUND,
+                "stockroom is already set up. Sign in with your account; an administrator creates accounts for everyone else.".into(),
+            ),
             Invalid(e) => ("invalid-input", StatusCode::UNPROCESSABLE_ENTITY, format!("Please correct: {e}")),
             BadRequest(m) => ("bad-request", StatusCode::BAD_REQUEST, m.clone()),
             Conflict(m) => ("conflict", StatusCode::CONFLICT, m.clone()),
@@ -158,7 +172,7 @@ impl From<AccountsError> for AppError {
             AccountsError::SelfLockout | AccountsError::LastAdmin => {
                 AppError::Conflict(e.to_string())
             }
-            AccountsError::SetupClosed => AppError::Forbidden,
+            AccountsError::SetupClosed => AppError::SetupComplete,
             AccountsError::Db(db) => db.into(),
         }
     }

@@ -9,6 +9,30 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    /// The field as people read it in an error summary ("Repeated password").
+    pub fn label(&self) -> String {
+        let label = match self.field.as_str() {
+            "confirm" => "Repeated password",
+            "display_name" => "Name",
+            "user_id" => "User",
+            "current_password" => "Current password",
+            "new_password" => "New password",
+            other => other,
+        };
+        let mut chars = label.chars();
+        chars
+            .next()
+            .map(|c| {
+                c.to_uppercase()
+                    .chain(chars)
+                    .collect::<String>()
+                    .replace('_', " ")
+            })
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldErrors(pub Vec<FieldError>);
 

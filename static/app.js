@@ -26,6 +26,12 @@
       document.addEventListener("htmx:afterRequest", arm);
     }
   }
+  // A form shown again with errors: move focus to its summary so that
+  // screen readers announce it and keyboard users start there.
+  var summary = document.querySelector("[data-autofocus]");
+  if (summary) {
+    summary.focus();
+  }
   // Forms ask for confirmation when marked with data-confirm.
   document.addEventListener("submit", function (event) {
     var form = event.target;

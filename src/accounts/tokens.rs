@@ -82,7 +82,7 @@ pub fn create(
     let scope = errors.check("scope", Scope::parse(scope));
     let user = super::users::get(tx, user_id)?;
     if user.as_ref().is_none_or(|u| u.disabled) {
-        errors.add("username", "no such enabled user");
+        errors.add("user_id", "no such enabled user");
     }
     let (Some(name), Some(scope), true) = (name, scope, errors.is_empty()) else {
         return Err(errors.into());

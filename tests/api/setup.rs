@@ -106,6 +106,15 @@ async fn invalid_setup_input_is_refused_with_field_messages_and_changes_nothing(
         "{html}"
     );
     assert!(html.contains("Repeated password does not match"), "{html}");
+    // Each message is tied to its field for screen readers, and summarised.
+    assert!(
+        html.contains(r#"aria-describedby="password-error""#)
+            && html.contains(r#"id="password-error""#)
+    );
+    assert!(
+        html.contains(r#"role="alert""#) && html.contains(r##"href="#confirm""##),
+        "{html}"
+    );
     assert_eq!(app.scalar("SELECT count(*) FROM users").await, 0);
     assert!(app.app_state.setup_token().is_some(), "setup is still open");
 }
@@ -132,4 +141,42 @@ async fn a_preset_token_from_config_is_used() {
     let app =
         spawn_app_with(|c| c.setup.token = Some(stockroom::config::Secret::new(preset))).await;
     assert!(app.setup_url.as_ref().unwrap().ends_with(preset));
+}
+
+#[tokio::test]
+async fn the_login_page_stops_mentioning_setup_once_an_admin_exists() {
+    let app = spawn_app().await;
+    let b = app.new_browser();
+    assert!(b.get_html("/login").await.contains("not set up yet"));
+    app.create_user("cli-admin", "admin").await;
+    assert!(!b.get_html("/login").await.contains("not set up yet"));
+    assert!(app.app_state.setup_token().is_none(), "setup closed");
+}
+
+#[tokio::test]
+async fn setup_refusals_say_what_to_do() {
+    let app = spawn_app().await;
+    let html = app
+        .new_browser()
+        .get("/setup?token=wrong")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Setup link not valid") && html.contains("Copy the whole link"),
+        "{html}"
+    );
+    app.create_user("boss", "admin").await;
+    let html = app
+        .new_browser()
+        .get("/setup?token=wrong")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Already set up") && html.contains("Sign in"),
+        "{html}"
+    );
 }

@@ -40,7 +40,8 @@ e2e(env, '/setup without the token or with a wrong token shows an error page and
   for (const url of wrong) {
     const res = await visit(page, url);
     assert.equal(res.status(), 403, `${url} is refused`);
-    assert.equal(await heading(page), 'Not allowed', `${url} shows the error page`);
+    assert.equal(await heading(page), 'Setup link not valid', `${url} shows the error page`);
+    assert.match(await page.locator('main').innerText(), /Copy the whole link/);
     await expectNoSetupForm(page);
     assert.ok(
       await page.getByRole('link', { name: 'Sign in' }).isVisible(),
@@ -94,7 +95,7 @@ e2e(env, 'first-run setup creates the administrator, signs them in, and the link
   for (const p of [page, stranger]) {
     const again = await visit(p, s.server.setupURL);
     assert.equal(again.status(), 404, 'the setup URL no longer works');
-    assert.equal(await heading(p), 'Not found');
+    assert.equal(await heading(p), 'Already set up');
     await expectNoSetupForm(p);
   }
 

@@ -62,14 +62,14 @@ pub async fn error_pages(
         });
         ("application/json", body.to_string())
     } else {
-        let mut layout = Layout::for_request(&req, heading(status));
+        let mut layout = Layout::for_request(&req, heading(status, info.code));
         // A flash belongs to the page it was meant for, not to an error page.
         layout.flash = None;
         let page = ErrorPage {
             signed_in: layout.user.is_some(),
             layout,
             status: status.as_u16(),
-            heading: heading(status),
+            heading: heading(status, info.code),
             message: info.message.clone(),
             request_id,
         };
@@ -89,9 +89,11 @@ pub async fn error_pages(
     Ok(ServiceResponse::new(req, response))
 }
 
-fn heading(status: StatusCode) -> &'static str {
+fn heading(status: StatusCode, code: &str) -> &'static str {
     match status.as_u16() {
         401 => "Please sign in",
+        _ if code == "setup-link-invalid" => "Setup link not valid",
+        _ if code == "setup-complete" => "Already set up",
         403 => "Not allowed",
         404 => "Not found",
         405 => "Not available",

@@ -45,6 +45,16 @@ pub async fn login_form(
     if ctx.principal.user().is_some() {
         return Ok(redirect(&safe_next(query.next.as_deref())));
     }
+    // An admin may have been created from the command line meanwhile.
+    if ctx.state.setup_token().is_some()
+        && ctx
+            .state
+            .db
+            .read(|c| users::active_admin_exists(c).map_err(DbError::from))
+            .await?
+    {
+        ctx.state.close_setup();
+    }
     let notice = if query.expired.is_some() {
         Some("You were signed out because the session ended. Please sign in again.")
     } else if ctx.state.setup_token().is_some() {

@@ -34,19 +34,19 @@ pub struct TokenQuery {
 
 /// The token is valid only while no admin exists, whatever memory says.
 async fn check_token(state: &AppState, presented: &str) -> Result<(), AppError> {
-    let token = state.setup_token().ok_or(AppError::NotFound)?;
+    let token = state.setup_token().ok_or(AppError::SetupComplete)?;
     if state
         .db
         .read(|c| users::active_admin_exists(c).map_err(DbError::from))
         .await?
     {
         state.close_setup();
-        return Err(AppError::NotFound);
+        return Err(AppError::SetupComplete);
     }
     if token.matches(presented) {
         Ok(())
     } else {
-        Err(AppError::Forbidden)
+        Err(AppError::SetupLinkInvalid)
     }
 }
 
