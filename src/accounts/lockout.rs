@@ -7,6 +7,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::config::SecurityConfig;
 use crate::domain::Timestamp;
 
+/// Runs on every sign-in attempt (`db::query_plans` keeps it indexed).
+pub(crate) const LOCKED_UNTIL_SQL: &str =
+    "SELECT locked_until FROM lockouts WHERE username_key = ?1 AND locked_until > ?2";
+pub(crate) const COUNT_FAILURES_SQL: &str =
+    "SELECT count(*) FROM login_failures WHERE username_key = ?1";
+
 /// The end of a current lock-out, if any.
 pub fn locked_until(
     conn: &Connection,
@@ -14,11 +20,7 @@ pub fn locked_until(
     now: Timestamp,
 ) -> rusqlite::Result<Option<Timestamp>> {
     let until: Option<String> = conn
-        .query_row(
-            "SELECT locked_until FROM lockouts WHERE username_key = ?1 AND locked_until > ?2",
-            params![key, now.to_db()],
-            |r| r.get(0),
-        )
+        .query_row(LOCKED_UNTIL_SQL, params![key, now.to_db()], |r| r.get(0))
         .optional()?;
     Ok(until.and_then(|t| Timestamp::parse(&t).ok()))
 }
@@ -40,11 +42,7 @@ pub fn record_failure(
         "INSERT INTO login_failures (username_key, failed_at, ip) VALUES (?1, ?2, ?3)",
         params![key, now.to_db(), ip],
     )?;
-    let failures: u32 = tx.query_row(
-        "SELECT count(*) FROM login_failures WHERE username_key = ?1",
-        [key],
-        |r| r.get(0),
-    )?;
+    let failures: u32 = tx.query_row(COUNT_FAILURES_SQL, [key], |r| r.get(0))?;
     if failures < cfg.lockout_threshold {
         return Ok(None);
     }

@@ -67,6 +67,16 @@ pub enum Lookup {
     Expired,
 }
 
+/// Runs on every signed-in page view: must stay an index lookup
+/// (checked by `db::query_plans`).
+pub(crate) fn lookup_sql() -> String {
+    format!(
+        "SELECT s.id_hash, s.csrf_token, s.last_seen_at, s.expires_at, {USER_COLUMNS}
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = ?1 AND u.disabled = 0"
+    )
+}
+
 /// Finds the live session for a cookie value. Disabled users have none.
 pub fn lookup(
     conn: &Connection,
@@ -75,23 +85,15 @@ pub fn lookup(
     idle: Duration,
 ) -> rusqlite::Result<Result<Session, Lookup>> {
     let row = conn
-        .query_row(
-            &format!(
-                "SELECT s.id_hash, s.csrf_token, s.last_seen_at, s.expires_at, {USER_COLUMNS}
-                 FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.id_hash = ?1 AND u.disabled = 0"
-            ),
-            [sha256_hex(cookie_value)],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    map_user(r, 4)?,
-                ))
-            },
-        )
+        .query_row(&lookup_sql(), [sha256_hex(cookie_value)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                map_user(r, 4)?,
+            ))
+        })
         .optional()?;
     let Some((id_hash, csrf_token, last_seen, expires, user)) = row else {
         return Ok(Err(Lookup::Unknown));

@@ -114,33 +114,34 @@ pub fn create(
     Ok((id, secret))
 }
 
+/// Runs on every API request: must stay an index lookup (`db::query_plans`).
+pub(crate) fn authenticate_sql() -> String {
+    format!(
+        "SELECT t.id, t.name, t.scope, t.last_used_at, {USER_COLUMNS}
+         FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0"
+    )
+}
+
 pub fn authenticate(conn: &Connection, secret: &str) -> rusqlite::Result<Option<TokenPrincipal>> {
     if !secret.starts_with("sr_") || secret.len() > 100 {
         return Ok(None);
     }
-    conn.query_row(
-        &format!(
-            "SELECT t.id, t.name, t.scope, t.last_used_at, {USER_COLUMNS}
-             FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0"
-        ),
-        [sha256_hex(secret)],
-        |r| {
-            let scope: String = r.get(2)?;
-            let last: Option<String> = r.get(3)?;
-            Ok(TokenPrincipal {
-                token_id: r.get(0)?,
-                name: r.get(1)?,
-                scope: if scope == "write" {
-                    Scope::Write
-                } else {
-                    Scope::Read
-                },
-                last_used_at: last.and_then(|t| Timestamp::parse(&t).ok()),
-                user: map_user(r, 4)?,
-            })
-        },
-    )
+    conn.query_row(&authenticate_sql(), [sha256_hex(secret)], |r| {
+        let scope: String = r.get(2)?;
+        let last: Option<String> = r.get(3)?;
+        Ok(TokenPrincipal {
+            token_id: r.get(0)?,
+            name: r.get(1)?,
+            scope: if scope == "write" {
+                Scope::Write
+            } else {
+                Scope::Read
+            },
+            last_used_at: last.and_then(|t| Timestamp::parse(&t).ok()),
+            user: map_user(r, 4)?,
+        })
+    })
     .optional()
 }
 

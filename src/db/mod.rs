@@ -186,4 +186,6 @@ where
 }
 
 #[cfg(test)]
+mod query_plans;
+#[cfg(test)]
 mod tests;

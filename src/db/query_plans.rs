@@ -1,0 +1,60 @@
+//! Queries that run on every request must be index lookups, never table
+//! scans: with a year of sessions or millions of audit rows a scan would
+//! turn a 2 ms page into a slow one. Each such query is listed here and its
+//! `EXPLAIN QUERY PLAN` checked; add new per-request queries to the list.
+
+use rusqlite::Connection;
+
+use crate::accounts::{lockout, sessions, tokens, users::USER_COLUMNS};
+use crate::db::migrate;
+use crate::domain::{Clock, SystemClock};
+
+fn per_request_queries() -> Vec<(&'static str, String, usize)> {
+    vec![
+        ("session lookup", sessions::lookup_sql(), 1),
+        ("token authentication", tokens::authenticate_sql(), 1),
+        ("lock-out check", lockout::LOCKED_UNTIL_SQL.to_string(), 2),
+        ("failure count", lockout::COUNT_FAILURES_SQL.to_string(), 1),
+        (
+            "user by name",
+            format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?1"),
+            1,
+        ),
+        (
+            "last audit row",
+            "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1".into(),
+            0,
+        ),
+    ]
+}
+
+fn plan(conn: &Connection, sql: &str, params: usize) -> Vec<String> {
+    let args: Vec<String> = (0..params).map(|i| format!("x{i}")).collect();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+        r.get::<_, String>(3)
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+#[test]
+fn per_request_queries_use_indexes() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    migrate::migrate(
+        &mut conn,
+        std::path::Path::new("/nonexistent"),
+        SystemClock.now(),
+    )
+    .unwrap();
+    for (name, sql, params) in per_request_queries() {
+        let steps = plan(&conn, &sql, params);
+        for step in &steps {
+            // "SCAN audit_log" walking the primary key backwards for LIMIT 1 is
+            // fine; any other scan is not.
+            let ok = step.starts_with("SEARCH") || step == "SCAN audit_log";
+            assert!(ok, "{name}: `{step}` in plan {steps:?}");
+        }
+    }
+}
