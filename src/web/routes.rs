@@ -135,6 +135,7 @@ pub fn table() -> Vec<RouteDef> {
         get("/api/v1/me", SignedIn, api::me::me),
         get("/api/v1/users", Perm(ManageUsers), api::users::list),
         post("/api/v1/users", Perm(ManageUsers), api::users::create).limited(),
+        get("/api/v1/scan/parse", Perm(ViewStock), api::scan::parse),
     ]
 }
 

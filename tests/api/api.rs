@@ -225,3 +225,41 @@ async fn the_openapi_document_describes_every_api_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn scan_parse_reads_a_gs1_datamatrix_and_refuses_garbage() {
+    let app = spawn_app().await;
+    let viewer = app.create_user("vera", "viewer").await;
+    let token = create_token(&app, viewer.id, "read").await;
+    let url = format!("{}/api/v1/scan/parse", app.address);
+    let code = "]d201095011010209171719050810ABCD1234\u{1d}2110";
+    let res = api(&token)
+        .get(&url)
+        .query(&[("code", code)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let scan: Value = res.json().await.unwrap();
+    assert_eq!(scan["gtin"], "09501101020917");
+    assert_eq!(scan["lot"], "ABCD1234");
+    assert_eq!(scan["serial"], "10");
+    assert_eq!(scan["expiry"], "2019-05-08");
+    assert_eq!(scan["format"], "gs1_element_string");
+
+    let res = api(&token)
+        .get(&url)
+        .query(&[("code", "0109501101020918")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["details"][0]["field"], "code");
+    assert!(
+        body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("check digit")
+    );
+}

@@ -8,6 +8,7 @@
 
 pub mod me;
 pub mod openapi;
+pub mod scan;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

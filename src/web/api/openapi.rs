@@ -7,9 +7,12 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "stockroom API", description = "JSON API of stockroom. Authenticate with `Authorization: Bearer <token>`; tokens are created by administrators."),
-    paths(super::me::me, super::users::list, super::users::create),
+    paths(super::me::me, super::users::list, super::users::create, super::scan::parse),
     modifiers(&BearerAuth),
-    tags((name = "accounts", description = "Users and the caller"))
+    tags(
+        (name = "accounts", description = "Users and the caller"),
+        (name = "scanning", description = "Reading GS1, Digital Link and HIBCC barcodes")
+    )
 )]
 pub struct ApiDoc;
 
