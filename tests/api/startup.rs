@@ -140,6 +140,19 @@ async fn over_tls_cookies_are_secure_and_hsts_is_sent() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let cookie = res.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
+    // Every cookie, including the one-time flash message.
+    let res = app.browser.logout().await;
+    let cookies: Vec<&str> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("stockroom_flash=")),
+        "{cookies:?}"
+    );
+    assert!(cookies.iter().all(|c| c.contains("Secure")), "{cookies:?}");
 }
 
 #[tokio::test]

@@ -16,6 +16,13 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 
 pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()";
 
+fn is_secure(cookie: &HeaderValue) -> bool {
+    cookie.to_str().is_ok_and(|c| {
+        c.split(';')
+            .any(|part| part.trim().eq_ignore_ascii_case("secure"))
+    })
+}
+
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -40,6 +47,20 @@ pub async fn security_headers(
     set(h, "cross-origin-resource-policy", "same-origin");
     if tls {
         set(h, "strict-transport-security", "max-age=31536000");
+        // Under TLS every cookie is Secure, whichever code set it.
+        let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).cloned().collect();
+        if cookies.iter().any(|c| !is_secure(c)) {
+            h.remove(header::SET_COOKIE);
+            for c in cookies {
+                let value = if is_secure(&c) {
+                    c
+                } else {
+                    let text = format!("{}; Secure", c.to_str().unwrap_or_default());
+                    HeaderValue::from_str(&text).unwrap_or(c)
+                };
+                h.append(header::SET_COOKIE, value);
+            }
+        }
     }
     // Pages hold patient-adjacent data on shared PCs: never cache unless the
     // handler said otherwise (static files do).
