@@ -71,6 +71,9 @@ pub enum Command {
         #[arg(long, value_parser = ["read", "write"])]
         scope: String,
     },
+    /// Check the database: stock levels against the ledger, foreign keys,
+    /// SQLite's own integrity. Exit 1 and list every problem found.
+    Check,
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -133,6 +136,7 @@ pub fn run(cli: Cli, env: Vec<(String, String)>) -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit_verify(&config),
+        Command::Check => check_database(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -279,6 +283,50 @@ fn create_token(config: &Config, username: &str, name: &str, scope: &str) -> any
     eprintln!("Token created. It is shown once; store it now.");
     println!("{secret}");
     Ok(())
+}
+
+fn check_database(config: &Config) -> anyhow::Result<()> {
+    let db = open_database(config, &SystemClock)?;
+    let (integrity, foreign_keys, drift) = db.read_blocking(|c| {
+        let integrity: Vec<String> = c
+            .prepare("PRAGMA quick_check")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let foreign_keys: Vec<(String, i64, String)> = c
+            .prepare("PRAGMA foreign_key_check")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok::<_, DbError>((integrity, foreign_keys, crate::stock::check(c)?))
+    })?;
+    let mut problems = Vec::new();
+    if integrity != ["ok"] {
+        problems.extend(
+            integrity
+                .into_iter()
+                .map(|p| format!("SQLite integrity: {p}")),
+        );
+    }
+    for (table, row, parent) in foreign_keys {
+        problems.push(format!(
+            "{table} row {row} refers to a missing {parent} row"
+        ));
+    }
+    for d in drift {
+        problems.push(format!(
+            "stock level of item {} at location {} (lot {:?}, expiry {:?}) is {} but the ledger sums to {}",
+            d.item_id, d.location_id, d.lot, d.expiry, d.level, d.ledger
+        ));
+    }
+    if problems.is_empty() {
+        println!(
+            "Database consistent: integrity ok, foreign keys ok, every stock level equals its ledger."
+        );
+        return Ok(());
+    }
+    for p in &problems {
+        println!("{p}");
+    }
+    bail!("{} problem(s) found", problems.len())
 }
 
 fn audit_verify(config: &Config) -> anyhow::Result<()> {

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod startup;
 pub mod state;
+pub mod stock;
 pub mod telemetry;
 pub mod validation;
 pub mod web;

@@ -2,6 +2,7 @@
 //! program can trust once they exist (`Username::parse`, `Password::parse`, …).
 
 pub mod barcode;
+pub mod ledger;
 pub mod password;
 pub mod role;
 pub mod time;

@@ -304,3 +304,40 @@ fn sigterm_stops_the_server_gracefully() {
     assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn check_passes_then_reports_stock_drift_and_broken_references() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        stockroom(dir.path(), &["migrate"], &[], None)
+            .status
+            .success()
+    );
+    let out = stockroom(dir.path(), &["check"], &[], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Database consistent"));
+
+    let db = rusqlite::Connection::open(dir.path().join("stockroom.db")).unwrap();
+    db.execute_batch(
+        "INSERT INTO items (id, code, name, unit, created_at, updated_at) VALUES (1, 'G', 'Gloves', 'each', 'now', 'now');
+         INSERT INTO locations (id, name, created_at, updated_at) VALUES (1, 'Room', 'now', 'now');
+         INSERT INTO stock_levels (item_id, location_id, quantity) VALUES (1, 1, 7);
+         PRAGMA foreign_keys = OFF;
+         INSERT INTO item_packs (item_id, name, quantity) VALUES (42, 'box', 100);",
+    )
+    .unwrap();
+    drop(db);
+    let out = stockroom(dir.path(), &["check"], &[], None);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("stock level of item 1 at location 1")
+            && report.contains("is 7 but the ledger sums to 0"),
+        "{report}"
+    );
+    assert!(
+        report.contains("item_packs row 1 refers to a missing items row"),
+        "{report}"
+    );
+    assert!(text(&out.stderr).contains("2 problem(s) found"));
+}

@@ -1,0 +1,338 @@
+//! The stock ledger: the one place where stock changes.
+//!
+//! [`record`] appends a movement, updates `stock_levels` and writes the
+//! audit row, all in the caller's transaction, after checking every rule in
+//! `domain::ledger` against the current level. A refused movement changes
+//! nothing and says which item, where, and how much is available.
+//! [`check`] recomputes every level from the ledger and lists drift.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde_json::json;
+use time::Date;
+
+use crate::audit::{self, Context, Event};
+use crate::db::DbError;
+use crate::domain::ledger::{self, DisposalReason, Level, MovementKind, Refusal};
+use crate::validation::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StockError {
+    #[error("invalid movement: {0}")]
+    Invalid(FieldErrors),
+    #[error("not enough stock: {item} at {location}{lot} has {available} {unit} available")]
+    Insufficient {
+        item: String,
+        location: String,
+        lot: String,
+        available: i64,
+        unit: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for StockError {
+    fn from(e: rusqlite::Error) -> Self {
+        StockError::Db(DbError::Sqlite(e))
+    }
+}
+
+impl From<FieldErrors> for StockError {
+    fn from(e: FieldErrors) -> Self {
+        StockError::Invalid(e)
+    }
+}
+
+/// A movement as asked for; the quantity is signed (out is negative).
+#[derive(Debug, Clone)]
+pub struct NewMovement {
+    pub kind: MovementKind,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub lot: String,
+    pub expiry: Option<Date>,
+    pub quantity: i64,
+    pub reason: String,
+    pub note: String,
+}
+
+struct ItemFacts {
+    name: String,
+    unit: String,
+    lot_tracked: bool,
+    expiry_tracked: bool,
+}
+
+fn item_facts(tx: &Transaction, id: i64) -> rusqlite::Result<Option<ItemFacts>> {
+    tx.query_row(
+        "SELECT name, unit, lot_tracked, expiry_tracked FROM items WHERE id = ?1 AND active = 1",
+        [id],
+        |r| {
+            Ok(ItemFacts {
+                name: r.get(0)?,
+                unit: r.get(1)?,
+                lot_tracked: r.get(2)?,
+                expiry_tracked: r.get(3)?,
+            })
+        },
+    )
+    .optional()
+}
+
+fn location_name(tx: &Transaction, id: i64) -> rusqlite::Result<Option<String>> {
+    tx.query_row(
+        "SELECT name FROM locations WHERE id = ?1 AND active = 1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+pub const MAX_LOT_LEN: usize = 20;
+pub const MAX_TEXT_LEN: usize = 500;
+
+/// Checks the movement's own fields against the item; returns the lot and
+/// expiry as stored ('' when the item does not track them).
+fn validate(
+    m: &NewMovement,
+    item: Option<&ItemFacts>,
+    location: Option<&String>,
+) -> Result<(String, String), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    if item.is_none() {
+        errors.add("item_id", "no such active item");
+    }
+    if location.is_none() {
+        errors.add("location_id", "no such active location");
+    }
+    let lot = m.lot.trim();
+    if lot.chars().count() > MAX_LOT_LEN || lot.chars().any(char::is_control) {
+        errors.add(
+            "lot",
+            format!("must be at most {MAX_LOT_LEN} printable characters"),
+        );
+    }
+    if m.reason.chars().count() > MAX_TEXT_LEN || m.note.chars().count() > MAX_TEXT_LEN {
+        errors.add("note", format!("must be at most {MAX_TEXT_LEN} characters"));
+    }
+    match m.kind {
+        MovementKind::Adjustment if m.reason.trim().is_empty() => {
+            errors.add("reason", "is required for an adjustment")
+        }
+        MovementKind::Disposal if DisposalReason::parse(&m.reason).is_none() => {
+            errors.add("reason", "must be expired, damaged or recalled")
+        }
+        _ => {}
+    }
+    let (mut lot_stored, mut expiry_stored) = (String::new(), String::new());
+    if let Some(item) = item {
+        if item.lot_tracked {
+            if lot.is_empty() {
+                errors.add(
+                    "lot",
+                    format!("is required: {} is tracked by lot", item.name),
+                );
+            }
+            lot_stored = lot.to_string();
+        }
+        if item.expiry_tracked {
+            match m.expiry {
+                Some(d) => expiry_stored = d.to_string(),
+                None => errors.add(
+                    "expiry",
+                    format!("is required: {} is tracked by expiry date", item.name),
+                ),
+            }
+        }
+    }
+    errors.into_result()?;
+    Ok((lot_stored, expiry_stored))
+}
+
+fn level(
+    tx: &Transaction,
+    item: i64,
+    location: i64,
+    lot: &str,
+    expiry: &str,
+) -> rusqlite::Result<Level> {
+    Ok(tx
+        .query_row(
+            "SELECT quantity, quarantined FROM stock_levels
+             WHERE item_id = ?1 AND location_id = ?2 AND lot = ?3 AND expiry = ?4",
+            params![item, location, lot, expiry],
+            |r| {
+                Ok(Level {
+                    quantity: r.get(0)?,
+                    quarantined: r.get(1)?,
+                })
+            },
+        )
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Appends one movement. Returns its ledger position (id).
+pub fn record(tx: &Transaction, ctx: &Context, m: &NewMovement) -> Result<i64, StockError> {
+    record_paired(tx, ctx, m, None)
+}
+
+fn record_paired(
+    tx: &Transaction,
+    ctx: &Context,
+    m: &NewMovement,
+    pair: Option<i64>,
+) -> Result<i64, StockError> {
+    let item = item_facts(tx, m.item_id)?;
+    let location = location_name(tx, m.location_id)?;
+    let (lot, expiry) = validate(m, item.as_ref(), location.as_ref())?;
+    let (item, location) = (item.expect("validated"), location.expect("validated"));
+    let before = level(tx, m.item_id, m.location_id, &lot, &expiry)?;
+    let after = match ledger::apply(before, m.kind, m.quantity) {
+        Ok(l) => l,
+        Err(Refusal::Insufficient { available }) => {
+            return Err(StockError::Insufficient {
+                item: item.name,
+                location,
+                lot: if lot.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (lot {lot})")
+                },
+                available,
+                unit: item.unit,
+            });
+        }
+        Err(r) => return Err(FieldErrors::single("quantity", r).into()),
+    };
+    let user_id = match &ctx.actor {
+        audit::Actor::User { id, .. } => Some(*id),
+        audit::Actor::Token { user_id, .. } => Some(*user_id),
+        _ => None,
+    };
+    tx.execute(
+        "INSERT INTO stock_movements (kind, item_id, location_id, lot, expiry, quantity, reason, note,
+            pair_id, user_id, request_id, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            m.kind.as_str(), m.item_id, m.location_id, lot, expiry, m.quantity, m.reason.trim(),
+            m.note.trim(), pair, user_id, ctx.request_id, ctx.at.to_db()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO stock_levels (item_id, location_id, lot, expiry, quantity, quarantined)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (item_id, location_id, lot, expiry)
+         DO UPDATE SET quantity = excluded.quantity, quarantined = excluded.quarantined",
+        params![
+            m.item_id,
+            m.location_id,
+            lot,
+            expiry,
+            after.quantity,
+            after.quarantined
+        ],
+    )?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("stock.movement", "stock_movement", id).after(json!({
+            "kind": m.kind, "item_id": m.item_id, "location_id": m.location_id, "lot": lot,
+            "expiry": expiry, "quantity": m.quantity, "reason": m.reason.trim(),
+            "level_before": before.quantity, "level_after": after.quantity,
+        })),
+    )?;
+    Ok(id)
+}
+
+/// Stock moving from one location to another.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub item_id: i64,
+    pub from: i64,
+    pub to: i64,
+    pub lot: String,
+    pub expiry: Option<Date>,
+    /// Positive: how much moves.
+    pub quantity: i64,
+    pub note: String,
+}
+
+/// Moves stock between two locations: one `transfer_out` and one
+/// `transfer_in`, linked, in the same transaction.
+pub fn transfer(tx: &Transaction, ctx: &Context, t: &Transfer) -> Result<(i64, i64), StockError> {
+    if t.from == t.to {
+        return Err(FieldErrors::single(
+            "to_location_id",
+            "must differ from the location the stock leaves",
+        )
+        .into());
+    }
+    if t.quantity <= 0 {
+        return Err(FieldErrors::single("quantity", "must be more than zero").into());
+    }
+    let out = NewMovement {
+        kind: MovementKind::TransferOut,
+        item_id: t.item_id,
+        location_id: t.from,
+        lot: t.lot.clone(),
+        expiry: t.expiry,
+        quantity: -t.quantity,
+        reason: String::new(),
+        note: t.note.clone(),
+    };
+    let out_id = record(tx, ctx, &out)?;
+    let into = NewMovement {
+        kind: MovementKind::TransferIn,
+        location_id: t.to,
+        quantity: t.quantity,
+        ..out
+    };
+    let in_id = record_paired(tx, ctx, &into, Some(out_id))?;
+    Ok((out_id, in_id))
+}
+
+/// One difference between `stock_levels` and the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    pub item_id: i64,
+    pub location_id: i64,
+    pub lot: String,
+    pub expiry: String,
+    pub ledger: i64,
+    pub level: i64,
+}
+
+/// Every key where the stored level differs from the sum of the ledger.
+pub fn check(conn: &Connection) -> rusqlite::Result<Vec<Drift>> {
+    let mut stmt = conn.prepare(
+        "WITH ledger AS (
+             SELECT item_id, location_id, lot, expiry, sum(quantity) AS total
+             FROM stock_movements GROUP BY item_id, location_id, lot, expiry
+         ), keys AS (
+             SELECT item_id, location_id, lot, expiry FROM ledger
+             UNION SELECT item_id, location_id, lot, expiry FROM stock_levels
+         )
+         SELECT k.item_id, k.location_id, k.lot, k.expiry, coalesce(g.total, 0), coalesce(l.quantity, 0)
+         FROM keys k
+         LEFT JOIN ledger g USING (item_id, location_id, lot, expiry)
+         LEFT JOIN stock_levels l USING (item_id, location_id, lot, expiry)
+         WHERE coalesce(g.total, 0) <> coalesce(l.quantity, 0)
+         ORDER BY 1, 2, 3, 4",
+    )?;
+    stmt.query_map([], |r| {
+        Ok(Drift {
+            item_id: r.get(0)?,
+            location_id: r.get(1)?,
+            lot: r.get(2)?,
+            expiry: r.get(3)?,
+            ledger: r.get(4)?,
+            level: r.get(5)?,
+        })
+    })?
+    .collect()
+}
+
+#[cfg(test)]
+mod tests;

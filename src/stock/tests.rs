@@ -1,0 +1,348 @@
+use proptest::prelude::*;
+use rusqlite::Connection;
+
+use super::*;
+use crate::audit::Actor;
+use crate::config::Config;
+use crate::db::{Db, migrate};
+use crate::domain::{Clock, SystemClock};
+
+/// A migrated database on disk with two items and three locations:
+/// item 1 "Nitrile gloves M" (no lot), item 2 "Lidocaine 1%" (lot + expiry);
+/// locations 1 "Treatment room", 2 "Cabinet A" (inside 1), 3 "Fridge".
+fn setup() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_data_dir(dir.path());
+    let db = Db::open(&config.db_path(), &config.db).unwrap();
+    migrate::migrate(
+        &mut db.writer().unwrap(),
+        &dir.path().join("backups"),
+        SystemClock.now(),
+    )
+    .unwrap();
+    db.write_blocking(|tx| {
+        tx.execute_batch(
+            "INSERT INTO items (id, code, name, unit, lot_tracked, expiry_tracked, created_at, updated_at) VALUES
+               (1, 'GLV-M', 'Nitrile gloves M', 'each', 0, 0, 'now', 'now'),
+               (2, 'LID-1', 'Lidocaine 1%', 'ampoule', 1, 1, 'now', 'now'),
+               (3, 'OLD-1', 'Discontinued', 'each', 0, 0, 'now', 'now');
+             UPDATE items SET active = 0 WHERE id = 3;
+             INSERT INTO locations (id, parent_id, name, kind, created_at, updated_at) VALUES
+               (1, NULL, 'Treatment room', 'room', 'now', 'now'),
+               (2, 1, 'Cabinet A', 'cabinet', 'now', 'now'),
+               (3, 1, 'Fridge', 'fridge', 'now', 'now');",
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    (dir, db)
+}
+
+fn ctx() -> Context {
+    Context {
+        actor: Actor::System,
+        ip: None,
+        request_id: Some("test".into()),
+        at: SystemClock.now(),
+    }
+}
+
+fn mv(kind: MovementKind, item: i64, location: i64, quantity: i64) -> NewMovement {
+    NewMovement {
+        kind,
+        item_id: item,
+        location_id: location,
+        lot: String::new(),
+        expiry: None,
+        quantity,
+        reason: String::new(),
+        note: String::new(),
+    }
+}
+
+fn lidocaine(kind: MovementKind, location: i64, lot: &str, quantity: i64) -> NewMovement {
+    NewMovement {
+        lot: lot.into(),
+        expiry: Some(time::macros::date!(2027 - 03 - 31)),
+        ..mv(kind, 2, location, quantity)
+    }
+}
+
+fn run(db: &Db, m: &NewMovement) -> Result<i64, StockError> {
+    db.write_blocking(|tx| record(tx, &ctx(), m))
+}
+
+fn count(db: &Db, sql: &'static str) -> i64 {
+    db.read_blocking(|c| c.query_row(sql, [], |r| r.get(0)).map_err(DbError::from))
+        .unwrap()
+}
+
+fn qty(db: &Db, item: i64, location: i64) -> i64 {
+    db.read_blocking(|c| {
+        c.query_row(
+            "SELECT coalesce(sum(quantity), 0) FROM stock_levels WHERE item_id = ?1 AND location_id = ?2",
+            [item, location],
+            |r| r.get(0),
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap()
+}
+
+#[test]
+fn receipts_and_consumption_update_the_level_and_the_audit_log() {
+    let (_dir, db) = setup();
+    run(&db, &mv(MovementKind::Receipt, 1, 2, 100)).unwrap();
+    run(&db, &mv(MovementKind::Consumption, 1, 2, -30)).unwrap();
+    assert_eq!(qty(&db, 1, 2), 70);
+    assert_eq!(count(&db, "SELECT count(*) FROM stock_movements"), 2);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM audit_log WHERE action = 'stock.movement'"
+        ),
+        2
+    );
+    assert!(
+        db.read_blocking(|c| check(c).map_err(DbError::from))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn stock_never_goes_negative_and_the_refusal_names_item_place_and_amount() {
+    let (_dir, db) = setup();
+    run(&db, &mv(MovementKind::Receipt, 1, 2, 5)).unwrap();
+    let err = run(&db, &mv(MovementKind::Consumption, 1, 2, -6)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not enough stock: Nitrile gloves M at Cabinet A has 5 each available"
+    );
+    let err = run(&db, &lidocaine(MovementKind::Consumption, 3, "L123", -1)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Lidocaine 1% at Fridge (lot L123) has 0 ampoule"),
+        "{err}"
+    );
+    assert_eq!(qty(&db, 1, 2), 5);
+    assert_eq!(count(&db, "SELECT count(*) FROM stock_movements"), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_log"), 1);
+}
+
+#[test]
+fn each_rule_is_refused_with_the_field_it_concerns() {
+    let (_dir, db) = setup();
+    let cases: Vec<(NewMovement, &str)> = vec![
+        (mv(MovementKind::Receipt, 99, 2, 1), "item_id"),
+        (mv(MovementKind::Receipt, 3, 2, 1), "item_id"),
+        (mv(MovementKind::Receipt, 1, 99, 1), "location_id"),
+        (mv(MovementKind::Receipt, 1, 2, -1), "quantity"),
+        (mv(MovementKind::Consumption, 1, 2, 3), "quantity"),
+        (mv(MovementKind::Receipt, 1, 2, 0), "quantity"),
+        (mv(MovementKind::Adjustment, 1, 2, 1), "reason"),
+        (mv(MovementKind::Disposal, 1, 2, -1), "reason"),
+        (
+            NewMovement {
+                expiry: None,
+                ..lidocaine(MovementKind::Receipt, 3, "L1", 1)
+            },
+            "expiry",
+        ),
+        (lidocaine(MovementKind::Receipt, 3, "", 1), "lot"),
+        (
+            lidocaine(MovementKind::Receipt, 3, &"L".repeat(21), 1),
+            "lot",
+        ),
+    ];
+    for (m, field) in cases {
+        match run(&db, &m) {
+            Err(StockError::Invalid(e)) => assert!(e.get(field).is_some(), "{m:?}: {e}"),
+            other => panic!("{m:?} should be refused on {field}, got {other:?}"),
+        }
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM stock_movements"), 0);
+}
+
+#[test]
+fn lots_and_expiry_are_kept_apart_and_untracked_ones_ignored() {
+    let (_dir, db) = setup();
+    run(&db, &lidocaine(MovementKind::Receipt, 3, "L1", 10)).unwrap();
+    run(&db, &lidocaine(MovementKind::Receipt, 3, "L2", 4)).unwrap();
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM stock_levels WHERE item_id = 2"),
+        2
+    );
+    assert!(run(&db, &lidocaine(MovementKind::Consumption, 3, "L2", -5)).is_err());
+    // An item without lot tracking stores no lot even if one was scanned.
+    run(
+        &db,
+        &NewMovement {
+            lot: "SCANNED".into(),
+            ..mv(MovementKind::Receipt, 1, 2, 1)
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM stock_levels WHERE item_id = 1 AND lot = ''"
+        ),
+        1
+    );
+}
+
+#[test]
+fn a_transfer_is_one_linked_pair_and_all_or_nothing() {
+    let (_dir, db) = setup();
+    run(&db, &mv(MovementKind::Receipt, 1, 2, 10)).unwrap();
+    let (out, into) = db
+        .write_blocking(|tx| {
+            transfer(
+                tx,
+                &ctx(),
+                &Transfer {
+                    item_id: 1,
+                    from: 2,
+                    to: 3,
+                    lot: String::new(),
+                    expiry: None,
+                    quantity: 4,
+                    note: "to fridge".into(),
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!((qty(&db, 1, 2), qty(&db, 1, 3)), (6, 4));
+    let pair: i64 = db
+        .read_blocking(|c| {
+            c.query_row(
+                "SELECT pair_id FROM stock_movements WHERE id = ?1",
+                [into],
+                |r| r.get(0),
+            )
+            .map_err(DbError::from)
+        })
+        .unwrap();
+    assert_eq!(pair, out);
+    // The destination is refused after the first half was written: the
+    // transaction rolls back and nothing moved.
+    db.write_blocking(|tx| {
+        tx.execute("UPDATE locations SET active = 0 WHERE id = 3", [])
+            .map_err(DbError::from)
+    })
+    .unwrap();
+    let err = db
+        .write_blocking(|tx| {
+            transfer(
+                tx,
+                &ctx(),
+                &Transfer {
+                    item_id: 1,
+                    from: 2,
+                    to: 3,
+                    lot: String::new(),
+                    expiry: None,
+                    quantity: 1,
+                    note: "".into(),
+                },
+            )
+        })
+        .unwrap_err();
+    assert!(matches!(err, StockError::Invalid(_)), "{err}");
+    assert_eq!((qty(&db, 1, 2), qty(&db, 1, 3)), (6, 4));
+    assert_eq!(count(&db, "SELECT count(*) FROM stock_movements"), 3);
+}
+
+#[test]
+fn the_ledger_is_append_only() {
+    let (_dir, db) = setup();
+    run(&db, &mv(MovementKind::Receipt, 1, 2, 10)).unwrap();
+    let conn = Connection::open(db.path()).unwrap();
+    for sql in [
+        "UPDATE stock_movements SET quantity = 1000",
+        "DELETE FROM stock_movements",
+    ] {
+        let err = conn.execute(sql, []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+}
+
+#[test]
+fn check_reports_drift_between_levels_and_ledger() {
+    let (_dir, db) = setup();
+    run(&db, &mv(MovementKind::Receipt, 1, 2, 10)).unwrap();
+    let conn = Connection::open(db.path()).unwrap();
+    conn.execute("UPDATE stock_levels SET quantity = 12", [])
+        .unwrap();
+    conn.execute(
+        "INSERT INTO stock_levels (item_id, location_id, quantity) VALUES (1, 3, 5)",
+        [],
+    )
+    .unwrap();
+    let drift = check(&conn).unwrap();
+    assert_eq!(drift.len(), 2);
+    assert_eq!((drift[0].ledger, drift[0].level), (10, 12));
+    assert_eq!(
+        (drift[1].location_id, drift[1].ledger, drift[1].level),
+        (3, 0, 5)
+    );
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Move(MovementKind, i64, i64, u8, i64),
+    Transfer(i64, i64, u8, i64),
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    let kind = prop::sample::select(vec![
+        MovementKind::Receipt,
+        MovementKind::Consumption,
+        MovementKind::Adjustment,
+        MovementKind::CountCorrection,
+        MovementKind::Return,
+        MovementKind::Disposal,
+    ]);
+    prop_oneof![
+        (kind, 1i64..=2, 1i64..=3, 0u8..3, -40i64..40)
+            .prop_map(|(k, i, l, lot, q)| Op::Move(k, i, l, lot, q)),
+        (1i64..=3, 1i64..=3, 0u8..3, 1i64..20)
+            .prop_map(|(f, t, lot, q)| Op::Transfer(f, t, lot, q)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn random_movements_keep_levels_equal_to_the_ledger_and_never_negative(
+        ops in prop::collection::vec(arb_op(), 1..40)
+    ) {
+        let (_dir, db) = setup();
+        for op in ops {
+            let lot = |n: u8| format!("L{n}");
+            let _ = match op {
+                Op::Move(kind, item, location, n, q) => {
+                    let mut m = if item == 2 { lidocaine(kind, location, &lot(n), q) } else { mv(kind, item, location, q) };
+                    m.reason = match kind {
+                        MovementKind::Disposal => "damaged".into(),
+                        MovementKind::Adjustment => "found in another drawer".into(),
+                        _ => String::new(),
+                    };
+                    run(&db, &m).map(|_| ())
+                }
+                Op::Transfer(from, to, n, q) => db
+                    .write_blocking(|tx| transfer(tx, &ctx(), &Transfer { item_id: 2, from, to, lot: lot(n), expiry: Some(time::macros::date!(2027 - 03 - 31)), quantity: q, note: String::new() }))
+                    .map(|_| ()),
+            };
+        }
+        let drift = db.read_blocking(|c| check(c).map_err(DbError::from)).unwrap();
+        prop_assert!(drift.is_empty(), "{:?}", drift);
+        prop_assert_eq!(count(&db, "SELECT count(*) FROM stock_levels WHERE quantity < 0 OR quarantined > quantity"), 0);
+        // Every movement was audited in its own transaction.
+        prop_assert_eq!(
+            count(&db, "SELECT count(*) FROM stock_movements"),
+            count(&db, "SELECT count(*) FROM audit_log WHERE action = 'stock.movement'")
+        );
+    }
+}
