@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -1,0 +1,295 @@
+//! Items and their pack levels. A pack says how many stocking units it
+//! holds and may carry the GTIN printed on it, so a scan knows both the item
+//! and the quantity.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{CatalogError, text};
+use crate::audit::{self, Context, Event};
+use crate::domain::barcode::Gtin;
+use crate::validation::FieldErrors;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Item {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub category_id: Option<i64>,
+    pub unit: String,
+    pub lot_tracked: bool,
+    pub expiry_tracked: bool,
+    pub notes: String,
+    pub active: bool,
+}
+
+/// What a form or API call asks for, before validation.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ItemInput {
+    pub code: String,
+    pub name: String,
+    pub category_id: Option<i64>,
+    /// The stocking unit: each, ml, pair, box …
+    pub unit: String,
+    #[serde(default)]
+    pub lot_tracked: bool,
+    #[serde(default)]
+    pub expiry_tracked: bool,
+    #[serde(default)]
+    pub notes: String,
+}
+
+const COLUMNS: &str =
+    "id, code, name, category_id, unit, lot_tracked, expiry_tracked, notes, active";
+
+fn map(r: &rusqlite::Row) -> rusqlite::Result<Item> {
+    Ok(Item {
+        id: r.get(0)?,
+        code: r.get(1)?,
+        name: r.get(2)?,
+        category_id: r.get(3)?,
+        unit: r.get(4)?,
+        lot_tracked: r.get(5)?,
+        expiry_tracked: r.get(6)?,
+        notes: r.get(7)?,
+        active: r.get(8)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Item>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM items WHERE id = ?1"),
+        [id],
+        map,
+    )
+    .optional()
+}
+
+/// Checks every field, reporting all problems; `id` is the item being
+/// edited (its own code is not a clash).
+fn validate(
+    tx: &Transaction,
+    input: &ItemInput,
+    id: Option<i64>,
+) -> Result<ItemInput, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let code = errors.check("code", text(&input.code, 40));
+    let name = errors.check("name", text(&input.name, 200));
+    let unit = errors.check("unit", text(&input.unit, 20));
+    if input.notes.chars().count() > 2000 {
+        errors.add("notes", "must be at most 2000 characters");
+    }
+    if let Some(code) = &code {
+        let clash: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, name FROM items WHERE code = ?1 AND id IS NOT ?2",
+                params![code, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| FieldErrors::single("code", e))?;
+        if let Some((_, other)) = clash {
+            errors.add("code", format!("is already used by {other}"));
+        }
+    }
+    if let Some(cat) = input.category_id {
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM categories WHERE id = ?1 AND active = 1)",
+                [cat],
+                |r| r.get(0),
+            )
+            .map_err(|e| FieldErrors::single("category_id", e))?;
+        if !exists {
+            errors.add("category_id", "no such active category");
+        }
+    }
+    errors.into_result()?;
+    Ok(ItemInput {
+        code: code.unwrap_or_default(),
+        name: name.unwrap_or_default(),
+        unit: unit.unwrap_or_default(),
+        notes: input.notes.trim().to_string(),
+        ..input.clone()
+    })
+}
+
+pub fn create(tx: &Transaction, ctx: &Context, input: &ItemInput) -> Result<Item, CatalogError> {
+    let v = validate(tx, input, None)?;
+    let now = ctx.at.to_db();
+    tx.execute(
+        "INSERT INTO items (code, name, category_id, unit, lot_tracked, expiry_tracked, notes, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![v.code, v.name, v.category_id, v.unit, v.lot_tracked, v.expiry_tracked, v.notes, now],
+    )?;
+    let item = get(tx, tx.last_insert_rowid())?.ok_or(CatalogError::NoSuchItem)?;
+    // Every item has its stocking unit as the smallest pack.
+    tx.execute(
+        "INSERT INTO item_packs (item_id, name, quantity) VALUES (?1, ?2, 1)",
+        params![item.id, item.unit],
+    )?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("item.create", "item", item.id).after(json!(item)),
+    )?;
+    Ok(item)
+}
+
+pub fn update(
+    tx: &Transaction,
+    ctx: &Context,
+    id: i64,
+    input: &ItemInput,
+) -> Result<Item, CatalogError> {
+    let before = get(tx, id)?.ok_or(CatalogError::NoSuchItem)?;
+    let v = validate(tx, input, Some(id))?;
+    tx.execute(
+        "UPDATE items SET code = ?1, name = ?2, category_id = ?3, unit = ?4, lot_tracked = ?5,
+            expiry_tracked = ?6, notes = ?7, updated_at = ?8 WHERE id = ?9",
+        params![
+            v.code,
+            v.name,
+            v.category_id,
+            v.unit,
+            v.lot_tracked,
+            v.expiry_tracked,
+            v.notes,
+            ctx.at.to_db(),
+            id
+        ],
+    )?;
+    let after = get(tx, id)?.ok_or(CatalogError::NoSuchItem)?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("item.update", "item", id)
+            .before(json!(before))
+            .after(json!(after)),
+    )?;
+    Ok(after)
+}
+
+/// Items are deactivated, never deleted: their history stays.
+pub fn set_active(
+    tx: &Transaction,
+    ctx: &Context,
+    id: i64,
+    active: bool,
+) -> Result<Item, CatalogError> {
+    let before = get(tx, id)?.ok_or(CatalogError::NoSuchItem)?;
+    tx.execute(
+        "UPDATE items SET active = ?1, updated_at = ?2 WHERE id = ?3",
+        params![active, ctx.at.to_db(), id],
+    )?;
+    let action = if active {
+        "item.activate"
+    } else {
+        "item.deactivate"
+    };
+    audit::record(
+        tx,
+        ctx,
+        Event::new(action, "item", id).before(json!(before)),
+    )?;
+    get(tx, id)?.ok_or(CatalogError::NoSuchItem)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Pack {
+    pub id: i64,
+    pub item_id: i64,
+    pub name: String,
+    /// Stocking units in one pack.
+    pub quantity: i64,
+    pub gtin: Option<String>,
+}
+
+/// Adds a pack level ("box" = 100), optionally with its GTIN.
+pub fn add_pack(
+    tx: &Transaction,
+    ctx: &Context,
+    item_id: i64,
+    name: &str,
+    quantity: i64,
+    gtin: Option<&str>,
+) -> Result<Pack, CatalogError> {
+    let item = get(tx, item_id)?.ok_or(CatalogError::NoSuchItem)?;
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", text(name, 40));
+    if !(1..=1_000_000).contains(&quantity) {
+        errors.add("quantity", "must be from 1 to 1000000");
+    }
+    let gtin = match gtin.map(str::trim).filter(|g| !g.is_empty()) {
+        Some(g) => errors.check("gtin", Gtin::parse(g)),
+        None => None,
+    };
+    if let Some(g) = &gtin
+        && let Some(other) = find_by_gtin(tx, g)?
+    {
+        let owner = get(tx, other.item_id)?.map(|i| i.name).unwrap_or_default();
+        errors.add(
+            "gtin",
+            format!("is already used by {owner} ({})", other.name),
+        );
+    }
+    if let Some(n) = &name {
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM item_packs WHERE item_id = ?1 AND name = ?2)",
+            params![item_id, n],
+            |r| r.get(0),
+        )?;
+        if taken {
+            errors.add(
+                "name",
+                format!("{} already has a pack called {n}", item.name),
+            );
+        }
+    }
+    errors.into_result()?;
+    tx.execute(
+        "INSERT INTO item_packs (item_id, name, quantity, gtin) VALUES (?1, ?2, ?3, ?4)",
+        params![item_id, name, quantity, gtin.as_ref().map(Gtin::as_str)],
+    )?;
+    let pack = Pack {
+        id: tx.last_insert_rowid(),
+        item_id,
+        name: name.unwrap_or_default(),
+        quantity,
+        gtin: gtin.map(|g| g.as_str().to_string()),
+    };
+    audit::record(
+        tx,
+        ctx,
+        Event::new("item.pack_add", "item", item_id).after(json!(pack)),
+    )?;
+    Ok(pack)
+}
+
+/// The pack (and so the item and quantity) a scanned GTIN identifies.
+pub fn find_by_gtin(conn: &Connection, gtin: &Gtin) -> rusqlite::Result<Option<Pack>> {
+    conn.query_row(
+        "SELECT id, item_id, name, quantity, gtin FROM item_packs WHERE gtin = ?1",
+        [gtin.as_str()],
+        map_pack,
+    )
+    .optional()
+}
+
+fn map_pack(r: &rusqlite::Row) -> rusqlite::Result<Pack> {
+    Ok(Pack {
+        id: r.get(0)?,
+        item_id: r.get(1)?,
+        name: r.get(2)?,
+        quantity: r.get(3)?,
+        gtin: r.get(4)?,
+    })
+}
+
+pub fn packs(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<Pack>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, item_id, name, quantity, gtin FROM item_packs WHERE item_id = ?1 ORDER BY quantity, name",
+    )?;
+    stmt.query_map([item_id], map_pack)?.collect()
+}

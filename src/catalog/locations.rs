@@ -1,0 +1,244 @@
+//! Locations: a tree (room → cabinet → shelf) with access lists.
+//!
+//! A location with an access list is open only to the users on it, and the
+//! restriction covers everything below it: a user may use a location when
+//! they are on the list of every restricted location on its path to the
+//! root. Admins may use every location.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{CatalogError, text};
+use crate::audit::{self, Context, Event};
+use crate::domain::Role;
+use crate::validation::FieldErrors;
+
+pub const KINDS: [&str; 8] = [
+    "site", "room", "cabinet", "shelf", "fridge", "freezer", "drawer", "other",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Location {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub kind: String,
+    pub active: bool,
+}
+
+fn all(conn: &Connection) -> rusqlite::Result<Vec<Location>> {
+    let mut stmt =
+        conn.prepare("SELECT id, parent_id, name, kind, active FROM locations ORDER BY name")?;
+    stmt.query_map([], |r| {
+        Ok(Location {
+            id: r.get(0)?,
+            parent_id: r.get(1)?,
+            name: r.get(2)?,
+            kind: r.get(3)?,
+            active: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Location>> {
+    conn.query_row(
+        "SELECT id, parent_id, name, kind, active FROM locations WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Location {
+                id: r.get(0)?,
+                parent_id: r.get(1)?,
+                name: r.get(2)?,
+                kind: r.get(3)?,
+                active: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// "Treatment room › Cabinet A › Shelf 2".
+pub fn path_name(conn: &Connection, id: i64) -> rusqlite::Result<String> {
+    let tree: HashMap<i64, Location> = all(conn)?.into_iter().map(|l| (l.id, l)).collect();
+    let mut names = Vec::new();
+    let mut at = Some(id);
+    while let Some(l) = at.and_then(|i| tree.get(&i)) {
+        names.push(l.name.clone());
+        at = l.parent_id;
+        if names.len() > tree.len() {
+            break;
+        }
+    }
+    names.reverse();
+    Ok(names.join(" › "))
+}
+
+pub fn create(
+    tx: &Transaction,
+    ctx: &Context,
+    parent_id: Option<i64>,
+    name: &str,
+    kind: &str,
+) -> Result<Location, CatalogError> {
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", text(name, 100));
+    if !KINDS.contains(&kind) {
+        errors.add("kind", format!("must be one of {}", KINDS.join(", ")));
+    }
+    if let Some(p) = parent_id
+        && get(tx, p)?.is_none_or(|l| !l.active)
+    {
+        errors.add("parent_id", "no such active location");
+    }
+    if let Some(n) = &name {
+        let sibling: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM locations WHERE parent_id IS ?1 AND name = ?2 COLLATE NOCASE)",
+            params![parent_id, n],
+            |r| r.get(0),
+        )?;
+        if sibling {
+            errors.add(
+                "name",
+                "is already used by another location in the same place",
+            );
+        }
+    }
+    errors.into_result()?;
+    let now = ctx.at.to_db();
+    tx.execute(
+        "INSERT INTO locations (parent_id, name, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![parent_id, name, kind, now],
+    )?;
+    let location = get(tx, tx.last_insert_rowid())?.ok_or(CatalogError::NoSuchLocation)?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("location.create", "location", location.id).after(json!(location)),
+    )?;
+    Ok(location)
+}
+
+/// Moves a location under another (or to the top), refusing cycles.
+pub fn set_parent(
+    tx: &Transaction,
+    ctx: &Context,
+    id: i64,
+    parent_id: Option<i64>,
+) -> Result<Location, CatalogError> {
+    let before = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    if let Some(p) = parent_id {
+        get(tx, p)?.ok_or_else(|| FieldErrors::single("parent_id", "no such location"))?;
+        let tree: HashMap<i64, Option<i64>> =
+            all(tx)?.into_iter().map(|l| (l.id, l.parent_id)).collect();
+        let mut at = Some(p);
+        while let Some(a) = at {
+            if a == id {
+                return Err(FieldErrors::single(
+                    "parent_id",
+                    "would put the location inside itself",
+                )
+                .into());
+            }
+            at = tree.get(&a).copied().flatten();
+        }
+    }
+    tx.execute(
+        "UPDATE locations SET parent_id = ?1, updated_at = ?2 WHERE id = ?3",
+        params![parent_id, ctx.at.to_db(), id],
+    )?;
+    let after = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("location.move", "location", id)
+            .before(json!(before))
+            .after(json!(after)),
+    )?;
+    Ok(after)
+}
+
+/// Replaces the access list of a location; an empty list opens it to all.
+pub fn set_access(
+    tx: &Transaction,
+    ctx: &Context,
+    id: i64,
+    user_ids: &[i64],
+) -> Result<(), CatalogError> {
+    get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    for u in user_ids {
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)",
+            [u],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(FieldErrors::single("user_ids", format!("no user with id {u}")).into());
+        }
+    }
+    let before: Vec<i64> = access_list(tx, id)?;
+    tx.execute("DELETE FROM location_access WHERE location_id = ?1", [id])?;
+    for u in user_ids {
+        tx.execute(
+            "INSERT OR IGNORE INTO location_access (location_id, user_id) VALUES (?1, ?2)",
+            params![id, u],
+        )?;
+    }
+    audit::record(
+        tx,
+        ctx,
+        Event::new("location.access", "location", id)
+            .before(json!({ "user_ids": before }))
+            .after(json!({ "user_ids": access_list(tx, id)? })),
+    )?;
+    Ok(())
+}
+
+fn access_list(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn
+        .prepare("SELECT user_id FROM location_access WHERE location_id = ?1 ORDER BY user_id")?;
+    stmt.query_map([id], |r| r.get(0))?.collect()
+}
+
+/// The ids of every location `user` may see and move stock in.
+pub fn accessible(conn: &Connection, user_id: i64, role: Role) -> rusqlite::Result<HashSet<i64>> {
+    let tree = all(conn)?;
+    if role == Role::Admin {
+        return Ok(tree.iter().map(|l| l.id).collect());
+    }
+    let mut lists: HashMap<i64, HashSet<i64>> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT location_id, user_id FROM location_access")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        let (location, user) = row?;
+        lists.entry(location).or_default().insert(user);
+    }
+    let parents: HashMap<i64, Option<i64>> = tree.iter().map(|l| (l.id, l.parent_id)).collect();
+    let allowed = |id: i64| {
+        let mut at = Some(id);
+        let mut steps = 0;
+        while let Some(a) = at {
+            if lists.get(&a).is_some_and(|users| !users.contains(&user_id)) {
+                return false;
+            }
+            at = parents.get(&a).copied().flatten();
+            steps += 1;
+            if steps > parents.len() {
+                return false;
+            }
+        }
+        true
+    };
+    Ok(tree
+        .iter()
+        .map(|l| l.id)
+        .filter(|id| allowed(*id))
+        .collect())
+}
+
+/// Whether `user` may see and move stock in location `id`.
+pub fn may_use(conn: &Connection, user_id: i64, role: Role, id: i64) -> rusqlite::Result<bool> {
+    Ok(accessible(conn, user_id, role)?.contains(&id))
+}

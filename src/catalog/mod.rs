@@ -1,0 +1,48 @@
+//! The catalog: items (with pack levels and their GTINs), categories and
+//! locations (a tree with access lists). Service functions take a
+//! transaction and the audit context; each change is audited in the same
+//! transaction. No HTTP types here.
+
+pub mod items;
+pub mod locations;
+
+use crate::db::DbError;
+use crate::validation::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("no such item")]
+    NoSuchItem,
+    #[error("no such location")]
+    NoSuchLocation,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for CatalogError {
+    fn from(e: rusqlite::Error) -> Self {
+        CatalogError::Db(DbError::Sqlite(e))
+    }
+}
+
+impl From<FieldErrors> for CatalogError {
+    fn from(e: FieldErrors) -> Self {
+        CatalogError::Invalid(e)
+    }
+}
+
+/// Trimmed text of 1 to `max` characters without control characters.
+pub(crate) fn text(raw: &str, max: usize) -> Result<String, String> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
+        return Err(format!(
+            "must be 1 to {max} characters, without control characters"
+        ));
+    }
+    Ok(t.to_string())
+}
+
+#[cfg(test)]
+mod tests;
