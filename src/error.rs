@@ -36,6 +36,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A movement would take more than is there; the message says how much is.
+    #[error("{0}")]
+    InsufficientStock(String),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("request body too large")]
@@ -85,6 +88,7 @@ impl AppError {
             Invalid(e) => ("invalid-input", StatusCode::UNPROCESSABLE_ENTITY, format!("Please correct: {e}")),
             BadRequest(m) => ("bad-request", StatusCode::BAD_REQUEST, m.clone()),
             Conflict(m) => ("conflict", StatusCode::CONFLICT, m.clone()),
+            InsufficientStock(m) => ("stock-would-go-negative", StatusCode::CONFLICT, capitalised(m)),
             RateLimited { retry_after_secs } => (
                 "rate-limited",
                 StatusCode::TOO_MANY_REQUESTS,
@@ -99,6 +103,13 @@ impl AppError {
             ),
         }
     }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 pub fn human_wait(secs: u64) -> String {
@@ -161,6 +172,28 @@ impl From<askama::Error> for AppError {
 impl From<FieldErrors> for AppError {
     fn from(e: FieldErrors) -> Self {
         AppError::Invalid(e)
+    }
+}
+
+impl From<crate::catalog::CatalogError> for AppError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        use crate::catalog::CatalogError::*;
+        match e {
+            Invalid(f) => AppError::Invalid(f),
+            NoSuchItem | NoSuchLocation => AppError::NotFound,
+            Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<crate::stock::StockError> for AppError {
+    fn from(e: crate::stock::StockError) -> Self {
+        use crate::stock::StockError::*;
+        match e {
+            Invalid(f) => AppError::Invalid(f),
+            e @ Insufficient { .. } => AppError::InsufficientStock(e.to_string()),
+            Db(db) => db.into(),
+        }
     }
 }
 

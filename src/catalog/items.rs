@@ -293,3 +293,44 @@ pub fn packs(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<Pack>> {
     )?;
     stmt.query_map([item_id], map_pack)?.collect()
 }
+
+/// Active items whose name contains `q`, whose code starts with it, or one
+/// of whose packs has `q` as its GTIN; all active items when `q` is empty.
+pub fn search(
+    conn: &Connection,
+    q: &str,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<(Vec<Item>, i64)> {
+    let q = q.trim();
+    let gtin = Gtin::parse(q)
+        .ok()
+        .map(|g| g.as_str().to_string())
+        .unwrap_or_default();
+    let like = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let prefix = format!(
+        "{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let filter = "active = 1 AND (?1 = '' OR name LIKE ?2 ESCAPE '\\' OR code LIKE ?3 ESCAPE '\\'
+        OR id IN (SELECT item_id FROM item_packs WHERE gtin = ?4))";
+    let total = conn.query_row(
+        &format!("SELECT count(*) FROM items WHERE {filter}"),
+        params![q, like, prefix, gtin],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM items WHERE {filter} ORDER BY name COLLATE NOCASE, id LIMIT ?5 OFFSET ?6"
+    ))?;
+    let items = stmt
+        .query_map(params![q, like, prefix, gtin, limit, offset], map)?
+        .collect::<Result<_, _>>()?;
+    Ok((items, total))
+}

@@ -242,3 +242,16 @@ pub fn accessible(conn: &Connection, user_id: i64, role: Role) -> rusqlite::Resu
 pub fn may_use(conn: &Connection, user_id: i64, role: Role, id: i64) -> rusqlite::Result<bool> {
     Ok(accessible(conn, user_id, role)?.contains(&id))
 }
+
+/// The locations `user` may use, by name.
+pub fn list_accessible(
+    conn: &Connection,
+    user_id: i64,
+    role: Role,
+) -> rusqlite::Result<Vec<Location>> {
+    let allowed = accessible(conn, user_id, role)?;
+    Ok(all(conn)?
+        .into_iter()
+        .filter(|l| allowed.contains(&l.id))
+        .collect())
+}

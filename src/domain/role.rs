@@ -39,6 +39,8 @@ impl Role {
         use Permission::*;
         match permission {
             ViewStock => true,
+            MoveStock => self != Role::Viewer,
+            ManageCatalog => matches!(self, Role::Admin | Role::Manager),
             ViewAudit => matches!(self, Role::Admin | Role::Manager),
             ManageUsers | ManageApiTokens => self == Role::Admin,
         }
@@ -67,6 +69,10 @@ impl fmt::Display for Role {
 pub enum Permission {
     /// See the dashboard and stock figures: every signed-in role.
     ViewStock,
+    /// Receive, use, adjust, transfer and dispose of stock: all but viewers.
+    MoveStock,
+    /// Create and change items, packs and locations: managers and admins.
+    ManageCatalog,
     /// Read the audit trail.
     ViewAudit,
     /// Create, disable and change users.
@@ -87,6 +93,11 @@ mod tests {
             assert!(role.may(Permission::ViewStock));
         }
         assert!(Role::Manager.may(Permission::ViewAudit));
+        assert!(Role::Staff.may(Permission::MoveStock) && !Role::Viewer.may(Permission::MoveStock));
+        assert!(
+            Role::Manager.may(Permission::ManageCatalog)
+                && !Role::Staff.may(Permission::ManageCatalog)
+        );
         assert!(!Role::Staff.may(Permission::ViewAudit));
     }
 

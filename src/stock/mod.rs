@@ -336,3 +336,123 @@ pub fn check(conn: &Connection) -> rusqlite::Result<Vec<Drift>> {
 
 #[cfg(test)]
 mod tests;
+
+/// One row of what is where.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct StockLevel {
+    pub item_id: i64,
+    pub location_id: i64,
+    pub lot: String,
+    /// YYYY-MM-DD, or empty when the item is not tracked by expiry.
+    pub expiry: String,
+    pub quantity: i64,
+    pub quarantined: i64,
+}
+
+/// Non-zero levels of one item (or all), in the given locations, first
+/// expiring first.
+pub fn levels(
+    conn: &Connection,
+    item_id: Option<i64>,
+    locations: &std::collections::HashSet<i64>,
+) -> rusqlite::Result<Vec<StockLevel>> {
+    let mut stmt = conn.prepare(
+        "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
+         WHERE quantity > 0 AND (?1 IS NULL OR item_id = ?1)
+         ORDER BY item_id, expiry = '', expiry, location_id, lot",
+    )?;
+    let rows = stmt.query_map([item_id], |r| {
+        Ok(StockLevel {
+            item_id: r.get(0)?,
+            location_id: r.get(1)?,
+            lot: r.get(2)?,
+            expiry: r.get(3)?,
+            quantity: r.get(4)?,
+            quarantined: r.get(5)?,
+        })
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row?;
+        if locations.contains(&row.location_id) {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// A recorded movement, as the API and pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Movement {
+    /// The ledger position.
+    pub id: i64,
+    pub kind: String,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub lot: String,
+    pub expiry: String,
+    pub quantity: i64,
+    pub reason: String,
+    pub note: String,
+    pub pair_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub at: String,
+}
+
+/// One movement by ledger position.
+pub fn movement(conn: &Connection, id: i64) -> rusqlite::Result<Movement> {
+    conn.query_row(
+        "SELECT id, kind, item_id, location_id, lot, expiry, quantity, reason, note, pair_id, user_id, at
+         FROM stock_movements WHERE id = ?1",
+        [id],
+        map_movement,
+    )
+}
+
+fn map_movement(r: &rusqlite::Row) -> rusqlite::Result<Movement> {
+    Ok(Movement {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        item_id: r.get(2)?,
+        location_id: r.get(3)?,
+        lot: r.get(4)?,
+        expiry: r.get(5)?,
+        quantity: r.get(6)?,
+        reason: r.get(7)?,
+        note: r.get(8)?,
+        pair_id: r.get(9)?,
+        user_id: r.get(10)?,
+        at: r.get(11)?,
+    })
+}
+
+/// Movements of one item (or all), newest first, in the given locations.
+pub fn movements(
+    conn: &Connection,
+    item_id: Option<i64>,
+    locations: &std::collections::HashSet<i64>,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<(Vec<Movement>, i64)> {
+    let ids: Vec<String> = locations.iter().map(i64::to_string).collect();
+    // The ids come from the database as integers: safe to inline.
+    let filter = format!(
+        "(?1 IS NULL OR item_id = ?1) AND location_id IN ({})",
+        if ids.is_empty() {
+            "NULL".to_string()
+        } else {
+            ids.join(",")
+        }
+    );
+    let total = conn.query_row(
+        &format!("SELECT count(*) FROM stock_movements WHERE {filter}"),
+        [item_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, kind, item_id, location_id, lot, expiry, quantity, reason, note, pair_id, user_id, at
+         FROM stock_movements WHERE {filter} ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt.query_map(params![item_id, limit, offset], map_movement)?;
+    Ok((rows.collect::<Result<_, _>>()?, total))
+}

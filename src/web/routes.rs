@@ -136,6 +136,36 @@ pub fn table() -> Vec<RouteDef> {
         get("/api/v1/users", Perm(ManageUsers), api::users::list),
         post("/api/v1/users", Perm(ManageUsers), api::users::create).limited(),
         get("/api/v1/scan/parse", Perm(ViewStock), api::scan::parse),
+        get("/api/v1/items", Perm(ViewStock), api::catalog::list_items),
+        post(
+            "/api/v1/items",
+            Perm(ManageCatalog),
+            api::catalog::create_item,
+        ),
+        get(
+            "/api/v1/items/{id}",
+            Perm(ViewStock),
+            api::catalog::show_item,
+        ),
+        post(
+            "/api/v1/items/{id}/packs",
+            Perm(ManageCatalog),
+            api::catalog::add_pack,
+        ),
+        get(
+            "/api/v1/locations",
+            Perm(ViewStock),
+            api::catalog::list_locations,
+        ),
+        post(
+            "/api/v1/locations",
+            Perm(ManageCatalog),
+            api::catalog::create_location,
+        ),
+        get("/api/v1/stock-levels", Perm(ViewStock), api::stock::levels),
+        get("/api/v1/movements", Perm(ViewStock), api::stock::list),
+        post("/api/v1/movements", Perm(MoveStock), api::stock::record),
+        post("/api/v1/transfers", Perm(MoveStock), api::stock::transfer),
     ]
 }
 

@@ -15,3 +15,4 @@ mod roles;
 mod sessions;
 mod setup;
 mod startup;
+mod stock;

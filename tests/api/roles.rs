@@ -12,6 +12,7 @@ fn concrete(path: &str, user_id: i64, token_id: i64) -> String {
     path.replace("{path:.*}", "app.css")
         .replace("/admin/users/{id}", &format!("/admin/users/{user_id}"))
         .replace("/admin/tokens/{id}", &format!("/admin/tokens/{token_id}"))
+        .replace("{id}", "1")
 }
 
 fn method(route: &routes::RouteDef) -> Method {

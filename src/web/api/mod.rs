@@ -6,9 +6,11 @@
 //! paginated with `?page=` (from 1) and `?per_page=` (1-200) and answer
 //! `{"items", "page", "per_page", "total"}`.
 
+pub mod catalog;
 pub mod me;
 pub mod openapi;
 pub mod scan;
+pub mod stock;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

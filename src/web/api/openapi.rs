@@ -7,11 +7,18 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "stockroom API", description = "JSON API of stockroom. Authenticate with `Authorization: Bearer <token>`; tokens are created by administrators."),
-    paths(super::me::me, super::users::list, super::users::create, super::scan::parse),
+    paths(
+        super::me::me, super::users::list, super::users::create, super::scan::parse,
+        super::catalog::list_items, super::catalog::create_item, super::catalog::show_item,
+        super::catalog::add_pack, super::catalog::list_locations, super::catalog::create_location,
+        super::stock::record, super::stock::transfer, super::stock::levels, super::stock::list,
+    ),
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Users and the caller"),
-        (name = "scanning", description = "Reading GS1, Digital Link and HIBCC barcodes")
+        (name = "scanning", description = "Reading GS1, Digital Link and HIBCC barcodes"),
+        (name = "catalog", description = "Items, packs and locations"),
+        (name = "stock", description = "The stock ledger: movements, transfers, levels")
     )
 )]
 pub struct ApiDoc;

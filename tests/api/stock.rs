@@ -1,0 +1,418 @@
+//! The catalog and stock API over HTTP: items, locations, movements,
+//! transfers and levels, with every refusal the ledger makes.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+struct Practice {
+    app: TestApp,
+    manager: reqwest::Client,
+    staff: reqwest::Client,
+    staff_id: i64,
+    item: i64,
+    cabinet: i64,
+    fridge: i64,
+}
+
+impl Practice {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app.address)
+    }
+}
+
+/// A manager sets up a lot-tracked item with a boxed GTIN and two locations.
+async fn practice() -> Practice {
+    let app = spawn_app().await;
+    let m = app.create_user("mia", "manager").await;
+    let s = app.create_user("sam", "staff").await;
+    let manager = api(&create_token(&app, m.id, "write").await);
+    let staff = api(&create_token(&app, s.id, "write").await);
+    let url = |p: &str| format!("{}{p}", app.address);
+    let created = |res: reqwest::Response| async move {
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    };
+    let room = created(
+        manager
+            .post(url("/api/v1/locations"))
+            .json(&json!({"name": "Treatment room", "kind": "room"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let cabinet = created(
+        manager
+            .post(url("/api/v1/locations"))
+            .json(&json!({"parent_id": room, "name": "Cabinet A", "kind": "cabinet"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let fridge = created(
+        manager
+            .post(url("/api/v1/locations"))
+            .json(&json!({"parent_id": room, "name": "Fridge", "kind": "fridge"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let item = created(
+        manager
+            .post(url("/api/v1/items"))
+            .json(&json!({"code": "LID-1", "name": "Lidocaine 1%", "unit": "ampoule", "lot_tracked": true, "expiry_tracked": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let res = manager
+        .post(url(&format!("/api/v1/items/{item}/packs")))
+        .json(&json!({"name": "box", "quantity": 10, "gtin": "09506000134352"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    Practice {
+        app,
+        manager,
+        staff,
+        staff_id: s.id,
+        item,
+        cabinet,
+        fridge,
+    }
+}
+
+fn movement(kind: &str, item: i64, location: i64, quantity: i64) -> Value {
+    json!({"kind": kind, "item_id": item, "location_id": location, "quantity": quantity,
+           "lot": "L42", "expiry": "2027-03-31"})
+}
+
+#[tokio::test]
+async fn receive_use_and_refuse_what_is_not_there() {
+    let p = practice().await;
+    let res = p
+        .staff
+        .post(p.url("/api/v1/movements"))
+        .json(&movement("receipt", p.item, p.cabinet, 20))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let m: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            m["kind"].as_str(),
+            m["quantity"].as_i64(),
+            m["lot"].as_str()
+        ),
+        (Some("receipt"), Some(20), Some("L42"))
+    );
+
+    let res = p
+        .staff
+        .post(p.url("/api/v1/movements"))
+        .json(&movement("consumption", p.item, p.cabinet, -3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let before = p.app.scalar("SELECT count(*) FROM stock_movements").await;
+    let res = p
+        .staff
+        .post(p.url("/api/v1/movements"))
+        .json(&movement("consumption", p.item, p.cabinet, -18))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "stock-would-go-negative");
+    assert_eq!(
+        body["error"]["message"],
+        "Not enough stock: Lidocaine 1% at Cabinet A (lot L42) has 17 ampoule available"
+    );
+    assert_eq!(
+        p.app.scalar("SELECT count(*) FROM stock_movements").await,
+        before,
+        "nothing recorded"
+    );
+
+    let levels: Value = p
+        .staff
+        .get(p.url(&format!("/api/v1/stock-levels?item_id={}", p.item)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(levels[0]["quantity"], 17);
+    assert_eq!(levels[0]["expiry"], "2027-03-31");
+}
+
+#[tokio::test]
+async fn invalid_movements_name_their_fields_and_change_nothing() {
+    let p = practice().await;
+    let cases = [
+        (
+            json!({"kind": "theft", "item_id": p.item, "location_id": p.cabinet, "quantity": 1}),
+            "kind",
+        ),
+        (
+            json!({"kind": "receipt", "item_id": p.item, "location_id": p.cabinet, "quantity": 1, "lot": "L1", "expiry": "31/03/2027"}),
+            "expiry",
+        ),
+        (
+            json!({"kind": "receipt", "item_id": p.item, "location_id": p.cabinet, "quantity": 1, "expiry": "2027-03-31"}),
+            "lot",
+        ),
+        (
+            json!({"kind": "receipt", "item_id": p.item, "location_id": p.cabinet, "quantity": -1, "lot": "L1", "expiry": "2027-03-31"}),
+            "quantity",
+        ),
+        (
+            json!({"kind": "adjustment", "item_id": p.item, "location_id": p.cabinet, "quantity": 1, "lot": "L1", "expiry": "2027-03-31"}),
+            "reason",
+        ),
+        (
+            json!({"kind": "receipt", "item_id": 999, "location_id": p.cabinet, "quantity": 1}),
+            "item_id",
+        ),
+        (
+            json!({"kind": "receipt", "item_id": p.item, "location_id": 999, "quantity": 1, "lot": "L1", "expiry": "2027-03-31"}),
+            "location_id",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = p
+            .staff
+            .post(p.url("/api/v1/movements"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let err: Value = res.json().await.unwrap();
+        let fields: Vec<&str> = err["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["field"].as_str().unwrap())
+            .collect();
+        assert!(fields.contains(&field), "{body}: {fields:?}");
+    }
+    assert_eq!(
+        p.app.scalar("SELECT count(*) FROM stock_movements").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_restricted_location_is_invisible_and_unusable_for_others() {
+    let p = practice().await;
+    p.staff
+        .post(p.url("/api/v1/movements"))
+        .json(&movement("receipt", p.item, p.fridge, 5))
+        .send()
+        .await
+        .unwrap();
+    // Only the manager may use the fridge from now on.
+    let manager_id = p
+        .app
+        .scalar("SELECT id FROM users WHERE username = 'mia'")
+        .await;
+    let fridge = p.fridge;
+    p.app
+        .db()
+        .write(move |tx| {
+            stockroom::catalog::locations::set_access(
+                tx,
+                &stockroom::audit::Context::system(stockroom::domain::Clock::now(
+                    &stockroom::domain::SystemClock,
+                )),
+                fridge,
+                &[manager_id],
+            )
+        })
+        .await
+        .unwrap();
+
+    let res = p
+        .staff
+        .post(p.url("/api/v1/movements"))
+        .json(&movement("consumption", p.item, p.fridge, -1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(
+        err["error"]["details"][0]["message"],
+        "you may not use this location"
+    );
+
+    let locations: Value = p
+        .staff
+        .get(p.url("/api/v1/locations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = locations
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"Fridge") && names.contains(&"Cabinet A"),
+        "{names:?}"
+    );
+    let levels: Value = p
+        .staff
+        .get(p.url("/api/v1/stock-levels"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        levels.as_array().unwrap().len(),
+        0,
+        "the fridge's stock is not shown"
+    );
+    let mine: Value = p
+        .manager
+        .get(p.url("/api/v1/stock-levels"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let detail: Value = p
+        .staff
+        .get(p.url(&format!("/api/v1/items/{}", p.item)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["stock"].as_array().unwrap().len(),
+        0,
+        "nor on the item page"
+    );
+    let detail: Value = p
+        .manager
+        .get(p.url(&format!("/api/v1/items/{}", p.item)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["stock"][0]["quantity"], 5);
+    let _ = p.staff_id;
+}
+
+#[tokio::test]
+async fn transfers_move_stock_as_a_linked_pair() {
+    let p = practice().await;
+    p.staff
+        .post(p.url("/api/v1/movements"))
+        .json(&movement("receipt", p.item, p.cabinet, 10))
+        .send()
+        .await
+        .unwrap();
+    let res = p
+        .staff
+        .post(p.url("/api/v1/transfers"))
+        .json(
+            &json!({"item_id": p.item, "from_location_id": p.cabinet, "to_location_id": p.fridge,
+                      "quantity": 4, "lot": "L42", "expiry": "2027-03-31"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let pair: Value = res.json().await.unwrap();
+    assert_eq!(pair[0]["quantity"], -4);
+    assert_eq!(pair[1]["pair_id"], pair[0]["id"]);
+    let list: Value = p
+        .staff
+        .get(p.url(&format!("/api/v1/movements?item_id={}", p.item)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 3);
+    assert_eq!(list["items"][0]["kind"], "transfer_in", "newest first");
+}
+
+#[tokio::test]
+async fn items_are_found_by_name_code_or_any_form_of_gtin() {
+    let p = practice().await;
+    for q in ["lidoc", "LID", "09506000134352", "9506000134352"] {
+        let page: Value = p
+            .staff
+            .get(p.url(&format!("/api/v1/items?q={q}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["total"], 1, "{q}");
+        assert_eq!(page["items"][0]["code"], "LID-1");
+    }
+    let page: Value = p
+        .staff
+        .get(p.url("/api/v1/items?q=gauze"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 0);
+    let detail: Value = p
+        .staff
+        .get(p.url(&format!("/api/v1/items/{}", p.item)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let packs: Vec<(&str, i64)> = detail["packs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["name"].as_str().unwrap(), k["quantity"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(packs, [("ampoule", 1), ("box", 10)]);
+    // Staff may not change the catalog.
+    let res = p
+        .staff
+        .post(p.url("/api/v1/items"))
+        .json(&json!({"code": "X", "name": "X", "unit": "each"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
