@@ -135,6 +135,11 @@ pub const KEYS: &[KeySpec] = &[
         "Such requests one client IP may make at once (1-10000).",
     ),
     key(
+        "practice.time_zone",
+        "",
+        "IANA time zone deciding \"today\" for expiry dates, e.g. Europe/Berlin; the machine's zone when empty.",
+    ),
+    key(
         "health.min_free_disk_mb",
         "1024",
         "Free space in the data directory below which /readyz reports failure.",

@@ -43,6 +43,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub security: SecurityConfig,
     pub health: HealthConfig,
+    pub practice: PracticeConfig,
     pub setup: SetupConfig,
     /// Every key with its effective value and origin, for `check-config`.
     pub effective: Vec<EffectiveValue>,
@@ -99,6 +100,12 @@ pub struct SecurityConfig {
 #[derive(Debug, Clone)]
 pub struct HealthConfig {
     pub min_free_disk_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PracticeConfig {
+    /// Decides what "today" is for expiry dates, per request.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 #[derive(Debug, Clone)]

@@ -175,6 +175,22 @@ fn secrets_come_from_files_and_are_redacted() {
 }
 
 #[test]
+fn the_time_zone_must_exist() {
+    let err = load(
+        &LoadOptions::default(),
+        env(&[("STOCKROOM_PRACTICE_TIME_ZONE", "Mars/Olympus")]),
+    )
+    .unwrap_err();
+    assert_eq!(err.0[0].key, "practice.time_zone");
+    let ok = load(
+        &LoadOptions::default(),
+        env(&[("STOCKROOM_PRACTICE_TIME_ZONE", "Europe/Berlin")]),
+    )
+    .unwrap();
+    assert_eq!(ok.practice.time_zone.iana_name(), Some("Europe/Berlin"));
+}
+
+#[test]
 fn short_setup_token_is_refused() {
     let err = load(
         &LoadOptions::default(),

@@ -8,7 +8,7 @@ use super::keys::{self, KEYS};
 use super::sources::{Origin, RawValue, Sources};
 use super::{
     Config, ConfigProblem, DbConfig, EffectiveValue, HealthConfig, HttpConfig, LogConfig,
-    LogFormat, Secret, SecurityConfig, SessionConfig, SetupConfig, TlsConfig,
+    LogFormat, PracticeConfig, Secret, SecurityConfig, SessionConfig, SetupConfig, TlsConfig,
 };
 
 struct Validator<'a> {
@@ -293,6 +293,20 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         min_free_disk_bytes: v.int("health.min_free_disk_mb", 0, 1 << 30) * 1024 * 1024,
     };
 
+    let (zone, zone_origin) = v.text("practice.time_zone");
+    let time_zone = match zone.trim() {
+        "" => jiff::tz::TimeZone::system(),
+        name => jiff::tz::TimeZone::get(name).unwrap_or_else(|_| {
+            v.problem(
+                "practice.time_zone",
+                &zone_origin,
+                format!("{name:?} is not a time zone name; use one like Europe/London or America/New_York"),
+            );
+            jiff::tz::TimeZone::UTC
+        }),
+    };
+    let practice = PracticeConfig { time_zone };
+
     let (token, token_origin) = v.text("setup.token");
     let token = token.trim().to_string();
     if !token.is_empty() && token.len() < 32 {
@@ -321,6 +335,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         session,
         security,
         health,
+        practice,
         setup,
         effective: v.effective,
     })
