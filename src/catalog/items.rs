@@ -334,3 +334,13 @@ pub fn search(
         .collect::<Result<_, _>>()?;
     Ok((items, total))
 }
+
+/// The active item with this code (case-insensitive).
+pub fn find_by_code(conn: &Connection, code: &str) -> rusqlite::Result<Option<Item>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM items WHERE code = ?1 AND active = 1"),
+        [code.trim()],
+        map,
+    )
+    .optional()
+}

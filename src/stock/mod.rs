@@ -456,3 +456,33 @@ pub fn movements(
     let rows = stmt.query_map(params![item_id, limit, offset], map_movement)?;
     Ok((rows.collect::<Result<_, _>>()?, total))
 }
+
+/// A lot that could be used, first expiring first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub level: StockLevel,
+    /// Quantity that may be used (not quarantined).
+    pub available: i64,
+    pub expired: bool,
+}
+
+/// First-expiry-first-out: the usable stock of `item_id` in `locations`,
+/// the lot that expires first at the top (lots without expiry last).
+/// `today` is the practice's date: stock expiring today is still usable.
+pub fn fefo(
+    conn: &Connection,
+    item_id: i64,
+    locations: &std::collections::HashSet<i64>,
+    today: Date,
+) -> rusqlite::Result<Vec<Suggestion>> {
+    let today = today.to_string();
+    Ok(levels(conn, Some(item_id), locations)?
+        .into_iter()
+        .filter(|l| l.quantity > l.quarantined)
+        .map(|l| Suggestion {
+            available: l.quantity - l.quarantined,
+            expired: !l.expiry.is_empty() && l.expiry < today,
+            level: l,
+        })
+        .collect())
+}

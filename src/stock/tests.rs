@@ -346,3 +346,47 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn fefo_puts_the_first_expiring_usable_lot_first_and_flags_expired_ones() {
+    let (_dir, db) = setup();
+    let lot = |name: &str, expiry: time::Date, q: i64| NewMovement {
+        lot: name.into(),
+        expiry: Some(expiry),
+        ..mv(MovementKind::Receipt, 2, 3, q)
+    };
+    run(&db, &lot("LATE", time::macros::date!(2028 - 01 - 31), 5)).unwrap();
+    run(&db, &lot("OLD", time::macros::date!(2026 - 01 - 31), 2)).unwrap();
+    run(&db, &lot("SOON", time::macros::date!(2026 - 12 - 31), 3)).unwrap();
+    db.write_blocking(|tx| {
+        tx.execute(
+            "UPDATE stock_levels SET quarantined = 3 WHERE lot = 'SOON'",
+            [],
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let all: std::collections::HashSet<i64> = [1, 2, 3].into();
+    let s = db
+        .read_blocking(|c| {
+            fefo(c, 2, &all, time::macros::date!(2026 - 06 - 01)).map_err(DbError::from)
+        })
+        .unwrap();
+    let lots: Vec<(&str, bool)> = s
+        .iter()
+        .map(|x| (x.level.lot.as_str(), x.expired))
+        .collect();
+    assert_eq!(
+        lots,
+        [("OLD", true), ("LATE", false)],
+        "quarantined SOON is not offered"
+    );
+    let none: std::collections::HashSet<i64> = [1].into();
+    assert!(
+        db.read_blocking(
+            |c| fefo(c, 2, &none, time::macros::date!(2026 - 06 - 01)).map_err(DbError::from)
+        )
+        .unwrap()
+        .is_empty()
+    );
+}

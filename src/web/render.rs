@@ -55,6 +55,8 @@ pub struct Layout {
 /// The navigation, in order; an item shows only to roles with its permission.
 const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Dashboard", None),
+    ("/stock/use", "Use stock", Some(Permission::MoveStock)),
+    ("/stock/receive", "Receive", Some(Permission::MoveStock)),
     ("/admin/users", "Users", Some(Permission::ManageUsers)),
     (
         "/admin/tokens",

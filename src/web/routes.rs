@@ -90,6 +90,18 @@ pub fn table() -> Vec<RouteDef> {
         )
         .limited(),
         get("/", Perm(ViewStock), pages::home::show),
+        get("/stock/use", Perm(MoveStock), pages::stock::use_form),
+        post("/stock/use", Perm(MoveStock), pages::stock::use_submit),
+        get(
+            "/stock/receive",
+            Perm(MoveStock),
+            pages::stock::receive_form,
+        ),
+        post(
+            "/stock/receive",
+            Perm(MoveStock),
+            pages::stock::receive_submit,
+        ),
         get("/admin/users", Perm(ManageUsers), pages::users::list),
         post("/admin/users", Perm(ManageUsers), pages::users::create).limited(),
         get(

@@ -16,3 +16,4 @@ mod sessions;
 mod setup;
 mod startup;
 mod stock;
+mod stock_pages;

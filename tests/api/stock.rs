@@ -6,24 +6,24 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-struct Practice {
-    app: TestApp,
-    manager: reqwest::Client,
-    staff: reqwest::Client,
-    staff_id: i64,
-    item: i64,
-    cabinet: i64,
-    fridge: i64,
+pub(crate) struct Practice {
+    pub(crate) app: TestApp,
+    pub(crate) manager: reqwest::Client,
+    pub(crate) staff: reqwest::Client,
+    pub(crate) staff_id: i64,
+    pub(crate) item: i64,
+    pub(crate) cabinet: i64,
+    pub(crate) fridge: i64,
 }
 
 impl Practice {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.app.address)
     }
 }
 
 /// A manager sets up a lot-tracked item with a boxed GTIN and two locations.
-async fn practice() -> Practice {
+pub(crate) async fn practice() -> Practice {
     let app = spawn_app().await;
     let m = app.create_user("mia", "manager").await;
     let s = app.create_user("sam", "staff").await;
@@ -88,7 +88,7 @@ async fn practice() -> Practice {
     }
 }
 
-fn movement(kind: &str, item: i64, location: i64, quantity: i64) -> Value {
+pub(crate) fn movement(kind: &str, item: i64, location: i64, quantity: i64) -> Value {
     json!({"kind": kind, "item_id": item, "location_id": location, "quantity": quantity,
            "lot": "L42", "expiry": "2027-03-31"})
 }

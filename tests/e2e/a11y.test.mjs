@@ -110,6 +110,9 @@ e2e(env, 'the other pages: no serious accessibility violation, no CSP violation'
     ['/admin/users/1', /^Ada Admin/],
     ['/admin/tokens', 'API tokens'],
     ['/audit', 'Audit log'],
+    ['/stock/use', 'Use stock'],
+    ['/stock/use?code=4006381333932', 'Use stock'],
+    ['/stock/receive', 'Receive stock'],
     ['/account/password', 'Change password'],
     ['/no-such-page', 'Not found'],
   ];

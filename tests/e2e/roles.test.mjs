@@ -14,7 +14,7 @@ const ROLES = [
     username: 'ada',
     displayName: 'Ada Admin',
     label: 'Administrator',
-    nav: ['Dashboard', 'Users', 'API tokens', 'Audit log'],
+    nav: ['Dashboard', 'Use stock', 'Receive', 'Users', 'API tokens', 'Audit log'],
     tiles: ['Stock', 'Users', 'Audit log'],
   },
   {
@@ -22,7 +22,7 @@ const ROLES = [
     username: 'max',
     displayName: 'Max Manager',
     label: 'Practice manager',
-    nav: ['Dashboard', 'Audit log'],
+    nav: ['Dashboard', 'Use stock', 'Receive', 'Audit log'],
     tiles: ['Stock', 'Audit log'],
   },
   {
@@ -30,7 +30,7 @@ const ROLES = [
     username: 'sam',
     displayName: 'Sam Staff',
     label: 'Staff',
-    nav: ['Dashboard'],
+    nav: ['Dashboard', 'Use stock', 'Receive'],
     tiles: ['Stock'],
   },
   {
@@ -51,6 +51,8 @@ const PAGES = [
   { url: '/admin/users/new', heading: /^New user$/, roles: ['admin'] },
   { url: '/admin/tokens', heading: /^API tokens$/, roles: ['admin'] },
   { url: '/audit', heading: /^Audit log$/, roles: ['admin', 'manager'] },
+  { url: '/stock/use', heading: /^Use stock$/, roles: ['admin', 'manager', 'staff'] },
+  { url: '/stock/receive', heading: /^Receive stock$/, roles: ['admin', 'manager', 'staff'] },
 ];
 
 const env = useStockroom({

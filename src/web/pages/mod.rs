@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod home;
 pub mod setup;
+pub mod stock;
 pub mod tokens;
 pub mod users;
 

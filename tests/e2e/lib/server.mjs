@@ -179,6 +179,20 @@ async function startOnce(extraEnv) {
     errorLogs: () => lines.filter((l) => l.json && String(l.json.level).toUpperCase() === 'ERROR'),
     /** Runs `stockroom create-user` against this server's data directory. */
     createUser: (opts) => createUser(dataDir, opts),
+    /** Runs `stockroom create-token`; resolves to the token. */
+    createToken: (opts) => createToken(dataDir, opts),
+    /** Calls the JSON API with a bearer token; resolves to the parsed body. */
+    async api(token, method, apiPath, body) {
+      const res = await fetch(`${baseURL}${apiPath}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(CLI_TIMEOUT_MS),
+      });
+      const json = await res.json();
+      if (!res.ok) throw new Error(`${method} ${apiPath} answered ${res.status}: ${JSON.stringify(json)}`);
+      return json;
+    },
     /** SIGTERM, then waits; SIGKILL if it hangs. Resolves to the exit status. */
     async stop({ keepData = false } = {}) {
       if (!exited) {
@@ -200,6 +214,39 @@ async function startOnce(extraEnv) {
     },
   };
   return server;
+}
+
+/** Runs the stockroom CLI against `dataDir`; resolves to its stdout. */
+function runCli(dataDir, args, stdin = '') {
+  return new Promise((resolve, reject) => {
+    const child = spawn(STOCKROOM_BIN, ['--data-dir', dataDir, ...args], {
+      env: baseEnv({ STOCKROOM_LOG_FORMAT: 'json' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`stockroom ${args.join(' ')} timed out after ${CLI_TIMEOUT_MS} ms\n${err}`));
+    }, CLI_TIMEOUT_MS);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out.trim());
+      else reject(new Error(`stockroom ${args.join(' ')} exited ${code}:\n${out}${err}`));
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+/** `stockroom create-token`: resolves to the token text. */
+export function createToken(dataDir, { username, name = 'e2e', scope = 'write' }) {
+  return runCli(dataDir, ['create-token', '--username', username, '--name', name, '--scope', scope]);
 }
 
 /**

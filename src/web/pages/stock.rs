@@ -1,0 +1,460 @@
+//! Using and receiving stock, scanner first.
+//!
+//! The scan box is a plain GET form: a keyboard-wedge scanner types the code
+//! and Enter, the page comes back with the item, pack quantity, lot and
+//! expiry filled in (and, when using stock, the first-expiring lot and where
+//! it is), and the cursor on the quantity. Works without JavaScript.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use time::Date;
+
+use crate::catalog::items::{self, Item};
+use crate::catalog::locations::{self, Location};
+use crate::db::DbError;
+use crate::domain::barcode::{self, Gtin};
+use crate::domain::ledger::MovementKind;
+use crate::error::AppError;
+use crate::stock::{self, NewMovement, StockError, Suggestion};
+use crate::validation::FieldErrors;
+use crate::web::context::Ctx;
+use crate::web::render::{Layout, redirect_with_flash, render_status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Use,
+    Receive,
+}
+
+impl Mode {
+    fn path(self) -> &'static str {
+        match self {
+            Mode::Use => "/stock/use",
+            Mode::Receive => "/stock/receive",
+        }
+    }
+    fn title(self) -> &'static str {
+        match self {
+            Mode::Use => "Use stock",
+            Mode::Receive => "Receive stock",
+        }
+    }
+    fn button(self) -> &'static str {
+        match self {
+            Mode::Use => "Use",
+            Mode::Receive => "Receive",
+        }
+    }
+}
+
+/// The form's fields as text, exactly as shown.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    location_id: String,
+    #[serde(default)]
+    lot: String,
+    #[serde(default)]
+    expiry: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "stock/move.html")]
+struct MovePage {
+    layout: Layout,
+    path: &'static str,
+    heading: &'static str,
+    button: &'static str,
+    is_use: bool,
+    code: String,
+    form: MoveForm,
+    item: Option<Item>,
+    locations: Vec<Location>,
+    lots: Vec<LotRow>,
+    warning: Option<String>,
+    errors: FieldErrors,
+    focus_quantity: bool,
+}
+crate::page!(MovePage);
+
+/// One usable lot, for the list under the form.
+struct LotRow {
+    lot: String,
+    expiry: String,
+    location: String,
+    available: i64,
+    expired: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Lookup {
+    /// What the scanner typed.
+    code: Option<String>,
+    /// An item code typed by hand.
+    item: Option<String>,
+}
+
+struct Prefill {
+    form: MoveForm,
+    item: Option<Item>,
+    errors: FieldErrors,
+}
+
+/// Turns a scan (or a typed item code) into form values.
+fn prefill(
+    c: &rusqlite::Connection,
+    code: &str,
+    typed_item: &str,
+    year: i32,
+) -> Result<Prefill, DbError> {
+    let mut out = Prefill {
+        form: MoveForm::default(),
+        item: None,
+        errors: FieldErrors::default(),
+    };
+    if !code.trim().is_empty() {
+        let scan = match barcode::parse(code, year) {
+            Ok(s) => s,
+            Err(e) => {
+                out.errors.add("code", e);
+                return Ok(out);
+            }
+        };
+        out.form.lot = scan.lot.clone().unwrap_or_default();
+        out.form.expiry = scan.expiry.map(|d| d.to_string()).unwrap_or_default();
+        match &scan.gtin {
+            Some(gtin) => match items::find_by_gtin(c, gtin)? {
+                Some(pack) => {
+                    out.item = items::get(c, pack.item_id)?;
+                    out.form.quantity = pack.quantity.to_string();
+                }
+                None => out.errors.add(
+                    "code",
+                    format!(
+                        "no item has GTIN {} yet; a manager can add it to the item as a pack",
+                        gtin.display()
+                    ),
+                ),
+            },
+            None if scan.hibcc.is_some() => out.errors.add(
+                "code",
+                "HIBCC codes are not linked to items yet; enter the item code",
+            ),
+            None => out
+                .errors
+                .add("code", "carries no GTIN; enter the item code"),
+        }
+    } else if !typed_item.trim().is_empty() {
+        out.item = match Gtin::parse(typed_item) {
+            Ok(g) => match items::find_by_gtin(c, &g)? {
+                Some(pack) => items::get(c, pack.item_id)?,
+                None => None,
+            },
+            Err(_) => items::find_by_code(c, typed_item)?,
+        };
+        if out.item.is_none() {
+            out.errors.add("item", "no active item has this code");
+        }
+    }
+    if let Some(item) = &out.item {
+        out.form.item = item.code.clone();
+    }
+    Ok(out)
+}
+
+async fn page(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    mode: Mode,
+    status: StatusCode,
+    code: String,
+    mut p: Prefill,
+) -> Result<HttpResponse, AppError> {
+    let user = ctx.user()?.clone();
+    let today = ctx.state.today();
+    let item_id = p.item.as_ref().map(|i| i.id);
+    let (locs, suggestions) = ctx
+        .state
+        .db
+        .read(move |c| {
+            let allowed = locations::accessible(c, user.id, user.role)?;
+            let locs: Vec<(Location, String)> = locations::list_accessible(c, user.id, user.role)?
+                .into_iter()
+                .filter(|l| l.active)
+                .map(|l| {
+                    let path = locations::path_name(c, l.id).unwrap_or_else(|_| l.name.clone());
+                    (l, path)
+                })
+                .collect();
+            let s = match item_id {
+                Some(id) => stock::fefo(c, id, &allowed, today)?,
+                None => Vec::new(),
+            };
+            Ok::<_, DbError>((locs, s))
+        })
+        .await?;
+    let where_is = |id: i64| {
+        locs.iter()
+            .find(|(l, _)| l.id == id)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default()
+    };
+    let mut warning = None;
+    if mode == Mode::Use && p.errors.is_empty() && p.form.location_id.is_empty() {
+        // Suggest the scanned lot where it is, else the first-expiring lot.
+        let pick: Option<&Suggestion> = if p.form.lot.is_empty() {
+            suggestions.first()
+        } else {
+            suggestions.iter().find(|s| s.level.lot == p.form.lot)
+        };
+        if let Some(s) = pick {
+            p.form.location_id = s.level.location_id.to_string();
+            p.form.lot = s.level.lot.clone();
+            p.form.expiry = s.level.expiry.clone();
+        }
+    }
+    if mode == Mode::Use && !p.form.expiry.is_empty() && p.form.expiry < today.to_string() {
+        warning = Some(format!(
+            "Lot {} expired on {}. Do not use it; dispose of it instead.",
+            if p.form.lot.is_empty() {
+                "(none)"
+            } else {
+                &p.form.lot
+            },
+            p.form.expiry
+        ));
+    }
+    let lots = suggestions
+        .iter()
+        .map(|s| LotRow {
+            lot: s.level.lot.clone(),
+            expiry: s.level.expiry.clone(),
+            location: where_is(s.level.location_id),
+            available: s.available,
+            expired: s.expired,
+        })
+        .collect();
+    let locations: Vec<Location> = locs
+        .into_iter()
+        .map(|(mut l, path)| {
+            l.name = path;
+            l
+        })
+        .collect();
+    render_status(
+        status,
+        &MovePage {
+            layout: Layout::for_request(req, mode.title()),
+            path: mode.path(),
+            heading: mode.title(),
+            button: mode.button(),
+            is_use: mode == Mode::Use,
+            focus_quantity: p.item.is_some(),
+            code,
+            item: p.item,
+            form: p.form,
+            locations,
+            lots,
+            warning,
+            errors: p.errors,
+        },
+    )
+}
+
+pub async fn use_form(
+    req: HttpRequest,
+    ctx: Ctx,
+    q: web::Query<Lookup>,
+) -> Result<HttpResponse, AppError> {
+    form(req, ctx, q, Mode::Use).await
+}
+
+pub async fn receive_form(
+    req: HttpRequest,
+    ctx: Ctx,
+    q: web::Query<Lookup>,
+) -> Result<HttpResponse, AppError> {
+    form(req, ctx, q, Mode::Receive).await
+}
+
+async fn form(
+    req: HttpRequest,
+    ctx: Ctx,
+    q: web::Query<Lookup>,
+    mode: Mode,
+) -> Result<HttpResponse, AppError> {
+    let code = q.code.clone().unwrap_or_default();
+    let typed = q.item.clone().unwrap_or_default();
+    let year = ctx.state.today().year();
+    let (c2, t2) = (code.clone(), typed.clone());
+    let p = ctx
+        .state
+        .db
+        .read(move |c| prefill(c, &c2, &t2, year))
+        .await?;
+    let status = if p.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page(&req, &ctx, mode, status, code, p).await
+}
+
+pub async fn use_submit(
+    req: HttpRequest,
+    ctx: Ctx,
+    f: web::Form<MoveForm>,
+) -> Result<HttpResponse, AppError> {
+    submit(req, ctx, f.into_inner(), Mode::Use).await
+}
+
+pub async fn receive_submit(
+    req: HttpRequest,
+    ctx: Ctx,
+    f: web::Form<MoveForm>,
+) -> Result<HttpResponse, AppError> {
+    submit(req, ctx, f.into_inner(), Mode::Receive).await
+}
+
+async fn submit(
+    req: HttpRequest,
+    ctx: Ctx,
+    form: MoveForm,
+    mode: Mode,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FieldErrors::default();
+    let quantity = errors.check(
+        "quantity",
+        form.quantity
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|q| (1..=1_000_000).contains(q))
+            .ok_or("must be a whole number from 1 to 1000000"),
+    );
+    let location_id = errors.check(
+        "location_id",
+        form.location_id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| "choose a location"),
+    );
+    let expiry = match form.expiry.trim() {
+        "" => None,
+        text => errors.check(
+            "expiry",
+            Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| "must be a date (YYYY-MM-DD)"),
+        ),
+    };
+    let user = ctx.user()?.clone();
+    let a = ctx.audit();
+    let f = form.clone();
+    let outcome = ctx
+        .state
+        .db
+        .write(move |tx| {
+            let item = items::find_by_code(tx, &f.item)?;
+            if item.is_none() {
+                errors.add("item", "no active item has this code");
+            }
+            if let Some(l) = location_id
+                && !locations::may_use(tx, user.id, user.role, l)?
+            {
+                errors.add("location_id", "you may not use this location");
+            }
+            errors.into_result()?;
+            let (item, location_id, quantity) = (
+                item.expect("checked"),
+                location_id.expect("checked"),
+                quantity.expect("checked"),
+            );
+            let m = NewMovement {
+                kind: if mode == Mode::Use {
+                    MovementKind::Consumption
+                } else {
+                    MovementKind::Receipt
+                },
+                item_id: item.id,
+                location_id,
+                lot: f.lot.clone(),
+                expiry,
+                quantity: if mode == Mode::Use {
+                    -quantity
+                } else {
+                    quantity
+                },
+                reason: String::new(),
+                note: f.note.clone(),
+            };
+            stock::record(tx, &a, &m)?;
+            let place = locations::path_name(tx, location_id)?;
+            Ok::<_, StockError>((item, place, quantity))
+        })
+        .await;
+    match outcome {
+        Ok((item, place, quantity)) => {
+            let lot = if form.lot.trim().is_empty() {
+                String::new()
+            } else {
+                format!(", lot {}", form.lot.trim())
+            };
+            let verb = if mode == Mode::Use {
+                "Used"
+            } else {
+                "Received"
+            };
+            let prep = if mode == Mode::Use { "from" } else { "into" };
+            Ok(redirect_with_flash(
+                mode.path(),
+                "success",
+                &format!(
+                    "{verb} {quantity} {} of {}{lot} {prep} {place}.",
+                    item.unit, item.name
+                ),
+            ))
+        }
+        Err(StockError::Invalid(errors)) => again(&req, &ctx, mode, form, errors).await,
+        Err(e @ StockError::Insufficient { .. }) => {
+            let errors = FieldErrors::single("quantity", e.to_string());
+            again(&req, &ctx, mode, form, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The form again, as submitted, with its errors.
+async fn again(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    mode: Mode,
+    form: MoveForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let code = form.item.clone();
+    let item = ctx
+        .state
+        .db
+        .read(move |c| items::find_by_code(c, &code).map_err(DbError::from))
+        .await?;
+    page(
+        req,
+        ctx,
+        mode,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        String::new(),
+        Prefill { form, item, errors },
+    )
+    .await
+}

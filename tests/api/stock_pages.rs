@@ -1,0 +1,222 @@
+//! The "Use stock" and "Receive" pages: a scan fills the form.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::stock::{movement, practice};
+
+/// A GS1 DataMatrix on the box: GTIN, lot (ended by FNC1, sent as GS), expiry.
+fn scan_with_lot(lot: &str, expiry: &str) -> String {
+    format!("]d2010950600013435210{lot}\u{1d}17{expiry}")
+}
+
+fn query(code: &str) -> String {
+    serde_urlencoded::to_string([("code", code)]).unwrap()
+}
+
+#[tokio::test]
+async fn a_scan_fills_item_pack_quantity_lot_expiry_and_the_lot_s_location() {
+    let p = practice().await;
+    p.staff
+        .post(p.url("/api/v1/movements"))
+        .json(&movement("receipt", p.item, p.cabinet, 20))
+        .send()
+        .await
+        .unwrap();
+    let b = p.app.new_browser();
+    assert_eq!(
+        b.login("sam", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let html = b
+        .get_html(&format!(
+            "/stock/use?{}",
+            query(&scan_with_lot("L42", "270331"))
+        ))
+        .await;
+    assert!(html.contains("Lidocaine 1%"), "{html}");
+    assert!(html.contains(r#"name="item" value="LID-1""#));
+    assert!(html.contains(r#"name="lot" value="L42""#));
+    assert!(html.contains(r#"name="expiry" type="date" value="2027-03-31""#));
+    assert!(
+        html.contains(r#"value="10" required autofocus"#),
+        "a box holds 10: {html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"<option value="{}" selected>Treatment room › Cabinet A</option>"#,
+            p.cabinet
+        )),
+        "{html}"
+    );
+
+    let res = b
+        .post_form(
+            "/stock/use",
+            &[
+                ("item", "LID-1"),
+                ("location_id", &p.cabinet.to_string()),
+                ("lot", "L42"),
+                ("expiry", "2027-03-31"),
+                ("quantity", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/stock/use");
+    let page = b.get_html("/stock/use").await;
+    assert!(
+        page.contains("Used 2 ampoule of Lidocaine 1%, lot L42 from Treatment room › Cabinet A."),
+        "{page}"
+    );
+    assert_eq!(
+        p.app.scalar("SELECT sum(quantity) FROM stock_levels").await,
+        18
+    );
+}
+
+#[tokio::test]
+async fn without_a_lot_the_first_expiring_one_is_suggested_and_expired_lots_warned() {
+    let p = practice().await;
+    for (lot, expiry, q) in [("LATE", "2028-01-31", 5), ("OLD", "2020-01-31", 2)] {
+        let m = json!({"kind": "receipt", "item_id": p.item, "location_id": p.fridge, "quantity": q, "lot": lot, "expiry": expiry});
+        assert_eq!(
+            p.staff
+                .post(p.url("/api/v1/movements"))
+                .json(&m)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    let b = p.app.new_browser();
+    b.login("sam", PASSWORD).await;
+    let html = b.get_html("/stock/use?item=lid-1").await;
+    assert!(
+        html.contains(r#"name="lot" value="OLD""#),
+        "first expiring first: {html}"
+    );
+    assert!(html.contains("Lot OLD expired on 2020-01-31"), "{html}");
+    let lots = &html[html.find(r#"data-testid="lots""#).unwrap()..];
+    assert!(lots.find("OLD").unwrap() < lots.find("LATE").unwrap());
+}
+
+#[tokio::test]
+async fn mistakes_are_shown_on_the_form_and_change_nothing() {
+    let p = practice().await;
+    p.staff
+        .post(p.url("/api/v1/movements"))
+        .json(&movement("receipt", p.item, p.cabinet, 3))
+        .send()
+        .await
+        .unwrap();
+    let b = p.app.new_browser();
+    b.login("sam", PASSWORD).await;
+
+    // An unknown GTIN (valid check digit) and a misread one.
+    let res = b
+        .get(&format!("/stock/use?{}", query("4006381333931")))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("no item has GTIN 4006381333931 yet")
+    );
+    let res = b
+        .get(&format!("/stock/use?{}", query("4006381333932")))
+        .await;
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("check digit is 2, expected 1")
+    );
+
+    let before = p.app.scalar("SELECT count(*) FROM stock_movements").await;
+    let res = b
+        .post_form(
+            "/stock/use",
+            &[
+                ("item", "LID-1"),
+                ("location_id", &p.cabinet.to_string()),
+                ("lot", "L42"),
+                ("expiry", "2027-03-31"),
+                ("quantity", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Lidocaine 1% at Cabinet A (lot L42) has 3 ampoule available"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"name="quantity" type="number" min="1" step="1" inputmode="numeric" value="5""#
+        ),
+        "kept what was typed"
+    );
+
+    let res = b
+        .post_form(
+            "/stock/use",
+            &[("item", "NOPE"), ("location_id", ""), ("quantity", "x")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    for msg in [
+        "Item no active item has this code",
+        "Location: choose a location",
+        "Quantity: must be a whole number",
+    ] {
+        assert!(html.contains(msg), "{msg}");
+    }
+    assert_eq!(
+        p.app.scalar("SELECT count(*) FROM stock_movements").await,
+        before
+    );
+}
+
+#[tokio::test]
+async fn receiving_adds_stock_with_the_scanned_lot() {
+    let p = practice().await;
+    let b = p.app.new_browser();
+    b.login("sam", PASSWORD).await;
+    let html = b
+        .get_html(&format!(
+            "/stock/receive?{}",
+            query(&scan_with_lot("NEW1", "280600"))
+        ))
+        .await;
+    assert!(
+        html.contains(r#"name="expiry" type="date" value="2028-06-30""#),
+        "DD=00: {html}"
+    );
+    let res = b
+        .post_form(
+            "/stock/receive",
+            &[
+                ("item", "LID-1"),
+                ("location_id", &p.fridge.to_string()),
+                ("lot", "NEW1"),
+                ("expiry", "2028-06-30"),
+                ("quantity", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.app
+            .scalar("SELECT sum(quantity) FROM stock_levels WHERE lot = 'NEW1'")
+            .await,
+        10
+    );
+}
