@@ -1,15 +1,8 @@
 use super::*;
-use crate::db::migrate;
 use crate::domain::{Clock, SystemClock};
 
 fn db_with_rows(n: usize) -> Connection {
-    let mut conn = Connection::open_in_memory().unwrap();
-    migrate::migrate(
-        &mut conn,
-        std::path::Path::new("/nonexistent"),
-        SystemClock.now(),
-    )
-    .unwrap();
+    let mut conn = crate::db::testing::migrated_memory();
     for i in 0..n {
         let tx = conn.transaction().unwrap();
         let ctx = Context {

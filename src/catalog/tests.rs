@@ -4,21 +4,12 @@ use super::items::{self, ItemInput};
 use super::locations;
 use super::*;
 use crate::audit::Context;
-use crate::config::Config;
-use crate::db::{Db, migrate};
+use crate::db::Db;
 use crate::domain::barcode::Gtin;
 use crate::domain::{Clock, Role, SystemClock};
 
 fn setup() -> (tempfile::TempDir, Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config::for_data_dir(dir.path());
-    let db = Db::open(&config.db_path(), &config.db).unwrap();
-    migrate::migrate(
-        &mut db.writer().unwrap(),
-        &dir.path().join("backups"),
-        SystemClock.now(),
-    )
-    .unwrap();
+    let (dir, db) = crate::db::testing::migrated_db();
     db.write_blocking(|tx| {
         tx.execute_batch(
             "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at) VALUES

@@ -185,6 +185,41 @@ where
     }
 }
 
+/// Migrated databases for unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Db, migrate};
+    use crate::config::Config;
+    use crate::domain::{Clock, SystemClock};
+
+    /// A migrated database file in a fresh temporary directory (kept alive
+    /// by the returned guard).
+    pub(crate) fn migrated_db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::for_data_dir(dir.path());
+        let db = Db::open(&config.db_path(), &config.db).unwrap();
+        migrate::migrate(
+            &mut db.writer().unwrap(),
+            &dir.path().join("backups"),
+            SystemClock.now(),
+        )
+        .unwrap();
+        (dir, db)
+    }
+
+    /// A migrated in-memory connection.
+    pub(crate) fn migrated_memory() -> rusqlite::Connection {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        migrate::migrate(
+            &mut conn,
+            std::path::Path::new("/nonexistent"),
+            SystemClock.now(),
+        )
+        .unwrap();
+        conn
+    }
+}
+
 #[cfg(test)]
 mod query_plans;
 #[cfg(test)]

@@ -6,8 +6,6 @@
 use rusqlite::Connection;
 
 use crate::accounts::{lockout, sessions, tokens, users::USER_COLUMNS};
-use crate::db::migrate;
-use crate::domain::{Clock, SystemClock};
 
 fn per_request_queries() -> Vec<(&'static str, String, usize)> {
     vec![
@@ -41,13 +39,7 @@ fn plan(conn: &Connection, sql: &str, params: usize) -> Vec<String> {
 
 #[test]
 fn per_request_queries_use_indexes() {
-    let mut conn = Connection::open_in_memory().unwrap();
-    migrate::migrate(
-        &mut conn,
-        std::path::Path::new("/nonexistent"),
-        SystemClock.now(),
-    )
-    .unwrap();
+    let conn = crate::db::testing::migrated_memory();
     for (name, sql, params) in per_request_queries() {
         let steps = plan(&conn, &sql, params);
         for step in &steps {

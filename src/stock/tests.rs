@@ -3,23 +3,14 @@ use rusqlite::Connection;
 
 use super::*;
 use crate::audit::Actor;
-use crate::config::Config;
-use crate::db::{Db, migrate};
+use crate::db::Db;
 use crate::domain::{Clock, SystemClock};
 
 /// A migrated database on disk with two items and three locations:
 /// item 1 "Nitrile gloves M" (no lot), item 2 "Lidocaine 1%" (lot + expiry);
 /// locations 1 "Treatment room", 2 "Cabinet A" (inside 1), 3 "Fridge".
 fn setup() -> (tempfile::TempDir, Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config::for_data_dir(dir.path());
-    let db = Db::open(&config.db_path(), &config.db).unwrap();
-    migrate::migrate(
-        &mut db.writer().unwrap(),
-        &dir.path().join("backups"),
-        SystemClock.now(),
-    )
-    .unwrap();
+    let (dir, db) = crate::db::testing::migrated_db();
     db.write_blocking(|tx| {
         tx.execute_batch(
             "INSERT INTO items (id, code, name, unit, lot_tracked, expiry_tracked, created_at, updated_at) VALUES

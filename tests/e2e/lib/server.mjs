@@ -254,31 +254,8 @@ export function createToken(dataDir, { username, name = 'e2e', scope = 'write' }
  * role: admin | manager | staff | viewer.
  */
 export function createUser(dataDir, { username, role, password, displayName = '' }) {
-  return new Promise((resolve, reject) => {
-    const args = ['--data-dir', dataDir, 'create-user', '--username', username, '--role', role];
-    if (displayName) args.push('--display-name', displayName);
-    args.push('--password-stdin');
-    const child = spawn(STOCKROOM_BIN, args, {
-      env: baseEnv({ STOCKROOM_LOG_FORMAT: 'json' }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`create-user ${username} timed out after ${CLI_TIMEOUT_MS} ms\n${err}`));
-    }, CLI_TIMEOUT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out.trim());
-      else reject(new Error(`create-user ${username} exited ${code}:\n${out}${err}`));
-    });
-    child.stdin.end(`${password}\n`);
-  });
+  const args = ['create-user', '--username', username, '--role', role];
+  if (displayName) args.push('--display-name', displayName);
+  args.push('--password-stdin');
+  return runCli(dataDir, args, `${password}\n`);
 }
