@@ -308,3 +308,17 @@ pub async fn create_token(app: &TestApp, user_id: i64, scope: &'static str) -> S
         .unwrap()
         .1
 }
+
+/// POSTs a JSON body.
+pub async fn post_json(
+    client: &reqwest::Client,
+    url: String,
+    body: &serde_json::Value,
+) -> Response {
+    client.post(url).json(body).send().await.unwrap()
+}
+
+/// GETs and parses a JSON answer.
+pub async fn get_json(client: &reqwest::Client, url: String) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}

@@ -35,47 +35,42 @@ pub(crate) async fn practice() -> Practice {
         res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     };
     let room = created(
-        manager
-            .post(url("/api/v1/locations"))
-            .json(&json!({"name": "Treatment room", "kind": "room"}))
-            .send()
-            .await
-            .unwrap(),
+        post_json(
+            &manager,
+            url("/api/v1/locations"),
+            &json!({"name": "Treatment room", "kind": "room"}),
+        )
+        .await,
     )
     .await;
     let cabinet = created(
-        manager
-            .post(url("/api/v1/locations"))
-            .json(&json!({"parent_id": room, "name": "Cabinet A", "kind": "cabinet"}))
-            .send()
-            .await
-            .unwrap(),
+        post_json(
+            &manager,
+            url("/api/v1/locations"),
+            &json!({"parent_id": room, "name": "Cabinet A", "kind": "cabinet"}),
+        )
+        .await,
     )
     .await;
     let fridge = created(
-        manager
-            .post(url("/api/v1/locations"))
-            .json(&json!({"parent_id": room, "name": "Fridge", "kind": "fridge"}))
-            .send()
-            .await
-            .unwrap(),
+        post_json(
+            &manager,
+            url("/api/v1/locations"),
+            &json!({"parent_id": room, "name": "Fridge", "kind": "fridge"}),
+        )
+        .await,
     )
     .await;
     let item = created(
-        manager
-            .post(url("/api/v1/items"))
-            .json(&json!({"code": "LID-1", "name": "Lidocaine 1%", "unit": "ampoule", "lot_tracked": true, "expiry_tracked": true}))
-            .send()
-            .await
-            .unwrap(),
+        post_json(&manager, url("/api/v1/items"), &json!({"code": "LID-1", "name": "Lidocaine 1%", "unit": "ampoule", "lot_tracked": true, "expiry_tracked": true})).await,
     )
     .await;
-    let res = manager
-        .post(url(&format!("/api/v1/items/{item}/packs")))
-        .json(&json!({"name": "box", "quantity": 10, "gtin": "09506000134352"}))
-        .send()
-        .await
-        .unwrap();
+    let res = post_json(
+        &manager,
+        url(&format!("/api/v1/items/{item}/packs")),
+        &json!({"name": "box", "quantity": 10, "gtin": "09506000134352"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     Practice {
         app,
@@ -96,13 +91,12 @@ pub(crate) fn movement(kind: &str, item: i64, location: i64, quantity: i64) -> V
 #[tokio::test]
 async fn receive_use_and_refuse_what_is_not_there() {
     let p = practice().await;
-    let res = p
-        .staff
-        .post(p.url("/api/v1/movements"))
-        .json(&movement("receipt", p.item, p.cabinet, 20))
-        .send()
-        .await
-        .unwrap();
+    let res = post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("receipt", p.item, p.cabinet, 20),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let m: Value = res.json().await.unwrap();
     assert_eq!(
@@ -114,23 +108,21 @@ async fn receive_use_and_refuse_what_is_not_there() {
         (Some("receipt"), Some(20), Some("L42"))
     );
 
-    let res = p
-        .staff
-        .post(p.url("/api/v1/movements"))
-        .json(&movement("consumption", p.item, p.cabinet, -3))
-        .send()
-        .await
-        .unwrap();
+    let res = post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("consumption", p.item, p.cabinet, -3),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 
     let before = p.app.scalar("SELECT count(*) FROM stock_movements").await;
-    let res = p
-        .staff
-        .post(p.url("/api/v1/movements"))
-        .json(&movement("consumption", p.item, p.cabinet, -18))
-        .send()
-        .await
-        .unwrap();
+    let res = post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("consumption", p.item, p.cabinet, -18),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "stock-would-go-negative");
@@ -144,15 +136,11 @@ async fn receive_use_and_refuse_what_is_not_there() {
         "nothing recorded"
     );
 
-    let levels: Value = p
-        .staff
-        .get(p.url(&format!("/api/v1/stock-levels?item_id={}", p.item)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let levels: Value = get_json(
+        &p.staff,
+        p.url(&format!("/api/v1/stock-levels?item_id={}", p.item)),
+    )
+    .await;
     assert_eq!(levels[0]["quantity"], 17);
     assert_eq!(levels[0]["expiry"], "2027-03-31");
 }
@@ -191,13 +179,7 @@ async fn invalid_movements_name_their_fields_and_change_nothing() {
         ),
     ];
     for (body, field) in cases {
-        let res = p
-            .staff
-            .post(p.url("/api/v1/movements"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = post_json(&p.staff, p.url("/api/v1/movements"), &body).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let err: Value = res.json().await.unwrap();
         let fields: Vec<&str> = err["error"]["details"]
@@ -217,12 +199,12 @@ async fn invalid_movements_name_their_fields_and_change_nothing() {
 #[tokio::test]
 async fn a_restricted_location_is_invisible_and_unusable_for_others() {
     let p = practice().await;
-    p.staff
-        .post(p.url("/api/v1/movements"))
-        .json(&movement("receipt", p.item, p.fridge, 5))
-        .send()
-        .await
-        .unwrap();
+    post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("receipt", p.item, p.fridge, 5),
+    )
+    .await;
     // Only the manager may use the fridge from now on.
     let manager_id = p
         .app
@@ -244,13 +226,12 @@ async fn a_restricted_location_is_invisible_and_unusable_for_others() {
         .await
         .unwrap();
 
-    let res = p
-        .staff
-        .post(p.url("/api/v1/movements"))
-        .json(&movement("consumption", p.item, p.fridge, -1))
-        .send()
-        .await
-        .unwrap();
+    let res = post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("consumption", p.item, p.fridge, -1),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let err: Value = res.json().await.unwrap();
     assert_eq!(
@@ -258,15 +239,7 @@ async fn a_restricted_location_is_invisible_and_unusable_for_others() {
         "you may not use this location"
     );
 
-    let locations: Value = p
-        .staff
-        .get(p.url("/api/v1/locations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let locations: Value = get_json(&p.staff, p.url("/api/v1/locations")).await;
     let names: Vec<&str> = locations
         .as_array()
         .unwrap()
@@ -277,53 +250,21 @@ async fn a_restricted_location_is_invisible_and_unusable_for_others() {
         !names.contains(&"Fridge") && names.contains(&"Cabinet A"),
         "{names:?}"
     );
-    let levels: Value = p
-        .staff
-        .get(p.url("/api/v1/stock-levels"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let levels: Value = get_json(&p.staff, p.url("/api/v1/stock-levels")).await;
     assert_eq!(
         levels.as_array().unwrap().len(),
         0,
         "the fridge's stock is not shown"
     );
-    let mine: Value = p
-        .manager
-        .get(p.url("/api/v1/stock-levels"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = get_json(&p.manager, p.url("/api/v1/stock-levels")).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
-    let detail: Value = p
-        .staff
-        .get(p.url(&format!("/api/v1/items/{}", p.item)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = get_json(&p.staff, p.url(&format!("/api/v1/items/{}", p.item))).await;
     assert_eq!(
         detail["stock"].as_array().unwrap().len(),
         0,
         "nor on the item page"
     );
-    let detail: Value = p
-        .manager
-        .get(p.url(&format!("/api/v1/items/{}", p.item)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = get_json(&p.manager, p.url(&format!("/api/v1/items/{}", p.item))).await;
     assert_eq!(detail["stock"][0]["quantity"], 5);
     let _ = p.staff_id;
 }
@@ -331,12 +272,12 @@ async fn a_restricted_location_is_invisible_and_unusable_for_others() {
 #[tokio::test]
 async fn transfers_move_stock_as_a_linked_pair() {
     let p = practice().await;
-    p.staff
-        .post(p.url("/api/v1/movements"))
-        .json(&movement("receipt", p.item, p.cabinet, 10))
-        .send()
-        .await
-        .unwrap();
+    post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("receipt", p.item, p.cabinet, 10),
+    )
+    .await;
     let res = p
         .staff
         .post(p.url("/api/v1/transfers"))
@@ -351,15 +292,11 @@ async fn transfers_move_stock_as_a_linked_pair() {
     let pair: Value = res.json().await.unwrap();
     assert_eq!(pair[0]["quantity"], -4);
     assert_eq!(pair[1]["pair_id"], pair[0]["id"]);
-    let list: Value = p
-        .staff
-        .get(p.url(&format!("/api/v1/movements?item_id={}", p.item)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(
+        &p.staff,
+        p.url(&format!("/api/v1/movements?item_id={}", p.item)),
+    )
+    .await;
     assert_eq!(list["total"], 3);
     assert_eq!(list["items"][0]["kind"], "transfer_in", "newest first");
 }
@@ -368,37 +305,13 @@ async fn transfers_move_stock_as_a_linked_pair() {
 async fn items_are_found_by_name_code_or_any_form_of_gtin() {
     let p = practice().await;
     for q in ["lidoc", "LID", "09506000134352", "9506000134352"] {
-        let page: Value = p
-            .staff
-            .get(p.url(&format!("/api/v1/items?q={q}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = get_json(&p.staff, p.url(&format!("/api/v1/items?q={q}"))).await;
         assert_eq!(page["total"], 1, "{q}");
         assert_eq!(page["items"][0]["code"], "LID-1");
     }
-    let page: Value = p
-        .staff
-        .get(p.url("/api/v1/items?q=gauze"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(&p.staff, p.url("/api/v1/items?q=gauze")).await;
     assert_eq!(page["total"], 0);
-    let detail: Value = p
-        .staff
-        .get(p.url(&format!("/api/v1/items/{}", p.item)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = get_json(&p.staff, p.url(&format!("/api/v1/items/{}", p.item))).await;
     let packs: Vec<(&str, i64)> = detail["packs"]
         .as_array()
         .unwrap()
@@ -407,12 +320,11 @@ async fn items_are_found_by_name_code_or_any_form_of_gtin() {
         .collect();
     assert_eq!(packs, [("ampoule", 1), ("box", 10)]);
     // Staff may not change the catalog.
-    let res = p
-        .staff
-        .post(p.url("/api/v1/items"))
-        .json(&json!({"code": "X", "name": "X", "unit": "each"}))
-        .send()
-        .await
-        .unwrap();
+    let res = post_json(
+        &p.staff,
+        p.url("/api/v1/items"),
+        &json!({"code": "X", "name": "X", "unit": "each"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

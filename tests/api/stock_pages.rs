@@ -18,12 +18,12 @@ fn query(code: &str) -> String {
 #[tokio::test]
 async fn a_scan_fills_item_pack_quantity_lot_expiry_and_the_lot_s_location() {
     let p = practice().await;
-    p.staff
-        .post(p.url("/api/v1/movements"))
-        .json(&movement("receipt", p.item, p.cabinet, 20))
-        .send()
-        .await
-        .unwrap();
+    post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("receipt", p.item, p.cabinet, 20),
+    )
+    .await;
     let b = p.app.new_browser();
     assert_eq!(
         b.login("sam", PASSWORD).await.status(),
@@ -83,12 +83,8 @@ async fn without_a_lot_the_first_expiring_one_is_suggested_and_expired_lots_warn
     for (lot, expiry, q) in [("LATE", "2028-01-31", 5), ("OLD", "2020-01-31", 2)] {
         let m = json!({"kind": "receipt", "item_id": p.item, "location_id": p.fridge, "quantity": q, "lot": lot, "expiry": expiry});
         assert_eq!(
-            p.staff
-                .post(p.url("/api/v1/movements"))
-                .json(&m)
-                .send()
+            post_json(&p.staff, p.url("/api/v1/movements"), &m)
                 .await
-                .unwrap()
                 .status(),
             StatusCode::CREATED
         );
@@ -108,12 +104,12 @@ async fn without_a_lot_the_first_expiring_one_is_suggested_and_expired_lots_warn
 #[tokio::test]
 async fn mistakes_are_shown_on_the_form_and_change_nothing() {
     let p = practice().await;
-    p.staff
-        .post(p.url("/api/v1/movements"))
-        .json(&movement("receipt", p.item, p.cabinet, 3))
-        .send()
-        .await
-        .unwrap();
+    post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("receipt", p.item, p.cabinet, 3),
+    )
+    .await;
     let b = p.app.new_browser();
     b.login("sam", PASSWORD).await;
 
