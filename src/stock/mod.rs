@@ -6,6 +6,8 @@
 //! nothing and says which item, where, and how much is available.
 //! [`check`] recomputes every level from the ledger and lists drift.
 
+pub mod recall;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 use time::Date;

@@ -381,3 +381,91 @@ fn fefo_puts_the_first_expiring_usable_lot_first_and_flags_expired_ones() {
         .is_empty()
     );
 }
+
+#[test]
+fn a_recall_shows_where_the_lots_are_and_went_then_quarantines_them() {
+    let (_dir, db) = setup();
+    db.write_blocking(|tx| {
+        tx.execute("INSERT INTO item_packs (item_id, name, quantity, gtin) VALUES (2, 'box', 10, '09506000134352')", [])
+            .map_err(DbError::from)
+    })
+    .unwrap();
+    run(&db, &lidocaine(MovementKind::Receipt, 3, "BAD1", 10)).unwrap();
+    run(&db, &lidocaine(MovementKind::Receipt, 3, "GOOD", 10)).unwrap();
+    db.write_blocking(|tx| {
+        transfer(
+            tx,
+            &ctx(),
+            &Transfer {
+                item_id: 2,
+                from: 3,
+                to: 2,
+                lot: "BAD1".into(),
+                expiry: Some(time::macros::date!(2027 - 03 - 31)),
+                quantity: 4,
+                note: String::new(),
+            },
+        )
+    })
+    .unwrap();
+    run(&db, &lidocaine(MovementKind::Consumption, 2, "BAD1", -1)).unwrap();
+
+    let lots = vec!["BAD1".to_string()];
+    let report = db
+        .read_blocking(|c| recall::find(c, "9506000134352", &lots))
+        .unwrap();
+    let where_now: Vec<(i64, i64)> = report
+        .on_hand
+        .iter()
+        .map(|l| (l.location_id, l.quantity))
+        .collect();
+    assert_eq!(where_now, [(2, 3), (3, 6)]);
+    assert_eq!(report.used.len(), 1);
+    assert_eq!(
+        (
+            report.used[0].kind.as_str(),
+            report.used[0].quantity,
+            report.used[0].location_id
+        ),
+        ("consumption", 1, 2)
+    );
+
+    let units = db
+        .write_blocking(|tx| recall::quarantine(tx, &ctx(), "09506000134352", &lots))
+        .unwrap();
+    assert_eq!(units, 9);
+    // Quarantined stock cannot be used or moved, only disposed of as recalled.
+    assert!(matches!(
+        run(&db, &lidocaine(MovementKind::Consumption, 2, "BAD1", -1)),
+        Err(StockError::Insufficient { available: 0, .. })
+    ));
+    run(&db, &lidocaine(MovementKind::Consumption, 3, "GOOD", -1)).unwrap();
+    let dispose = NewMovement {
+        reason: "recalled".into(),
+        ..lidocaine(MovementKind::Disposal, 3, "BAD1", -6)
+    };
+    run(&db, &dispose).unwrap();
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM audit_log WHERE action = 'stock.quarantine'"
+        ),
+        1
+    );
+    assert!(
+        db.read_blocking(|c| check(c).map_err(DbError::from))
+            .unwrap()
+            .is_empty()
+    );
+
+    for (gtin, lots, field) in [
+        ("9506000134353", vec!["X".to_string()], "gtin"),
+        ("4006381333931", vec!["X".to_string()], "gtin"),
+        ("9506000134352", vec![], "lots"),
+    ] {
+        match db.read_blocking(|c| recall::find(c, gtin, &lots)) {
+            Err(StockError::Invalid(e)) => assert!(e.get(field).is_some(), "{gtin}: {e}"),
+            other => panic!("{gtin}: expected a refusal on {field}, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Recalls: a manufacturer names a product (GTIN) and lots. stockroom
+//! shows where that stock is now and where it went (who used it, when), and
+//! quarantines what is left so nobody can use it until it is disposed of
+//! with reason "recalled".
+
+use rusqlite::{Connection, Transaction, params};
+use serde_json::json;
+
+use super::{StockError, StockLevel};
+use crate::audit::{self, Context, Event};
+use crate::catalog::items;
+use crate::domain::barcode::Gtin;
+use crate::validation::FieldErrors;
+
+/// Stock of the recalled lots that left the shelves.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Usage {
+    pub movement_id: i64,
+    pub kind: String,
+    pub location_id: i64,
+    pub lot: String,
+    /// Positive: how much left.
+    pub quantity: i64,
+    pub username: Option<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    pub item_id: i64,
+    pub on_hand: Vec<StockLevel>,
+    pub used: Vec<Usage>,
+}
+
+/// Checks the recall's input: a known GTIN and 1 to 50 lot numbers.
+fn item_and_lots(
+    conn: &Connection,
+    gtin: &str,
+    lots: &[String],
+) -> Result<(i64, Vec<String>), StockError> {
+    let mut errors = FieldErrors::default();
+    let gtin = errors.check("gtin", Gtin::parse(gtin));
+    let lots: Vec<String> = lots
+        .iter()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lots.is_empty() || lots.len() > 50 {
+        errors.add("lots", "name 1 to 50 lot numbers");
+    }
+    let item = match &gtin {
+        Some(g) => match items::find_by_gtin(conn, g)? {
+            Some(pack) => Some(pack.item_id),
+            None => {
+                errors.add("gtin", "no item in the catalog has this GTIN");
+                None
+            }
+        },
+        None => None,
+    };
+    errors.into_result()?;
+    Ok((item.expect("checked"), lots))
+}
+
+/// Where the recalled lots are and where they went.
+pub fn find(conn: &Connection, gtin: &str, lots: &[String]) -> Result<Report, StockError> {
+    let (item_id, lots) = item_and_lots(conn, gtin, lots)?;
+    let mut on_hand = Vec::new();
+    let mut used = Vec::new();
+    for lot in &lots {
+        let mut stmt = conn.prepare(
+            "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
+             WHERE item_id = ?1 AND lot = ?2 AND quantity > 0 ORDER BY location_id",
+        )?;
+        for row in stmt.query_map(params![item_id, lot], |r| {
+            Ok(StockLevel {
+                item_id: r.get(0)?,
+                location_id: r.get(1)?,
+                lot: r.get(2)?,
+                expiry: r.get(3)?,
+                quantity: r.get(4)?,
+                quarantined: r.get(5)?,
+            })
+        })? {
+            on_hand.push(row?);
+        }
+        let mut stmt = conn.prepare(
+            "SELECT m.id, m.kind, m.location_id, m.lot, -m.quantity, u.username, m.at
+             FROM stock_movements m LEFT JOIN users u ON u.id = m.user_id
+             WHERE m.item_id = ?1 AND m.lot = ?2 AND m.kind IN ('consumption', 'return', 'disposal')
+             ORDER BY m.id",
+        )?;
+        for row in stmt.query_map(params![item_id, lot], |r| {
+            Ok(Usage {
+                movement_id: r.get(0)?,
+                kind: r.get(1)?,
+                location_id: r.get(2)?,
+                lot: r.get(3)?,
+                quantity: r.get(4)?,
+                username: r.get(5)?,
+                at: r.get(6)?,
+            })
+        })? {
+            used.push(row?);
+        }
+    }
+    Ok(Report {
+        item_id,
+        on_hand,
+        used,
+    })
+}
+
+/// Quarantines every unit of the recalled lots, wherever it is. Returns how
+/// many units were newly quarantined.
+pub fn quarantine(
+    tx: &Transaction,
+    ctx: &Context,
+    gtin: &str,
+    lots: &[String],
+) -> Result<i64, StockError> {
+    let (item_id, lots) = item_and_lots(tx, gtin, lots)?;
+    let mut total = 0;
+    for lot in &lots {
+        let newly: i64 = tx.query_row(
+            "SELECT coalesce(sum(quantity - quarantined), 0) FROM stock_levels WHERE item_id = ?1 AND lot = ?2",
+            params![item_id, lot],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "UPDATE stock_levels SET quarantined = quantity WHERE item_id = ?1 AND lot = ?2",
+            params![item_id, lot],
+        )?;
+        total += newly;
+    }
+    audit::record(
+        tx,
+        ctx,
+        Event::new("stock.quarantine", "item", item_id)
+            .after(json!({ "gtin": gtin.trim(), "lots": lots, "units": total })),
+    )?;
+    Ok(total)
+}
