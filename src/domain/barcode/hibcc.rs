@@ -58,7 +58,8 @@ pub fn parse(input: &str, reference_year: i32) -> Result<Hibcc, ScanProblem> {
     let mut out = Hibcc::default();
     // A secondary-only label starts with `$` or a Julian date; concatenated
     // primary and secondary are joined by `/`.
-    let secondary = if body.starts_with('$') || body.bytes().take(5).all(|b| b.is_ascii_digit()) {
+    let julian_first = body.len() > 5 && body.bytes().take(5).all(|b| b.is_ascii_digit());
+    let secondary = if body.starts_with('$') || julian_first {
         // Standalone secondary data ends with a link character to the primary.
         Some(&body[..body.len().saturating_sub(1)])
     } else {
@@ -113,7 +114,10 @@ fn parse_secondary(s: &str, reference_year: i32, out: &mut Hibcc) -> Result<(), 
         (r, false)
     } else {
         // Older form: a five-digit Julian date (YYJJJ), then the lot.
-        out.expiry = Some(julian(&s[..5], reference_year)?);
+        let date = s
+            .get(..5)
+            .ok_or(ScanProblem::Malformed("HIBCC secondary data is too short"))?;
+        out.expiry = Some(julian(date, reference_year)?);
         (&s[5..], false)
     };
     let value = rest.trim();

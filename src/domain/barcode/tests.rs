@@ -219,6 +219,9 @@ fn mistakes_are_refused_with_a_reason() {
         ("0109501101".into(), "exactly 14"),
         ("]d2".into(), "symbology identifier with no data"),
         ("x".repeat(600), "longer than"),
+        // Found by the fuzzer: a short "+digits" code once panicked.
+        ("+110".into(), "HIBCC"),
+        (with_check("+1"), "HIBCC"),
     ];
     for (input, expected) in cases {
         let err = parse(&input, YEAR).expect_err(&input);
