@@ -88,7 +88,7 @@ impl AppError {
             Invalid(e) => ("invalid-input", StatusCode::UNPROCESSABLE_ENTITY, format!("Please correct: {e}")),
             BadRequest(m) => ("bad-request", StatusCode::BAD_REQUEST, m.clone()),
             Conflict(m) => ("conflict", StatusCode::CONFLICT, m.clone()),
-            InsufficientStock(m) => ("stock-would-go-negative", StatusCode::CONFLICT, capitalised(m)),
+            InsufficientStock(m) => ("stock-would-go-negative", StatusCode::CONFLICT, crate::validation::capitalised(m)),
             RateLimited { retry_after_secs } => (
                 "rate-limited",
                 StatusCode::TOO_MANY_REQUESTS,
@@ -103,13 +103,6 @@ impl AppError {
             ),
         }
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 pub fn human_wait(secs: u64) -> String {

@@ -9,6 +9,26 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Trimmed text of 1 to `max` characters without control characters: the
+/// rule for names, codes and labels everywhere.
+pub fn text(raw: &str, max: usize) -> Result<String, String> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
+        return Err(format!(
+            "must be 1 to {max} characters, without control characters"
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// `s` with its first letter in upper case, for messages built from parts.
+pub fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 impl FieldError {
     /// The field as people read it in an error summary ("Repeated password").
     pub fn label(&self) -> String {
@@ -20,16 +40,7 @@ impl FieldError {
             "new_password" => "New password",
             other => other,
         };
-        let mut chars = label.chars();
-        chars
-            .next()
-            .map(|c| {
-                c.to_uppercase()
-                    .chain(chars)
-                    .collect::<String>()
-                    .replace('_', " ")
-            })
-            .unwrap_or_default()
+        capitalised(&label.replace('_', " "))
     }
 }
 

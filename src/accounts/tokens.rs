@@ -61,14 +61,6 @@ pub struct TokenPrincipal {
     pub last_used_at: Option<Timestamp>,
 }
 
-pub fn parse_name(raw: &str) -> Result<String, &'static str> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err("must be 1 to 100 characters, without control characters");
-    }
-    Ok(name.to_string())
-}
-
 /// Creates a token for `user_id`; returns its id and the only copy of its text.
 pub fn create(
     tx: &Transaction,
@@ -78,7 +70,7 @@ pub fn create(
     scope: &str,
 ) -> Result<(i64, String), AccountsError> {
     let mut errors = FieldErrors::default();
-    let name = errors.check("name", parse_name(name));
+    let name = errors.check("name", crate::validation::text(name, 100));
     let scope = errors.check("scope", Scope::parse(scope));
     let user = super::users::get(tx, user_id)?;
     if user.as_ref().is_none_or(|u| u.disabled) {

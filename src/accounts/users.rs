@@ -67,14 +67,6 @@ pub struct NewUser {
     pub must_change_password: bool,
 }
 
-pub fn parse_display_name(raw: &str) -> Result<String, &'static str> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err("must be 1 to 100 characters, without control characters");
-    }
-    Ok(name.to_string())
-}
-
 impl NewUser {
     /// Checks every field, reporting all problems at once, then hashes the
     /// password (slow: call it on the blocking pool).
@@ -92,7 +84,7 @@ impl NewUser {
             // Default the display name to the username, as people expect.
             username.as_ref().map(|u| u.to_string())
         } else {
-            errors.check("display_name", parse_display_name(display_name))
+            errors.check("display_name", crate::validation::text(display_name, 100))
         };
         let role = errors.check("role", role.parse::<Role>());
         let password = errors.check("password", NewPassword::parse(password, username_raw));

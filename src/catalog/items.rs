@@ -6,10 +6,11 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{CatalogError, text};
+use super::CatalogError;
 use crate::audit::{self, Context, Event};
 use crate::domain::barcode::Gtin;
 use crate::validation::FieldErrors;
+use crate::validation::text;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Item {

@@ -11,10 +11,11 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{CatalogError, text};
+use super::CatalogError;
 use crate::audit::{self, Context, Event};
 use crate::domain::Role;
 use crate::validation::FieldErrors;
+use crate::validation::text;
 
 pub const KINDS: [&str; 8] = [
     "site", "room", "cabinet", "shelf", "fridge", "freezer", "drawer", "other",

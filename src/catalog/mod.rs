@@ -33,16 +33,5 @@ impl From<FieldErrors> for CatalogError {
     }
 }
 
-/// Trimmed text of 1 to `max` characters without control characters.
-pub(crate) fn text(raw: &str, max: usize) -> Result<String, String> {
-    let t = raw.trim();
-    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
-        return Err(format!(
-            "must be 1 to {max} characters, without control characters"
-        ));
-    }
-    Ok(t.to_string())
-}
-
 #[cfg(test)]
 mod tests;

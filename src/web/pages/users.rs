@@ -177,21 +177,18 @@ where
     let back = format!("/admin/users/{id}");
     match ctx.state.db.write(move |tx| f(tx, &a, acting)).await {
         Ok(_) => Ok(redirect_with_flash(&back, "success", done)),
-        Err(e @ (AccountsError::SelfLockout | AccountsError::LastAdmin)) => Ok(
-            redirect_with_flash(&back, "error", &capitalise(&e.to_string())),
-        ),
+        Err(e @ (AccountsError::SelfLockout | AccountsError::LastAdmin)) => {
+            Ok(redirect_with_flash(
+                &back,
+                "error",
+                &format!("{}.", crate::validation::capitalised(&e.to_string())),
+            ))
+        }
         Err(AccountsError::Invalid(errors)) => {
             Ok(redirect_with_flash(&back, "error", &errors.to_string()))
         }
         Err(e) => Err(e.into()),
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str() + ".")
-        .unwrap_or_default()
 }
 
 pub async fn set_role(
