@@ -13,6 +13,8 @@ use serde_json::json;
 use time::Date;
 
 use crate::audit::{self, Context, Event};
+use crate::catalog::items::{self, Item};
+use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
 use crate::domain::ledger::{self, DisposalReason, Level, MovementKind, Refusal};
 use crate::validation::FieldErrors;
@@ -58,38 +60,6 @@ pub struct NewMovement {
     pub note: String,
 }
 
-struct ItemFacts {
-    name: String,
-    unit: String,
-    lot_tracked: bool,
-    expiry_tracked: bool,
-}
-
-fn item_facts(tx: &Transaction, id: i64) -> rusqlite::Result<Option<ItemFacts>> {
-    tx.query_row(
-        "SELECT name, unit, lot_tracked, expiry_tracked FROM items WHERE id = ?1 AND active = 1",
-        [id],
-        |r| {
-            Ok(ItemFacts {
-                name: r.get(0)?,
-                unit: r.get(1)?,
-                lot_tracked: r.get(2)?,
-                expiry_tracked: r.get(3)?,
-            })
-        },
-    )
-    .optional()
-}
-
-fn location_name(tx: &Transaction, id: i64) -> rusqlite::Result<Option<String>> {
-    tx.query_row(
-        "SELECT name FROM locations WHERE id = ?1 AND active = 1",
-        [id],
-        |r| r.get(0),
-    )
-    .optional()
-}
-
 pub const MAX_LOT_LEN: usize = 20;
 pub const MAX_TEXT_LEN: usize = 500;
 
@@ -97,8 +67,8 @@ pub const MAX_TEXT_LEN: usize = 500;
 /// expiry as stored ('' when the item does not track them).
 fn validate(
     m: &NewMovement,
-    item: Option<&ItemFacts>,
-    location: Option<&String>,
+    item: Option<&Item>,
+    location: Option<&Location>,
 ) -> Result<(String, String), FieldErrors> {
     let mut errors = FieldErrors::default();
     if item.is_none() {
@@ -185,8 +155,9 @@ fn record_paired(
     m: &NewMovement,
     pair: Option<i64>,
 ) -> Result<i64, StockError> {
-    let item = item_facts(tx, m.item_id)?;
-    let location = location_name(tx, m.location_id)?;
+    // Only active items and locations take movements.
+    let item = items::get(tx, m.item_id)?.filter(|i| i.active);
+    let location = locations::get(tx, m.location_id)?.filter(|l| l.active);
     let (lot, expiry) = validate(m, item.as_ref(), location.as_ref())?;
     let (item, location) = (item.expect("validated"), location.expect("validated"));
     let before = level(tx, m.item_id, m.location_id, &lot, &expiry)?;
@@ -195,7 +166,7 @@ fn record_paired(
         Err(Refusal::Insufficient { available }) => {
             return Err(StockError::Insufficient {
                 item: item.name,
-                location,
+                location: location.name,
                 lot: if lot.is_empty() {
                     String::new()
                 } else {
@@ -351,6 +322,18 @@ pub struct StockLevel {
     pub quarantined: i64,
 }
 
+/// Maps `item_id, location_id, lot, expiry, quantity, quarantined`.
+pub(crate) fn map_level(r: &rusqlite::Row) -> rusqlite::Result<StockLevel> {
+    Ok(StockLevel {
+        item_id: r.get(0)?,
+        location_id: r.get(1)?,
+        lot: r.get(2)?,
+        expiry: r.get(3)?,
+        quantity: r.get(4)?,
+        quarantined: r.get(5)?,
+    })
+}
+
 /// Non-zero levels of one item (or all), in the given locations, first
 /// expiring first.
 pub fn levels(
@@ -363,16 +346,7 @@ pub fn levels(
          WHERE quantity > 0 AND (?1 IS NULL OR item_id = ?1)
          ORDER BY item_id, expiry = '', expiry, location_id, lot",
     )?;
-    let rows = stmt.query_map([item_id], |r| {
-        Ok(StockLevel {
-            item_id: r.get(0)?,
-            location_id: r.get(1)?,
-            lot: r.get(2)?,
-            expiry: r.get(3)?,
-            quantity: r.get(4)?,
-            quarantined: r.get(5)?,
-        })
-    })?;
+    let rows = stmt.query_map([item_id], map_level)?;
     let mut out = Vec::new();
     for row in rows {
         let row = row?;

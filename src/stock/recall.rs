@@ -72,16 +72,7 @@ pub fn find(conn: &Connection, gtin: &str, lots: &[String]) -> Result<Report, St
             "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
              WHERE item_id = ?1 AND lot = ?2 AND quantity > 0 ORDER BY location_id",
         )?;
-        for row in stmt.query_map(params![item_id, lot], |r| {
-            Ok(StockLevel {
-                item_id: r.get(0)?,
-                location_id: r.get(1)?,
-                lot: r.get(2)?,
-                expiry: r.get(3)?,
-                quantity: r.get(4)?,
-                quarantined: r.get(5)?,
-            })
-        })? {
+        for row in stmt.query_map(params![item_id, lot], super::map_level)? {
             on_hand.push(row?);
         }
         let mut stmt = conn.prepare(
