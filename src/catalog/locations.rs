@@ -64,7 +64,12 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Location>> {
 
 /// "Treatment room › Cabinet A › Shelf 2".
 pub fn path_name(conn: &Connection, id: i64) -> rusqlite::Result<String> {
-    let tree: HashMap<i64, Location> = all(conn)?.into_iter().map(|l| (l.id, l)).collect();
+    let tree = all(conn)?;
+    Ok(path_in(&tree.iter().map(|l| (l.id, l)).collect(), id))
+}
+
+/// The path of `id` through an already loaded tree.
+fn path_in(tree: &HashMap<i64, &Location>, id: i64) -> String {
     let mut names = Vec::new();
     let mut at = Some(id);
     while let Some(l) = at.and_then(|i| tree.get(&i)) {
@@ -75,7 +80,7 @@ pub fn path_name(conn: &Connection, id: i64) -> rusqlite::Result<String> {
         }
     }
     names.reverse();
-    Ok(names.join(" › "))
+    names.join(" › ")
 }
 
 pub fn create(
@@ -207,6 +212,16 @@ fn access_list(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
 /// The ids of every location `user` may see and move stock in.
 pub fn accessible(conn: &Connection, user_id: i64, role: Role) -> rusqlite::Result<HashSet<i64>> {
     let tree = all(conn)?;
+    allowed_in(conn, &tree, user_id, role)
+}
+
+/// Which locations of a loaded tree `user` may use.
+fn allowed_in(
+    conn: &Connection,
+    tree: &[Location],
+    user_id: i64,
+    role: Role,
+) -> rusqlite::Result<HashSet<i64>> {
     if role == Role::Admin {
         return Ok(tree.iter().map(|l| l.id).collect());
     }
@@ -250,9 +265,25 @@ pub fn list_accessible(
     user_id: i64,
     role: Role,
 ) -> rusqlite::Result<Vec<Location>> {
-    let allowed = accessible(conn, user_id, role)?;
-    Ok(all(conn)?
+    Ok(list_accessible_with_paths(conn, user_id, role)?
         .into_iter()
+        .map(|(l, _)| l)
+        .collect())
+}
+
+/// As [`list_accessible`], each with its path ("Room › Cabinet A"), from
+/// one read of the tree.
+pub fn list_accessible_with_paths(
+    conn: &Connection,
+    user_id: i64,
+    role: Role,
+) -> rusqlite::Result<Vec<(Location, String)>> {
+    let tree = all(conn)?;
+    let allowed = allowed_in(conn, &tree, user_id, role)?;
+    let by_id: HashMap<i64, &Location> = tree.iter().map(|l| (l.id, l)).collect();
+    Ok(tree
+        .iter()
         .filter(|l| allowed.contains(&l.id))
+        .map(|l| (l.clone(), path_in(&by_id, l.id)))
         .collect())
 }

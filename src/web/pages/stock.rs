@@ -185,15 +185,9 @@ async fn page(
         .state
         .db
         .read(move |c| {
-            let allowed = locations::accessible(c, user.id, user.role)?;
-            let locs: Vec<(Location, String)> = locations::list_accessible(c, user.id, user.role)?
-                .into_iter()
-                .filter(|l| l.active)
-                .map(|l| {
-                    let path = locations::path_name(c, l.id).unwrap_or_else(|_| l.name.clone());
-                    (l, path)
-                })
-                .collect();
+            let all = locations::list_accessible_with_paths(c, user.id, user.role)?;
+            let allowed = all.iter().map(|(l, _)| l.id).collect();
+            let locs: Vec<(Location, String)> = all.into_iter().filter(|(l, _)| l.active).collect();
             let s = match item_id {
                 Some(id) => stock::fefo(c, id, &allowed, today)?,
                 None => Vec::new(),
