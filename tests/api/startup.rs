@@ -136,6 +136,11 @@ async fn over_tls_cookies_are_secure_and_hsts_is_sent() {
         res.headers()["strict-transport-security"],
         "max-age=31536000"
     );
+    let csrf = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        csrf.starts_with("stockroom_csrf=") && csrf.contains("Secure"),
+        "{csrf}"
+    );
     let res = app.browser.login("anna", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let cookie = res.headers()["set-cookie"].to_str().unwrap();

@@ -25,18 +25,18 @@ pub const SESSION_COOKIE: &str = "stockroom_session";
 #[derive(Debug, Clone, Copy)]
 pub struct SessionExpired;
 
-/// The session cookie for a new session.
-pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
+/// The session cookie for a new session. `Secure` is added under TLS by
+/// the headers middleware, for this cookie as for every other.
+pub fn session_cookie(value: String) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, value)
         .path("/")
         .http_only(true)
-        .secure(secure)
         .same_site(SameSite::Strict)
         .finish()
 }
 
-pub fn removal_cookie(secure: bool) -> Cookie<'static> {
-    let mut c = session_cookie(String::new(), secure);
+pub fn removal_cookie() -> Cookie<'static> {
+    let mut c = session_cookie(String::new());
     c.set_max_age(CookieDuration::ZERO);
     c
 }
@@ -109,7 +109,6 @@ pub async fn authenticate(
         .read(move |c| sessions::lookup(c, &cookie, now, idle).map_err(DbError::from))
         .await
         .map_err(AppError::from)?;
-    let secure = state.tls();
     match lookup {
         Ok(session) => {
             if now.since(session.last_seen_at) >= touch_interval(idle) {
@@ -141,7 +140,7 @@ pub async fn authenticate(
             req.extensions_mut().insert(Principal::Anonymous);
             let mut res = next.call(req).await?;
             res.response_mut()
-                .add_cookie(&removal_cookie(secure))
+                .add_cookie(&removal_cookie())
                 .map_err(AppError::internal)?;
             Ok(res)
         }

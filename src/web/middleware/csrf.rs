@@ -89,7 +89,6 @@ pub async fn csrf(
         let cookie = Cookie::build(COOKIE, token)
             .path("/")
             .http_only(true)
-            .secure(state.tls())
             .same_site(SameSite::Strict)
             .finish();
         res.response_mut()

@@ -115,7 +115,7 @@ pub async fn change_password(
         "success",
         "Your password has been changed. Other devices were signed out.",
     );
-    res.add_cookie(&session_cookie(session.cookie_value, ctx.state.tls()))
+    res.add_cookie(&session_cookie(session.cookie_value))
         .map_err(AppError::internal)?;
     Ok(res)
 }

@@ -214,7 +214,7 @@ pub async fn login(
     };
     Ok(HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, target))
-        .cookie(session_cookie(new.cookie_value, state.tls()))
+        .cookie(session_cookie(new.cookie_value))
         .finish())
 }
 
@@ -233,7 +233,7 @@ pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
             .await?;
     }
     let mut res = redirect_with_flash("/login", "info", "You have signed out.");
-    res.add_cookie(&removal_cookie(ctx.state.tls()))
+    res.add_cookie(&removal_cookie())
         .map_err(AppError::internal)?;
     Ok(res)
 }

@@ -149,7 +149,7 @@ pub async fn submit(
         "success",
         "Welcome to stockroom. Your administrator account is ready.",
     );
-    res.add_cookie(&session_cookie(session.cookie_value, ctx.state.tls()))
+    res.add_cookie(&session_cookie(session.cookie_value))
         .map_err(AppError::internal)?;
     Ok(res)
 }
