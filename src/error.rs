@@ -173,7 +173,9 @@ impl From<crate::catalog::CatalogError> for AppError {
         use crate::catalog::CatalogError::*;
         match e {
             Invalid(f) => AppError::Invalid(f),
-            NoSuchItem | NoSuchLocation => AppError::NotFound,
+            NoSuchItem | NoSuchLocation | NoSuchCategory | NoSuchSupplier | NoSuchSupplierItem => {
+                AppError::NotFound
+            }
             Db(db) => db.into(),
         }
     }

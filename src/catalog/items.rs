@@ -295,47 +295,6 @@ pub fn packs(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<Pack>> {
     stmt.query_map([item_id], map_pack)?.collect()
 }
 
-/// Active items whose name contains `q`, whose code starts with it, or one
-/// of whose packs has `q` as its GTIN; all active items when `q` is empty.
-pub fn search(
-    conn: &Connection,
-    q: &str,
-    limit: u32,
-    offset: u32,
-) -> rusqlite::Result<(Vec<Item>, i64)> {
-    let q = q.trim();
-    let gtin = Gtin::parse(q)
-        .ok()
-        .map(|g| g.as_str().to_string())
-        .unwrap_or_default();
-    let like = format!(
-        "%{}%",
-        q.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let prefix = format!(
-        "{}%",
-        q.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let filter = "active = 1 AND (?1 = '' OR name LIKE ?2 ESCAPE '\\' OR code LIKE ?3 ESCAPE '\\'
-        OR id IN (SELECT item_id FROM item_packs WHERE gtin = ?4))";
-    let total = conn.query_row(
-        &format!("SELECT count(*) FROM items WHERE {filter}"),
-        params![q, like, prefix, gtin],
-        |r| r.get(0),
-    )?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM items WHERE {filter} ORDER BY name COLLATE NOCASE, id LIMIT ?5 OFFSET ?6"
-    ))?;
-    let items = stmt
-        .query_map(params![q, like, prefix, gtin, limit, offset], map)?
-        .collect::<Result<_, _>>()?;
-    Ok((items, total))
-}
-
 /// The active item with this code (case-insensitive).
 pub fn find_by_code(conn: &Connection, code: &str) -> rusqlite::Result<Option<Item>> {
     conn.query_row(
@@ -344,4 +303,95 @@ pub fn find_by_code(conn: &Connection, code: &str) -> rusqlite::Result<Option<It
         map,
     )
     .optional()
+}
+
+/// Reorder point and par level of an item in one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StockTarget {
+    pub item_id: i64,
+    pub location_id: i64,
+    /// At or below this, the item needs ordering for this location.
+    pub reorder_point: i64,
+    /// What to fill up to when ordering.
+    pub par_level: i64,
+}
+
+/// An item's targets in every location that has them.
+pub fn targets(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<StockTarget>> {
+    let mut stmt = conn.prepare(
+        "SELECT item_id, location_id, reorder_point, par_level FROM item_locations
+         WHERE item_id = ?1 ORDER BY location_id",
+    )?;
+    stmt.query_map([item_id], |r| {
+        Ok(StockTarget {
+            item_id: r.get(0)?,
+            location_id: r.get(1)?,
+            reorder_point: r.get(2)?,
+            par_level: r.get(3)?,
+        })
+    })?
+    .collect()
+}
+
+/// Sets (or, with both zero, clears) the reorder point and par level of an
+/// item in a location. The par level may not be below the reorder point.
+pub fn set_target(
+    tx: &Transaction,
+    ctx: &Context,
+    item_id: i64,
+    location_id: i64,
+    reorder_point: i64,
+    par_level: i64,
+) -> Result<StockTarget, CatalogError> {
+    get(tx, item_id)?.ok_or(CatalogError::NoSuchItem)?;
+    let mut errors = FieldErrors::default();
+    if crate::catalog::locations::get(tx, location_id)?.is_none_or(|l| !l.active) {
+        errors.add("location_id", "no such active location");
+    }
+    if !(0..=1_000_000).contains(&reorder_point) {
+        errors.add("reorder_point", "must be from 0 to 1000000");
+    }
+    if !(0..=1_000_000).contains(&par_level) {
+        errors.add("par_level", "must be from 0 to 1000000");
+    } else if par_level < reorder_point {
+        errors.add("par_level", "must not be below the reorder point");
+    }
+    errors.into_result()?;
+    let before: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT reorder_point, par_level FROM item_locations WHERE item_id = ?1 AND location_id = ?2",
+            params![item_id, location_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if reorder_point == 0 && par_level == 0 {
+        tx.execute(
+            "DELETE FROM item_locations WHERE item_id = ?1 AND location_id = ?2",
+            params![item_id, location_id],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO item_locations (item_id, location_id, reorder_point, par_level)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (item_id, location_id)
+             DO UPDATE SET reorder_point = excluded.reorder_point, par_level = excluded.par_level",
+            params![item_id, location_id, reorder_point, par_level],
+        )?;
+    }
+    let target = StockTarget {
+        item_id,
+        location_id,
+        reorder_point,
+        par_level,
+    };
+    audit::record(
+        tx,
+        ctx,
+        Event::new("item.target", "item", item_id)
+            .before(json!(before.map(
+                |(r, p)| json!({"location_id": location_id, "reorder_point": r, "par_level": p})
+            )))
+            .after(json!(target)),
+    )?;
+    Ok(target)
 }

@@ -128,6 +128,112 @@ pub fn create(
     Ok(location)
 }
 
+/// Renames a location and/or changes its kind.
+pub fn update(
+    tx: &Transaction,
+    ctx: &Context,
+    id: i64,
+    name: &str,
+    kind: &str,
+) -> Result<Location, CatalogError> {
+    let before = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", text(name, 100));
+    if !KINDS.contains(&kind) {
+        errors.add("kind", format!("must be one of {}", KINDS.join(", ")));
+    }
+    if let Some(n) = &name {
+        let sibling: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM locations WHERE parent_id IS ?1 AND name = ?2 COLLATE NOCASE
+                AND id <> ?3)",
+            params![before.parent_id, n, id],
+            |r| r.get(0),
+        )?;
+        if sibling {
+            errors.add(
+                "name",
+                "is already used by another location in the same place",
+            );
+        }
+    }
+    errors.into_result()?;
+    tx.execute(
+        "UPDATE locations SET name = ?1, kind = ?2, updated_at = ?3 WHERE id = ?4",
+        params![name, kind, ctx.at.to_db(), id],
+    )?;
+    let after = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("location.update", "location", id)
+            .before(json!(before))
+            .after(json!(after)),
+    )?;
+    Ok(after)
+}
+
+/// Closes a location (it keeps its history) or reopens it. A location that
+/// still holds stock, or has open locations inside it, cannot be closed.
+pub fn set_active(
+    tx: &Transaction,
+    ctx: &Context,
+    id: i64,
+    active: bool,
+) -> Result<Location, CatalogError> {
+    let before = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    if !active {
+        let stock: i64 = tx.query_row(
+            "SELECT coalesce(sum(quantity), 0) FROM stock_levels WHERE location_id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        if stock > 0 {
+            return Err(FieldErrors::single(
+                "active",
+                format!(
+                    "{} still holds stock; move or dispose of it first",
+                    before.name
+                ),
+            )
+            .into());
+        }
+        let children: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM locations WHERE parent_id = ?1 AND active = 1)",
+            [id],
+            |r| r.get(0),
+        )?;
+        if children {
+            return Err(FieldErrors::single(
+                "active",
+                format!(
+                    "{} has open locations inside it; close those first",
+                    before.name
+                ),
+            )
+            .into());
+        }
+    } else if let Some(p) = before.parent_id
+        && get(tx, p)?.is_some_and(|p| !p.active)
+    {
+        return Err(FieldErrors::single("active", "the location it is in is closed").into());
+    }
+    tx.execute(
+        "UPDATE locations SET active = ?1, updated_at = ?2 WHERE id = ?3",
+        params![active, ctx.at.to_db(), id],
+    )?;
+    let action = if active {
+        "location.activate"
+    } else {
+        "location.deactivate"
+    };
+    audit::record(
+        tx,
+        ctx,
+        Event::new(action, "location", id).before(json!(before)),
+    )?;
+    get(tx, id)?.ok_or(CatalogError::NoSuchLocation)
+}
+
 /// Moves a location under another (or to the top), refusing cycles.
 pub fn set_parent(
     tx: &Transaction,
@@ -203,7 +309,7 @@ pub fn set_access(
     Ok(())
 }
 
-fn access_list(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
+pub fn access_list(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn
         .prepare("SELECT user_id FROM location_access WHERE location_id = ?1 ORDER BY user_id")?;
     stmt.query_map([id], |r| r.get(0))?.collect()

@@ -3,8 +3,10 @@
 //! transaction and the audit context; each change is audited in the same
 //! transaction. No HTTP types here.
 
+pub mod categories;
 pub mod items;
 pub mod locations;
+pub mod suppliers;
 
 use crate::db::DbError;
 use crate::validation::FieldErrors;
@@ -17,6 +19,12 @@ pub enum CatalogError {
     NoSuchItem,
     #[error("no such location")]
     NoSuchLocation,
+    #[error("no such category")]
+    NoSuchCategory,
+    #[error("no such supplier")]
+    NoSuchSupplier,
+    #[error("no such supplier item")]
+    NoSuchSupplierItem,
     #[error(transparent)]
     Db(#[from] DbError),
 }

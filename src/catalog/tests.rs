@@ -247,3 +247,216 @@ fn an_access_list_covers_the_whole_subtree() {
     }));
     assert!(e.get("user_ids").is_some());
 }
+
+fn supplier(name: &str) -> suppliers::SupplierInput {
+    suppliers::SupplierInput {
+        name: name.into(),
+        email: "orders@medsupply.example".into(),
+        lead_time_days: 3,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn suppliers_are_validated_all_at_once_and_names_are_unique() {
+    let (_dir, db) = setup();
+    let e = invalid(with(&db, |tx, c| {
+        suppliers::create(
+            tx,
+            c,
+            &suppliers::SupplierInput {
+                name: " ".into(),
+                email: "not an address".into(),
+                lead_time_days: -1,
+                ..Default::default()
+            },
+        )
+    }));
+    for field in ["name", "email", "lead_time_days"] {
+        assert!(e.get(field).is_some(), "{field} not reported in {e:?}");
+    }
+    with(&db, |tx, c| {
+        suppliers::create(tx, c, &supplier("MedSupply"))
+    })
+    .unwrap();
+    let e = invalid(with(&db, |tx, c| {
+        suppliers::create(tx, c, &supplier("medsupply"))
+    }));
+    assert_eq!(e.get("name"), Some("medsupply already exists"));
+    let count: i64 = db
+        .read_blocking(|c| {
+            c.query_row("SELECT count(*) FROM suppliers", [], |r| r.get(0))
+                .map_err(DbError::from)
+        })
+        .unwrap();
+    assert_eq!(count, 1, "refused suppliers are not stored");
+}
+
+#[test]
+fn one_preferred_supplier_item_per_item_and_only_the_practice_currency() {
+    let (_dir, db) = setup();
+    let item = with(&db, |tx, c| items::create(tx, c, &gloves())).unwrap();
+    let a = with(&db, |tx, c| suppliers::create(tx, c, &supplier("A"))).unwrap();
+    let b = with(&db, |tx, c| suppliers::create(tx, c, &supplier("B"))).unwrap();
+    let line = |s: i64, code: &str, preferred: bool| suppliers::SupplierItemInput {
+        supplier_id: s,
+        item_id: item.id,
+        supplier_code: code.into(),
+        pack_size: 100,
+        price_minor: 899,
+        currency: String::new(),
+        preferred,
+    };
+    let first = with(&db, |tx, c| {
+        suppliers::create_item(tx, c, &line(a.id, "A-1", true), "EUR")
+    })
+    .unwrap();
+    assert_eq!(first.currency, "EUR");
+    let second = with(&db, |tx, c| {
+        suppliers::create_item(tx, c, &line(b.id, "B-1", true), "EUR")
+    })
+    .unwrap();
+    let lines = db
+        .read_blocking(|c| suppliers::for_item(c, item.id).map_err(DbError::from))
+        .unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.preferred)
+            .map(|l| l.id)
+            .collect::<Vec<_>>(),
+        vec![second.id],
+        "the newly preferred line is the only preferred one"
+    );
+    let e = invalid(with(&db, |tx, c| {
+        suppliers::create_item(
+            tx,
+            c,
+            &suppliers::SupplierItemInput {
+                currency: "USD".into(),
+                pack_size: 0,
+                ..line(a.id, "A-1", false)
+            },
+            "EUR",
+        )
+    }));
+    assert_eq!(
+        e.get("currency"),
+        Some("must be EUR, the practice's currency")
+    );
+    assert_eq!(e.get("pack_size"), Some("must be from 1 to 1000000"));
+    assert_eq!(
+        e.get("supplier_code"),
+        Some("A already uses A-1 for Nitrile gloves M")
+    );
+    assert_eq!(
+        first.id,
+        lines.iter().find(|l| l.supplier_code == "A-1").unwrap().id
+    );
+}
+
+#[test]
+fn categories_have_unique_names() {
+    let (_dir, db) = setup();
+    let c = with(&db, |tx, c| categories::create(tx, c, " Syringes ")).unwrap();
+    assert_eq!(c.name, "Syringes");
+    let e = invalid(with(&db, |tx, ctx| categories::create(tx, ctx, "gloves")));
+    assert_eq!(e.get("name"), Some("gloves already exists"));
+    let renamed = with(&db, |tx, ctx| {
+        categories::update(tx, ctx, c.id, "Syringes & needles", false)
+    })
+    .unwrap();
+    assert!(!renamed.active);
+    let e = invalid(with(&db, |tx, ctx| {
+        categories::update(tx, ctx, c.id, "Gloves", true)
+    }));
+    assert_eq!(e.get("name"), Some("Gloves already exists"));
+}
+
+#[test]
+fn stock_targets_are_set_cleared_and_checked() {
+    let (_dir, db) = setup();
+    let item = with(&db, |tx, c| items::create(tx, c, &gloves())).unwrap();
+    let room = with(&db, |tx, c| {
+        locations::create(tx, c, None, "Room 1", "room")
+    })
+    .unwrap();
+    with(&db, |tx, c| {
+        items::set_target(tx, c, item.id, room.id, 20, 100)
+    })
+    .unwrap();
+    let t = db
+        .read_blocking(|c| items::targets(c, item.id).map_err(DbError::from))
+        .unwrap();
+    assert_eq!((t[0].reorder_point, t[0].par_level), (20, 100));
+    let e = invalid(with(&db, |tx, c| {
+        items::set_target(tx, c, item.id, room.id, 50, 10)
+    }));
+    assert_eq!(
+        e.get("par_level"),
+        Some("must not be below the reorder point")
+    );
+    let e = invalid(with(&db, |tx, c| {
+        items::set_target(tx, c, item.id, 99, -1, 10)
+    }));
+    assert!(e.get("location_id").is_some() && e.get("reorder_point").is_some());
+    with(&db, |tx, c| {
+        items::set_target(tx, c, item.id, room.id, 0, 0)
+    })
+    .unwrap();
+    assert!(
+        db.read_blocking(|c| items::targets(c, item.id).map_err(DbError::from))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_location_holding_stock_or_open_children_cannot_be_closed() {
+    let (_dir, db) = setup();
+    let item = with(&db, |tx, c| items::create(tx, c, &gloves())).unwrap();
+    let room = with(&db, |tx, c| {
+        locations::create(tx, c, None, "Room 1", "room")
+    })
+    .unwrap();
+    let shelf = with(&db, |tx, c| {
+        locations::create(tx, c, Some(room.id), "Shelf", "shelf")
+    })
+    .unwrap();
+    let e = invalid(with(&db, |tx, c| {
+        locations::set_active(tx, c, room.id, false)
+    }));
+    assert_eq!(
+        e.get("active"),
+        Some("Room 1 has open locations inside it; close those first")
+    );
+    db.write_blocking(|tx| {
+        crate::stock::record(
+            tx,
+            &Context::system(SystemClock.now()),
+            &crate::stock::NewMovement {
+                kind: crate::domain::ledger::MovementKind::Receipt,
+                item_id: item.id,
+                location_id: shelf.id,
+                lot: String::new(),
+                expiry: None,
+                quantity: 5,
+                reason: String::new(),
+                note: String::new(),
+            },
+        )
+    })
+    .unwrap();
+    let e = invalid(with(&db, |tx, c| {
+        locations::set_active(tx, c, shelf.id, false)
+    }));
+    assert_eq!(
+        e.get("active"),
+        Some("Shelf still holds stock; move or dispose of it first")
+    );
+    let renamed = with(&db, |tx, c| {
+        locations::update(tx, c, shelf.id, "Top shelf", "shelf")
+    })
+    .unwrap();
+    assert_eq!(renamed.name, "Top shelf");
+}

@@ -140,6 +140,11 @@ pub const KEYS: &[KeySpec] = &[
         "IANA time zone deciding \"today\" for expiry dates, e.g. Europe/Berlin; the machine's zone when empty.",
     ),
     key(
+        "practice.currency",
+        "EUR",
+        "ISO 4217 code of the practice's one currency (prices are in it), e.g. EUR, GBP, USD.",
+    ),
+    key(
         "health.min_free_disk_mb",
         "1024",
         "Free space in the data directory below which /readyz reports failure.",

@@ -106,6 +106,8 @@ pub struct HealthConfig {
 pub struct PracticeConfig {
     /// Decides what "today" is for expiry dates, per request.
     pub time_zone: jiff::tz::TimeZone,
+    /// ISO 4217 code, upper case: every price is in it.
+    pub currency: String,
 }
 
 #[derive(Debug, Clone)]

@@ -305,7 +305,19 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
             jiff::tz::TimeZone::UTC
         }),
     };
-    let practice = PracticeConfig { time_zone };
+    let (currency, currency_origin) = v.text("practice.currency");
+    let currency = currency.trim().to_ascii_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        v.problem(
+            "practice.currency",
+            &currency_origin,
+            format!("{currency:?} is not a three-letter currency code such as EUR or GBP"),
+        );
+    }
+    let practice = PracticeConfig {
+        time_zone,
+        currency,
+    };
 
     let (token, token_origin) = v.text("setup.token");
     let token = token.trim().to_string();

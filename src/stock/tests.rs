@@ -469,3 +469,161 @@ fn a_recall_shows_where_the_lots_are_and_went_then_quarantines_them() {
         }
     }
 }
+
+fn overview(db: &Db, filter: overview::Filter, allowed: &[i64]) -> (Vec<String>, i64) {
+    let allowed: std::collections::HashSet<i64> = allowed.iter().copied().collect();
+    let (rows, total) = db
+        .read_blocking(|c| overview::list(c, &filter, &allowed, 50, 0).map_err(DbError::from))
+        .unwrap();
+    (rows.into_iter().map(|r| r.item.code).collect(), total)
+}
+
+fn filter(q: &str) -> overview::Filter {
+    overview::Filter {
+        q: q.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_item_list_finds_by_name_part_code_gtin_and_supplier_code() {
+    let (_dir, db) = setup();
+    db.write_blocking(|tx| {
+        tx.execute_batch(
+            "INSERT INTO item_packs (item_id, name, quantity, gtin) VALUES (1, 'box', 100, '04012345000016');
+             INSERT INTO suppliers (id, name, created_at, updated_at) VALUES (1, 'MedSupply', 'now', 'now');
+             INSERT INTO supplier_items (supplier_id, item_id, supplier_code, pack_size, price_minor, currency,
+                created_at, updated_at) VALUES (1, 2, 'MS-7781', 10, 1250, 'EUR', 'now', 'now');",
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let all = [1, 2, 3];
+    assert_eq!(
+        overview(&db, filter("trile"), &all),
+        (vec!["GLV-M".into()], 1)
+    );
+    assert_eq!(overview(&db, filter("LOVES"), &all).0, vec!["GLV-M"]);
+    assert_eq!(overview(&db, filter("lid-"), &all).0, vec!["LID-1"]);
+    assert_eq!(
+        overview(&db, filter("4012345000016"), &all).0,
+        vec!["GLV-M"]
+    );
+    assert_eq!(overview(&db, filter("ms-7781"), &all).0, vec!["LID-1"]);
+    assert_eq!(
+        overview(&db, filter("\"x OR y*"), &all).1,
+        0,
+        "FTS syntax is text"
+    );
+    assert_eq!(overview(&db, filter(""), &all).0, vec!["LID-1", "GLV-M"]);
+    assert_eq!(
+        overview(&db, filter("discontinued"), &all).1,
+        0,
+        "inactive items are hidden"
+    );
+    let with_inactive = overview::Filter {
+        include_inactive: true,
+        ..filter("discontinued")
+    };
+    assert_eq!(overview(&db, with_inactive, &all).0, vec!["OLD-1"]);
+    // Renaming reaches the search index.
+    db.write_blocking(|tx| {
+        tx.execute(
+            "UPDATE items SET name = 'Latex-free gloves M' WHERE id = 1",
+            [],
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    assert_eq!(overview(&db, filter("nitrile"), &all).1, 0);
+    assert_eq!(overview(&db, filter("latex-free"), &all).0, vec!["GLV-M"]);
+}
+
+#[test]
+fn the_item_list_filters_and_sorts_by_stock_in_the_readers_locations() {
+    let (_dir, db) = setup();
+    run(&db, &mv(MovementKind::Receipt, 1, 2, 5)).unwrap();
+    run(&db, &mv(MovementKind::Receipt, 1, 3, 40)).unwrap();
+    run(&db, &lidocaine(MovementKind::Receipt, 3, "L1", 30)).unwrap();
+    db.write_blocking(|tx| {
+        tx.execute_batch(
+            "INSERT INTO item_locations (item_id, location_id, reorder_point, par_level) VALUES (1, 2, 10, 50);
+             INSERT INTO categories (id, name, created_at, updated_at) VALUES (1, 'Drugs', 'now', 'now');
+             UPDATE items SET category_id = 1 WHERE id = 2;",
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let all = [1, 2, 3];
+    let (rows, _) = db
+        .read_blocking(|c| {
+            overview::list(c, &filter(""), &[2].into_iter().collect(), 50, 0).map_err(DbError::from)
+        })
+        .unwrap();
+    let gloves = rows.iter().find(|r| r.item.id == 1).unwrap();
+    assert_eq!(gloves.on_hand, 5, "only the reader's locations count");
+    assert!(
+        gloves.low,
+        "5 is at or below the reorder point 10 in Cabinet A"
+    );
+    let low = overview::Filter {
+        low: true,
+        ..filter("")
+    };
+    assert_eq!(overview(&db, low.clone(), &all).0, vec!["GLV-M"]);
+    assert_eq!(
+        overview(&db, low, &[3]).1,
+        0,
+        "the low location is not the reader's"
+    );
+    let in_cabinet = overview::Filter {
+        location_id: Some(2),
+        ..filter("")
+    };
+    assert_eq!(overview(&db, in_cabinet, &all).0, vec!["GLV-M"]);
+    let in_room = overview::Filter {
+        location_id: Some(1),
+        ..filter("")
+    };
+    assert_eq!(
+        overview(&db, in_room, &all).0,
+        vec!["LID-1", "GLV-M"],
+        "the room includes what is inside it"
+    );
+    let drugs = overview::Filter {
+        category_id: Some(1),
+        ..filter("")
+    };
+    assert_eq!(overview(&db, drugs, &all).0, vec!["LID-1"]);
+    let expiring = |by| overview::Filter {
+        expiring_by: Some(by),
+        ..filter("")
+    };
+    assert_eq!(
+        overview(&db, expiring(time::macros::date!(2027 - 03 - 31)), &all).0,
+        vec!["LID-1"]
+    );
+    assert_eq!(
+        overview(&db, expiring(time::macros::date!(2027 - 03 - 30)), &all).1,
+        0
+    );
+    let by_stock = overview::Filter {
+        sort: overview::Sort::OnHand,
+        ..filter("")
+    };
+    assert_eq!(
+        overview(&db, by_stock, &all).0,
+        vec!["LID-1", "GLV-M"],
+        "30 before 45"
+    );
+    let by_expiry = overview::Filter {
+        sort: overview::Sort::Expiry,
+        ..filter("")
+    };
+    assert_eq!(overview(&db, by_expiry, &all).0, vec!["LID-1", "GLV-M"]);
+    let by_code = overview::Filter {
+        sort: overview::Sort::Code,
+        ..filter("")
+    };
+    assert_eq!(overview(&db, by_code, &all).0, vec!["GLV-M", "LID-1"]);
+}

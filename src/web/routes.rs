@@ -54,6 +54,15 @@ where
     def(Method::GET, path, access, handler)
 }
 
+fn put<F, Args>(path: &'static str, access: Access, handler: F) -> RouteDef
+where
+    F: Handler<Args> + Clone + 'static,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    def(Method::PUT, path, access, handler)
+}
+
 fn post<F, Args>(path: &'static str, access: Access, handler: F) -> RouteDef
 where
     F: Handler<Args> + Clone + 'static,
@@ -173,6 +182,92 @@ pub fn table() -> Vec<RouteDef> {
             "/api/v1/locations",
             Perm(ManageCatalog),
             api::catalog::create_location,
+        ),
+        put(
+            "/api/v1/items/{id}",
+            Perm(ManageCatalog),
+            api::catalog::update_item,
+        ),
+        post(
+            "/api/v1/items/{id}/active",
+            Perm(ManageCatalog),
+            api::catalog::set_item_active,
+        ),
+        put(
+            "/api/v1/items/{id}/targets/{location_id}",
+            Perm(ManageCatalog),
+            api::catalog::set_target,
+        ),
+        get(
+            "/api/v1/categories",
+            Perm(ViewStock),
+            api::catalog::list_categories,
+        ),
+        post(
+            "/api/v1/categories",
+            Perm(ManageCatalog),
+            api::catalog::create_category,
+        ),
+        put(
+            "/api/v1/categories/{id}",
+            Perm(ManageCatalog),
+            api::catalog::update_category,
+        ),
+        put(
+            "/api/v1/locations/{id}",
+            Perm(ManageCatalog),
+            api::catalog::update_location,
+        ),
+        post(
+            "/api/v1/locations/{id}/active",
+            Perm(ManageCatalog),
+            api::catalog::set_location_active,
+        ),
+        get(
+            "/api/v1/locations/{id}/access",
+            Perm(ManageCatalog),
+            api::catalog::location_access,
+        ),
+        put(
+            "/api/v1/locations/{id}/access",
+            Perm(ManageUsers),
+            api::catalog::set_location_access,
+        ),
+        get("/api/v1/suppliers", Perm(ViewStock), api::suppliers::list),
+        post(
+            "/api/v1/suppliers",
+            Perm(ManageCatalog),
+            api::suppliers::create,
+        ),
+        get(
+            "/api/v1/suppliers/{id}",
+            Perm(ViewStock),
+            api::suppliers::show,
+        ),
+        put(
+            "/api/v1/suppliers/{id}",
+            Perm(ManageCatalog),
+            api::suppliers::update,
+        ),
+        post(
+            "/api/v1/suppliers/{id}/active",
+            Perm(ManageCatalog),
+            api::suppliers::set_active,
+        ),
+        post(
+            "/api/v1/supplier-items",
+            Perm(ManageCatalog),
+            api::suppliers::create_item,
+        ),
+        put(
+            "/api/v1/supplier-items/{id}",
+            Perm(ManageCatalog),
+            api::suppliers::update_item,
+        ),
+        post(
+            "/api/v1/supplier-items/{id}/active",
+            Perm(ManageCatalog),
+            api::suppliers::set_item_active,
         ),
         get("/api/v1/stock-levels", Perm(ViewStock), api::stock::levels),
         get("/api/v1/movements", Perm(ViewStock), api::stock::list),

@@ -5,6 +5,7 @@
 mod accounts;
 mod api;
 mod audit;
+mod catalog;
 mod cli;
 mod concurrency;
 mod csrf;

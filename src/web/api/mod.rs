@@ -11,6 +11,7 @@ pub mod me;
 pub mod openapi;
 pub mod scan;
 pub mod stock;
+pub mod suppliers;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

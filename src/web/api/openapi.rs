@@ -12,12 +12,20 @@ use utoipa::{Modify, OpenApi};
         super::catalog::list_items, super::catalog::create_item, super::catalog::show_item,
         super::catalog::add_pack, super::catalog::list_locations, super::catalog::create_location,
         super::stock::record, super::stock::transfer, super::stock::levels, super::stock::list,
+        super::catalog::update_item, super::catalog::set_item_active, super::catalog::set_target,
+        super::catalog::list_categories, super::catalog::create_category, super::catalog::update_category,
+        super::catalog::update_location, super::catalog::set_location_active,
+        super::catalog::location_access, super::catalog::set_location_access,
+        super::suppliers::list, super::suppliers::create, super::suppliers::show, super::suppliers::update,
+        super::suppliers::set_active, super::suppliers::create_item, super::suppliers::update_item,
+        super::suppliers::set_item_active,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Users and the caller"),
         (name = "scanning", description = "Reading GS1, Digital Link and HIBCC barcodes"),
-        (name = "catalog", description = "Items, packs and locations"),
+        (name = "catalog", description = "Items, packs, categories, reorder points and locations"),
+        (name = "suppliers", description = "Suppliers and what they sell at which price"),
         (name = "stock", description = "The stock ledger: movements, transfers, levels")
     )
 )]
