@@ -268,6 +268,55 @@ pub fn add_pack(
     Ok(pack)
 }
 
+/// Gives a GTIN to an item: to the pack of `quantity` stocking units (its
+/// stocking unit itself when 1), creating a pack "pack of N" when the item
+/// has none of that size yet. For the "unknown barcode" action.
+pub fn attach_gtin(
+    tx: &Transaction,
+    ctx: &Context,
+    item_id: i64,
+    gtin: &str,
+    quantity: i64,
+) -> Result<Pack, CatalogError> {
+    let item = get(tx, item_id)?.ok_or(CatalogError::NoSuchItem)?;
+    let g = Gtin::parse(gtin).map_err(|e| FieldErrors::single("gtin", e))?;
+    if let Some(other) = find_by_gtin(tx, &g)? {
+        let owner = get(tx, other.item_id)?.map(|i| i.name).unwrap_or_default();
+        return Err(FieldErrors::single(
+            "gtin",
+            format!("is already used by {owner} ({})", other.name),
+        )
+        .into());
+    }
+    let free = packs(tx, item_id)?
+        .into_iter()
+        .find(|p| p.quantity == quantity && p.gtin.is_none());
+    let Some(pack) = free else {
+        let name = if quantity == 1 {
+            format!("{} (GTIN {})", item.unit, g.display())
+        } else {
+            format!("pack of {quantity}")
+        };
+        return add_pack(tx, ctx, item_id, &name, quantity, Some(g.as_str()));
+    };
+    tx.execute(
+        "UPDATE item_packs SET gtin = ?1 WHERE id = ?2",
+        params![g.as_str(), pack.id],
+    )?;
+    let after = Pack {
+        gtin: Some(g.as_str().to_string()),
+        ..pack.clone()
+    };
+    audit::record(
+        tx,
+        ctx,
+        Event::new("item.gtin_attach", "item", item_id)
+            .before(json!(pack))
+            .after(json!(after)),
+    )?;
+    Ok(after)
+}
+
 /// The pack (and so the item and quantity) a scanned GTIN identifies.
 pub fn find_by_gtin(conn: &Connection, gtin: &Gtin) -> rusqlite::Result<Option<Pack>> {
     conn.query_row(

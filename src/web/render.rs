@@ -55,6 +55,7 @@ pub struct Layout {
 /// The navigation, in order; an item shows only to roles with its permission.
 const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Dashboard", None),
+    ("/items", "Items", Some(Permission::ViewStock)),
     ("/stock/use", "Use stock", Some(Permission::MoveStock)),
     ("/stock/receive", "Receive", Some(Permission::MoveStock)),
     ("/admin/users", "Users", Some(Permission::ManageUsers)),

@@ -99,6 +99,37 @@ pub fn table() -> Vec<RouteDef> {
         )
         .limited(),
         get("/", Perm(ViewStock), pages::home::show),
+        get("/items", Perm(ViewStock), pages::items::list),
+        post("/items", Perm(ManageCatalog), pages::items::create),
+        get("/items/new", Perm(ManageCatalog), pages::items::new_form),
+        get(
+            "/items/attach",
+            Perm(ManageCatalog),
+            pages::items::attach_form,
+        ),
+        post("/items/attach", Perm(ManageCatalog), pages::items::attach),
+        get("/items/{id}", Perm(ViewStock), pages::items::show),
+        post("/items/{id}", Perm(ManageCatalog), pages::items::update),
+        get(
+            "/items/{id}/edit",
+            Perm(ManageCatalog),
+            pages::items::edit_form,
+        ),
+        post(
+            "/items/{id}/active",
+            Perm(ManageCatalog),
+            pages::items::set_active,
+        ),
+        post(
+            "/items/{id}/packs",
+            Perm(ManageCatalog),
+            pages::items::add_pack,
+        ),
+        post(
+            "/items/{id}/targets",
+            Perm(ManageCatalog),
+            pages::items::set_target,
+        ),
         get("/stock/use", Perm(MoveStock), pages::stock::use_form),
         post("/stock/use", Perm(MoveStock), pages::stock::use_submit),
         get(
@@ -110,6 +141,32 @@ pub fn table() -> Vec<RouteDef> {
             "/stock/receive",
             Perm(MoveStock),
             pages::stock::receive_submit,
+        ),
+        get("/stock/adjust", Perm(MoveStock), pages::stock::adjust_form),
+        post(
+            "/stock/adjust",
+            Perm(MoveStock),
+            pages::stock::adjust_submit,
+        ),
+        get(
+            "/stock/dispose",
+            Perm(MoveStock),
+            pages::stock::dispose_form,
+        ),
+        post(
+            "/stock/dispose",
+            Perm(MoveStock),
+            pages::stock::dispose_submit,
+        ),
+        get(
+            "/stock/transfer",
+            Perm(MoveStock),
+            pages::stock::transfer_form,
+        ),
+        post(
+            "/stock/transfer",
+            Perm(MoveStock),
+            pages::stock::transfer_submit,
         ),
         get("/admin/users", Perm(ManageUsers), pages::users::list),
         post("/admin/users", Perm(ManageUsers), pages::users::create).limited(),

@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod csrf;
 mod headers;
+mod item_pages;
 mod helpers;
 mod lockout;
 mod roles;

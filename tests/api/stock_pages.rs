@@ -216,3 +216,99 @@ async fn receiving_adds_stock_with_the_scanned_lot() {
         10
     );
 }
+
+#[tokio::test]
+async fn adjust_dispose_and_move_forms_record_their_movements() {
+    let p = practice().await;
+    let mut receipt = movement("receipt", p.item, p.cabinet, 20);
+    receipt["lot"] = json!("L42");
+    receipt["expiry"] = json!("2027-03-31");
+    post_json(&p.staff, p.url("/api/v1/movements"), &receipt).await;
+    let b = p.app.new_browser();
+    b.login("sam", PASSWORD).await;
+    let (cabinet, fridge) = (p.cabinet.to_string(), p.fridge.to_string());
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![("item", "LID-1"), ("lot", "L42"), ("expiry", "2027-03-31")];
+        f.extend_from_slice(extra);
+        f
+    };
+
+    // An adjustment needs a reason; refused, nothing changes.
+    let mut f = base(&[("quantity", "-3")]);
+    f.push(("location_id", &cabinet));
+    let res = b.post_form("/stock/adjust", &f).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Reason is required for an adjustment")
+    );
+    assert_eq!(
+        p.app.scalar("SELECT count(*) FROM stock_movements").await,
+        1
+    );
+    f.push(("reason", "broken ampoules found"));
+    let res = b.post_form("/stock/adjust", &f).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        b.get_html("/stock/adjust")
+            .await
+            .contains("Took 3 ampoule of Lidocaine 1%, lot L42 off at Treatment room › Cabinet A.")
+    );
+
+    // A disposal's reason is one of three.
+    let mut f = base(&[("quantity", "2"), ("reason", "lost")]);
+    f.push(("location_id", &cabinet));
+    let res = b.post_form("/stock/dispose", &f).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut f = base(&[("quantity", "2"), ("reason", "damaged")]);
+    f.push(("location_id", &cabinet));
+    assert_eq!(
+        b.post_form("/stock/dispose", &f).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // A move needs somewhere to go, and goes there.
+    let mut f = base(&[("quantity", "5")]);
+    f.push(("location_id", &cabinet));
+    let res = b.post_form("/stock/transfer", &f).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("choose where the stock goes")
+    );
+    f.push(("to_location_id", &fridge));
+    assert_eq!(
+        b.post_form("/stock/transfer", &f).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(b.get_html("/stock/transfer").await.contains("Moved 5 ampoule of Lidocaine 1%, lot L42 from Treatment room › Cabinet A to Treatment room › Fridge."));
+
+    let kinds: Vec<(String, i64)> = p
+        .app
+        .db()
+        .read(|c| {
+            let mut s = c.prepare("SELECT kind, quantity FROM stock_movements ORDER BY id")?;
+            let rows = s
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok::<_, stockroom::db::DbError>(rows)
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<(&str, i64)> = kinds.iter().map(|(k, q)| (k.as_str(), *q)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("receipt", 20),
+            ("adjustment", -3),
+            ("disposal", -2),
+            ("transfer_out", -5),
+            ("transfer_in", 5)
+        ]
+    );
+    assert_eq!(p.app.scalar("SELECT quantity FROM stock_levels WHERE location_id = (SELECT max(id) FROM locations)").await, 5);
+}

@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod home;
+pub mod items;
 pub mod setup;
 pub mod stock;
 pub mod tokens;

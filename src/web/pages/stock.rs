@@ -1,4 +1,5 @@
-//! Using and receiving stock, scanner first.
+//! Using, receiving, adjusting, disposing of and moving stock, scanner
+//! first.
 //!
 //! The scan box is a plain GET form: a keyboard-wedge scanner types the code
 //! and Enter, the page comes back with the item, pack quantity, lot and
@@ -17,7 +18,7 @@ use crate::db::DbError;
 use crate::domain::barcode::{self, Gtin};
 use crate::domain::ledger::MovementKind;
 use crate::error::AppError;
-use crate::stock::{self, NewMovement, StockError, Suggestion};
+use crate::stock::{self, NewMovement, StockError, Suggestion, Transfer};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
@@ -26,6 +27,12 @@ use crate::web::render::{Layout, redirect_with_flash, render_status};
 pub enum Mode {
     Use,
     Receive,
+    /// A correction either way, with a required reason.
+    Adjust,
+    /// Expired, damaged or recalled stock leaving for good.
+    Dispose,
+    /// From one location into another.
+    Transfer,
 }
 
 impl Mode {
@@ -33,19 +40,33 @@ impl Mode {
         match self {
             Mode::Use => "/stock/use",
             Mode::Receive => "/stock/receive",
+            Mode::Adjust => "/stock/adjust",
+            Mode::Dispose => "/stock/dispose",
+            Mode::Transfer => "/stock/transfer",
         }
     }
     fn title(self) -> &'static str {
         match self {
             Mode::Use => "Use stock",
             Mode::Receive => "Receive stock",
+            Mode::Adjust => "Adjust stock",
+            Mode::Dispose => "Dispose of stock",
+            Mode::Transfer => "Move stock",
         }
     }
     fn button(self) -> &'static str {
         match self {
             Mode::Use => "Use",
             Mode::Receive => "Receive",
+            Mode::Adjust => "Adjust",
+            Mode::Dispose => "Dispose",
+            Mode::Transfer => "Move",
         }
+    }
+    /// Takes stock out of a location that already holds it: the form
+    /// suggests the first-expiring lot and where it is.
+    fn takes_stock(self) -> bool {
+        matches!(self, Mode::Use | Mode::Dispose | Mode::Transfer)
     }
 }
 
@@ -64,6 +85,12 @@ pub struct MoveForm {
     quantity: String,
     #[serde(default)]
     note: String,
+    /// Adjustments: why; disposals: expired, damaged or recalled.
+    #[serde(default)]
+    reason: String,
+    /// Transfers: where the stock goes.
+    #[serde(default)]
+    to_location_id: String,
 }
 
 #[derive(Template)]
@@ -73,7 +100,10 @@ struct MovePage {
     path: &'static str,
     heading: &'static str,
     button: &'static str,
-    is_use: bool,
+    takes_stock: bool,
+    is_adjust: bool,
+    is_dispose: bool,
+    is_transfer: bool,
     code: String,
     form: MoveForm,
     item: Option<Item>,
@@ -202,7 +232,7 @@ async fn page(
             .unwrap_or_default()
     };
     let mut warning = None;
-    if mode == Mode::Use && p.errors.is_empty() && p.form.location_id.is_empty() {
+    if mode.takes_stock() && p.errors.is_empty() && p.form.location_id.is_empty() {
         // Suggest the scanned lot where it is, else the first-expiring lot.
         let pick: Option<&Suggestion> = if p.form.lot.is_empty() {
             suggestions.first()
@@ -250,7 +280,10 @@ async fn page(
             path: mode.path(),
             heading: mode.title(),
             button: mode.button(),
-            is_use: mode == Mode::Use,
+            takes_stock: mode.takes_stock(),
+            is_adjust: mode == Mode::Adjust,
+            is_dispose: mode == Mode::Dispose,
+            is_transfer: mode == Mode::Transfer,
             focus_quantity: p.item.is_some(),
             code,
             item: p.item,
@@ -261,6 +294,54 @@ async fn page(
             errors: p.errors,
         },
     )
+}
+
+pub async fn adjust_form(
+    req: HttpRequest,
+    ctx: Ctx,
+    q: web::Query<Lookup>,
+) -> Result<HttpResponse, AppError> {
+    form(req, ctx, q, Mode::Adjust).await
+}
+
+pub async fn dispose_form(
+    req: HttpRequest,
+    ctx: Ctx,
+    q: web::Query<Lookup>,
+) -> Result<HttpResponse, AppError> {
+    form(req, ctx, q, Mode::Dispose).await
+}
+
+pub async fn transfer_form(
+    req: HttpRequest,
+    ctx: Ctx,
+    q: web::Query<Lookup>,
+) -> Result<HttpResponse, AppError> {
+    form(req, ctx, q, Mode::Transfer).await
+}
+
+pub async fn adjust_submit(
+    req: HttpRequest,
+    ctx: Ctx,
+    f: web::Form<MoveForm>,
+) -> Result<HttpResponse, AppError> {
+    submit(req, ctx, f.into_inner(), Mode::Adjust).await
+}
+
+pub async fn dispose_submit(
+    req: HttpRequest,
+    ctx: Ctx,
+    f: web::Form<MoveForm>,
+) -> Result<HttpResponse, AppError> {
+    submit(req, ctx, f.into_inner(), Mode::Dispose).await
+}
+
+pub async fn transfer_submit(
+    req: HttpRequest,
+    ctx: Ctx,
+    f: web::Form<MoveForm>,
+) -> Result<HttpResponse, AppError> {
+    submit(req, ctx, f.into_inner(), Mode::Transfer).await
 }
 
 pub async fn use_form(
@@ -325,14 +406,25 @@ async fn submit(
     mode: Mode,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = FieldErrors::default();
+    // Adjustments go either way; everything else is a positive amount.
+    let range = if mode == Mode::Adjust {
+        -1_000_000..=1_000_000
+    } else {
+        1..=1_000_000
+    };
     let quantity = errors.check(
         "quantity",
         form.quantity
             .trim()
+            .trim_start_matches('+')
             .parse::<i64>()
             .ok()
-            .filter(|q| (1..=1_000_000).contains(q))
-            .ok_or("must be a whole number from 1 to 1000000"),
+            .filter(|q| range.contains(q) && *q != 0)
+            .ok_or(if mode == Mode::Adjust {
+                "must be a whole number from -1000000 to 1000000, not 0 (minus takes stock away)"
+            } else {
+                "must be a whole number from 1 to 1000000"
+            }),
     );
     let location_id = errors.check(
         "location_id",
@@ -341,6 +433,17 @@ async fn submit(
             .parse::<i64>()
             .map_err(|_| "choose a location"),
     );
+    let to_location_id = if mode == Mode::Transfer {
+        errors.check(
+            "to_location_id",
+            form.to_location_id
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| "choose where the stock goes"),
+        )
+    } else {
+        None
+    };
     let expiry = match form.expiry.trim() {
         "" => None,
         text => errors.check(
@@ -363,10 +466,15 @@ async fn submit(
             if item.is_none() {
                 errors.add("item", "no active item has this code");
             }
-            if let Some(l) = location_id
-                && !locations::may_use(tx, user.id, user.role, l)?
-            {
-                errors.add("location_id", "you may not use this location");
+            for (field, id) in [
+                ("location_id", location_id),
+                ("to_location_id", to_location_id),
+            ] {
+                if let Some(l) = id
+                    && !locations::may_use(tx, user.id, user.role, l)?
+                {
+                    errors.add(field, "you may not use this location");
+                }
             }
             errors.into_result()?;
             let (item, location_id, quantity) = (
@@ -374,27 +482,46 @@ async fn submit(
                 location_id.expect("checked"),
                 quantity.expect("checked"),
             );
+            if let Some(to) = to_location_id {
+                stock::transfer(
+                    tx,
+                    &a,
+                    &Transfer {
+                        item_id: item.id,
+                        from: location_id,
+                        to,
+                        lot: f.lot.clone(),
+                        expiry,
+                        quantity,
+                        note: f.note.clone(),
+                    },
+                )?;
+                let place = format!(
+                    "{} to {}",
+                    locations::path_name(tx, location_id)?,
+                    locations::path_name(tx, to)?
+                );
+                return Ok::<_, StockError>((item, place, quantity));
+            }
+            let (kind, signed) = match mode {
+                Mode::Use => (MovementKind::Consumption, -quantity),
+                Mode::Receive => (MovementKind::Receipt, quantity),
+                Mode::Adjust => (MovementKind::Adjustment, quantity),
+                Mode::Dispose | Mode::Transfer => (MovementKind::Disposal, -quantity),
+            };
             let m = NewMovement {
-                kind: if mode == Mode::Use {
-                    MovementKind::Consumption
-                } else {
-                    MovementKind::Receipt
-                },
+                kind,
                 item_id: item.id,
                 location_id,
                 lot: f.lot.clone(),
                 expiry,
-                quantity: if mode == Mode::Use {
-                    -quantity
-                } else {
-                    quantity
-                },
-                reason: String::new(),
+                quantity: signed,
+                reason: f.reason.clone(),
                 note: f.note.clone(),
             };
             stock::record(tx, &a, &m)?;
             let place = locations::path_name(tx, location_id)?;
-            Ok::<_, StockError>((item, place, quantity))
+            Ok((item, place, quantity))
         })
         .await;
     match outcome {
@@ -404,20 +531,18 @@ async fn submit(
             } else {
                 format!(", lot {}", form.lot.trim())
             };
-            let verb = if mode == Mode::Use {
-                "Used"
-            } else {
-                "Received"
+            let what = format!("{} {} of {}{lot}", quantity.abs(), item.unit, item.name);
+            let message = match mode {
+                Mode::Use => format!("Used {what} from {place}."),
+                Mode::Receive => format!("Received {what} into {place}."),
+                Mode::Adjust if quantity > 0 => format!("Added {what} at {place}."),
+                Mode::Adjust => format!("Took {what} off at {place}."),
+                Mode::Dispose => {
+                    format!("Disposed of {what} from {place} ({}).", form.reason.trim())
+                }
+                Mode::Transfer => format!("Moved {what} from {place}."),
             };
-            let prep = if mode == Mode::Use { "from" } else { "into" };
-            Ok(redirect_with_flash(
-                mode.path(),
-                "success",
-                &format!(
-                    "{verb} {quantity} {} of {}{lot} {prep} {place}.",
-                    item.unit, item.name
-                ),
-            ))
+            Ok(redirect_with_flash(mode.path(), "success", &message))
         }
         Err(StockError::Invalid(errors)) => again(&req, &ctx, mode, form, errors).await,
         Err(e @ StockError::Insufficient { .. }) => {
