@@ -13,7 +13,7 @@ use crate::domain::barcode::Gtin;
 use crate::validation::FieldErrors;
 
 /// Stock of the recalled lots that left the shelves.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Usage {
     pub movement_id: i64,
     pub kind: String,
@@ -25,7 +25,7 @@ pub struct Usage {
     pub at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub item_id: i64,
     pub on_hand: Vec<StockLevel>,
@@ -130,5 +130,62 @@ pub fn quarantine(
         Event::new("stock.quarantine", "item", item_id)
             .after(json!({ "gtin": gtin.trim(), "lots": lots, "units": total })),
     )?;
+    Ok(total)
+}
+
+/// Disposes of every quarantined unit of the recalled lots, wherever it is,
+/// with reason "recalled": one disposal movement per location and lot.
+/// Returns how many units left the stock.
+pub fn dispose(
+    tx: &Transaction,
+    ctx: &Context,
+    gtin: &str,
+    lots: &[String],
+) -> Result<i64, StockError> {
+    let (item_id, lots) = item_and_lots(tx, gtin, lots)?;
+    let mut rows = Vec::new();
+    for lot in &lots {
+        let mut stmt = tx.prepare(
+            "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
+             WHERE item_id = ?1 AND lot = ?2 AND quarantined > 0 ORDER BY location_id",
+        )?;
+        for row in stmt.query_map(params![item_id, lot], super::map_level)? {
+            rows.push(row?);
+        }
+    }
+    if rows.is_empty() {
+        return Err(FieldErrors::single(
+            "lots",
+            "have no quarantined stock; quarantine them first",
+        )
+        .into());
+    }
+    let mut total = 0;
+    for l in rows {
+        let expiry = if l.expiry.is_empty() {
+            None
+        } else {
+            time::Date::parse(
+                &l.expiry,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .ok()
+        };
+        super::record(
+            tx,
+            ctx,
+            &super::NewMovement {
+                kind: crate::domain::ledger::MovementKind::Disposal,
+                item_id,
+                location_id: l.location_id,
+                lot: l.lot.clone(),
+                expiry,
+                quantity: -l.quarantined,
+                reason: "recalled".into(),
+                note: format!("recall of GTIN {}", gtin.trim()),
+            },
+        )?;
+        total += l.quarantined;
+    }
     Ok(total)
 }

@@ -58,6 +58,7 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/items", "Items", Some(Permission::ViewStock)),
     ("/stock/use", "Use stock", Some(Permission::MoveStock)),
     ("/stock/receive", "Receive", Some(Permission::MoveStock)),
+    ("/recall", "Recall", Some(Permission::ManageCatalog)),
     ("/admin/users", "Users", Some(Permission::ManageUsers)),
     (
         "/admin/tokens",

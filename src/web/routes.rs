@@ -168,6 +168,17 @@ pub fn table() -> Vec<RouteDef> {
             Perm(MoveStock),
             pages::stock::transfer_submit,
         ),
+        get("/recall", Perm(ManageCatalog), pages::recall::show),
+        post(
+            "/recall/quarantine",
+            Perm(ManageCatalog),
+            pages::recall::quarantine,
+        ),
+        post(
+            "/recall/dispose",
+            Perm(ManageCatalog),
+            pages::recall::dispose,
+        ),
         get("/admin/users", Perm(ManageUsers), pages::users::list),
         post("/admin/users", Perm(ManageUsers), pages::users::create).limited(),
         get(
@@ -325,6 +336,17 @@ pub fn table() -> Vec<RouteDef> {
             "/api/v1/supplier-items/{id}/active",
             Perm(ManageCatalog),
             api::suppliers::set_item_active,
+        ),
+        get("/api/v1/recalls", Perm(ManageCatalog), api::recalls::find),
+        post(
+            "/api/v1/recalls/quarantine",
+            Perm(ManageCatalog),
+            api::recalls::quarantine,
+        ),
+        post(
+            "/api/v1/recalls/dispose",
+            Perm(ManageCatalog),
+            api::recalls::dispose,
         ),
         get("/api/v1/stock-levels", Perm(ViewStock), api::stock::levels),
         get("/api/v1/movements", Perm(ViewStock), api::stock::list),

@@ -312,3 +312,97 @@ async fn adjust_dispose_and_move_forms_record_their_movements() {
     );
     assert_eq!(p.app.scalar("SELECT quantity FROM stock_levels WHERE location_id = (SELECT max(id) FROM locations)").await, 5);
 }
+
+#[tokio::test]
+async fn a_recall_finds_quarantines_and_disposes_of_the_lots() {
+    let p = practice().await;
+    for (lot, location, quantity) in [
+        ("R1", p.cabinet, 10),
+        ("R1", p.fridge, 4),
+        ("OK", p.cabinet, 7),
+    ] {
+        let mut receipt = movement("receipt", p.item, location, quantity);
+        receipt["lot"] = json!(lot);
+        receipt["expiry"] = json!("2030-06-30");
+        post_json(&p.staff, p.url("/api/v1/movements"), &receipt).await;
+    }
+    let mut used = movement("consumption", p.item, p.cabinet, -3);
+    used["lot"] = json!("R1");
+    used["expiry"] = json!("2030-06-30");
+    post_json(&p.staff, p.url("/api/v1/movements"), &used).await;
+
+    let b = p.app.new_browser();
+    b.login("mia", PASSWORD).await;
+    // A scanned code fills in GTIN and lot.
+    let scan =
+        serde_urlencoded::to_string([("gtin", "]d2010950600013435210R1\u{1d}17300630")]).unwrap();
+    let html = b.get_html(&format!("/recall?{scan}")).await;
+    assert!(
+        html.contains("Treatment room › Cabinet A</td><td>R1</td><td>2030-06-30</td><td>7 ampoule"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Treatment room › Fridge</td><td>R1</td><td>2030-06-30</td><td>4 ampoule")
+    );
+    assert!(
+        !html.contains("<td>OK</td>"),
+        "other lots are not part of the recall"
+    );
+    assert!(html.contains("consumption</td><td>Treatment room › Cabinet A</td><td>R1</td><td>3 ampoule</td><td>sam</td>"), "{html}");
+    assert!(html.contains("Quarantine 11 ampoule"));
+
+    let form = [("gtin", "09506000134352"), ("lots", "R1")];
+    let res = b.post_form("/recall/dispose", &form).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "quarantine first"
+    );
+    let res = b.post_form("/recall/quarantine", &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Quarantined stock cannot be used.
+    let mut again = movement("consumption", p.item, p.fridge, -1);
+    again["lot"] = json!("R1");
+    again["expiry"] = json!("2030-06-30");
+    let res = post_json(&p.staff, p.url("/api/v1/movements"), &again).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = b.post_form("/recall/dispose", &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        b.get_html(&location(&res))
+            .await
+            .contains("Disposed of 11 units as recalled.")
+    );
+    assert_eq!(
+        p.app.scalar("SELECT count(*) FROM stock_movements WHERE kind = 'disposal' AND reason = 'recalled'").await,
+        2,
+        "one disposal per location"
+    );
+    assert_eq!(
+        p.app.scalar("SELECT sum(quantity) FROM stock_levels").await,
+        7,
+        "lot OK stays"
+    );
+
+    // Staff may not run recalls; unknown input is named.
+    let s = p.app.new_browser();
+    s.login("sam", PASSWORD).await;
+    assert_eq!(s.get("/recall").await.status(), StatusCode::FORBIDDEN);
+    let res = b.get("/recall?gtin=12345&lots=").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("GTIN") && html.contains("Lots: name 1 to 50 lot numbers"),
+        "{html}"
+    );
+    let report: serde_json::Value = get_json(
+        &p.manager,
+        p.url("/api/v1/recalls?gtin=9506000134352&lots=R1,OK"),
+    )
+    .await;
+    assert_eq!(
+        report["used"].as_array().unwrap().len(),
+        3,
+        "use and two disposals: {report}"
+    );
+}

@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod me;
 pub mod openapi;
+pub mod recalls;
 pub mod scan;
 pub mod stock;
 pub mod suppliers;

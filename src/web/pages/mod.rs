@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod home;
 pub mod items;
+pub mod recall;
 pub mod setup;
 pub mod stock;
 pub mod tokens;
