@@ -58,6 +58,8 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/items", "Items", Some(Permission::ViewStock)),
     ("/stock/use", "Use stock", Some(Permission::MoveStock)),
     ("/stock/receive", "Receive", Some(Permission::MoveStock)),
+    ("/locations", "Locations", Some(Permission::ViewStock)),
+    ("/suppliers", "Suppliers", Some(Permission::ViewStock)),
     ("/recall", "Recall", Some(Permission::ManageCatalog)),
     ("/admin/users", "Users", Some(Permission::ManageUsers)),
     (

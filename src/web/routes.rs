@@ -168,6 +168,67 @@ pub fn table() -> Vec<RouteDef> {
             Perm(MoveStock),
             pages::stock::transfer_submit,
         ),
+        get("/locations", Perm(ViewStock), pages::locations::list),
+        post("/locations", Perm(ManageCatalog), pages::locations::create),
+        get("/locations/{id}", Perm(ViewStock), pages::locations::show),
+        post(
+            "/locations/{id}",
+            Perm(ManageCatalog),
+            pages::locations::update,
+        ),
+        post(
+            "/locations/{id}/active",
+            Perm(ManageCatalog),
+            pages::locations::set_active,
+        ),
+        post(
+            "/locations/{id}/access",
+            Perm(ManageUsers),
+            pages::locations::set_access,
+        ),
+        get(
+            "/categories",
+            Perm(ManageCatalog),
+            pages::locations::categories,
+        ),
+        post(
+            "/categories",
+            Perm(ManageCatalog),
+            pages::locations::create_category,
+        ),
+        post(
+            "/categories/{id}",
+            Perm(ManageCatalog),
+            pages::locations::update_category,
+        ),
+        get("/suppliers", Perm(ViewStock), pages::suppliers::list),
+        post("/suppliers", Perm(ManageCatalog), pages::suppliers::create),
+        get(
+            "/suppliers/new",
+            Perm(ManageCatalog),
+            pages::suppliers::new_form,
+        ),
+        get("/suppliers/{id}", Perm(ViewStock), pages::suppliers::show),
+        post(
+            "/suppliers/{id}",
+            Perm(ManageCatalog),
+            pages::suppliers::update,
+        ),
+        get(
+            "/suppliers/{id}/edit",
+            Perm(ManageCatalog),
+            pages::suppliers::edit_form,
+        ),
+        post(
+            "/suppliers/{id}/items",
+            Perm(ManageCatalog),
+            pages::suppliers::add_line,
+        ),
+        post(
+            "/suppliers/{id}/active",
+            Perm(ManageCatalog),
+            pages::suppliers::set_active,
+        ),
         get("/recall", Perm(ManageCatalog), pages::recall::show),
         post(
             "/recall/quarantine",

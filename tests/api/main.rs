@@ -6,6 +6,7 @@ mod accounts;
 mod api;
 mod audit;
 mod catalog;
+mod catalog_pages;
 mod cli;
 mod concurrency;
 mod csrf;

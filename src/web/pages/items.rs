@@ -9,11 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::catalog::CatalogError;
 use crate::catalog::categories::{self, Category};
 use crate::catalog::items::{self, Item, ItemInput, Pack};
 use crate::catalog::locations;
 use crate::catalog::suppliers::{self, SupplierItem};
+use crate::catalog::{CatalogError, with_form_errors};
 use crate::db::DbError;
 use crate::domain::Permission;
 use crate::domain::barcode::{self, Gtin};
@@ -657,10 +657,7 @@ pub async fn update(
     let outcome = ctx
         .state
         .db
-        .write(move |tx| {
-            errors.into_result()?;
-            items::update(tx, &a, id, &input)
-        })
+        .write(move |tx| with_form_errors(errors, items::update(tx, &a, id, &input)))
         .await;
     match outcome {
         Ok(item) => Ok(redirect_with_flash(

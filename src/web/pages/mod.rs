@@ -5,9 +5,11 @@ pub mod audit;
 pub mod auth;
 pub mod home;
 pub mod items;
+pub mod locations;
 pub mod recall;
 pub mod setup;
 pub mod stock;
+pub mod suppliers;
 pub mod tokens;
 pub mod users;
 

@@ -1,0 +1,449 @@
+//! Supplier pages: the list, one supplier with what they sell us, and the
+//! forms to keep both up to date.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::catalog::items;
+use crate::catalog::suppliers::{self, Supplier, SupplierInput, SupplierItem, SupplierItemInput};
+use crate::catalog::{CatalogError, with_form_errors};
+use crate::db::DbError;
+use crate::domain::Permission;
+use crate::error::AppError;
+use crate::validation::FieldErrors;
+use crate::web::context::Ctx;
+use crate::web::pages::items::money;
+use crate::web::render::{Layout, redirect_with_flash, render, render_status};
+
+#[derive(Template)]
+#[template(path = "suppliers/list.html")]
+struct ListPage {
+    layout: Layout,
+    suppliers: Vec<Supplier>,
+    can_manage: bool,
+}
+crate::page!(ListPage);
+
+pub async fn list(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
+    let suppliers = ctx
+        .state
+        .db
+        .read(|c| suppliers::list(c).map_err(DbError::from))
+        .await?;
+    render(&ListPage {
+        layout: Layout::for_request(&req, "Suppliers"),
+        suppliers,
+        can_manage,
+    })
+}
+
+/// The supplier form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SupplierForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    account_number: String,
+    #[serde(default)]
+    lead_time_days: String,
+    #[serde(default)]
+    notes: String,
+}
+
+impl SupplierForm {
+    fn from_supplier(s: &Supplier) -> Self {
+        SupplierForm {
+            name: s.name.clone(),
+            contact_name: s.contact_name.clone(),
+            email: s.email.clone(),
+            phone: s.phone.clone(),
+            account_number: s.account_number.clone(),
+            lead_time_days: s.lead_time_days.to_string(),
+            notes: s.notes.clone(),
+        }
+    }
+
+    fn input(&self, errors: &mut FieldErrors) -> SupplierInput {
+        let lead_time_days = match self.lead_time_days.trim() {
+            "" => 0,
+            t => errors
+                .check(
+                    "lead_time_days",
+                    t.parse::<i64>()
+                        .map_err(|_| "must be a whole number of days"),
+                )
+                .unwrap_or(0),
+        };
+        SupplierInput {
+            name: self.name.clone(),
+            contact_name: self.contact_name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            account_number: self.account_number.clone(),
+            lead_time_days,
+            notes: self.notes.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "suppliers/form.html")]
+struct FormPage {
+    layout: Layout,
+    action: String,
+    heading: String,
+    form: SupplierForm,
+    /// (name, label, value, input type) of the one-line fields.
+    fields: Vec<(&'static str, &'static str, String, &'static str)>,
+    errors: FieldErrors,
+}
+crate::page!(FormPage);
+
+fn form_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    edit: Option<i64>,
+    form: SupplierForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let (action, heading) = match edit {
+        Some(id) => (format!("/suppliers/{id}"), format!("Edit {}", form.name)),
+        None => ("/suppliers".to_string(), "New supplier".to_string()),
+    };
+    render_status(
+        status,
+        &FormPage {
+            layout: Layout::for_request(req, heading.clone()),
+            action,
+            heading,
+            fields: vec![
+                ("name", "Name", form.name.clone(), "text"),
+                (
+                    "contact_name",
+                    "Contact person",
+                    form.contact_name.clone(),
+                    "text",
+                ),
+                ("email", "Order e-mail", form.email.clone(), "email"),
+                ("phone", "Phone", form.phone.clone(), "tel"),
+                (
+                    "account_number",
+                    "Our account number",
+                    form.account_number.clone(),
+                    "text",
+                ),
+                (
+                    "lead_time_days",
+                    "Lead time (days)",
+                    form.lead_time_days.clone(),
+                    "number",
+                ),
+            ],
+            form,
+            errors,
+        },
+    )
+}
+
+pub async fn new_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    form_page(
+        &req,
+        StatusCode::OK,
+        None,
+        SupplierForm::default(),
+        FieldErrors::default(),
+    )
+}
+
+pub async fn create(
+    req: HttpRequest,
+    ctx: Ctx,
+    f: web::Form<SupplierForm>,
+) -> Result<HttpResponse, AppError> {
+    save(req, ctx, None, f.into_inner()).await
+}
+
+pub async fn edit_form(
+    req: HttpRequest,
+    ctx: Ctx,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let s = ctx
+        .state
+        .db
+        .read(move |c| suppliers::get(c, id).map_err(DbError::from))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    form_page(
+        &req,
+        StatusCode::OK,
+        Some(id),
+        SupplierForm::from_supplier(&s),
+        FieldErrors::default(),
+    )
+}
+
+pub async fn update(
+    req: HttpRequest,
+    ctx: Ctx,
+    id: web::Path<i64>,
+    f: web::Form<SupplierForm>,
+) -> Result<HttpResponse, AppError> {
+    save(req, ctx, Some(id.into_inner()), f.into_inner()).await
+}
+
+async fn save(
+    req: HttpRequest,
+    ctx: Ctx,
+    id: Option<i64>,
+    form: SupplierForm,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FieldErrors::default();
+    let input = form.input(&mut errors);
+    let a = ctx.audit();
+    let outcome = ctx
+        .state
+        .db
+        .write(move |tx| {
+            let saved = match id {
+                Some(id) => suppliers::update(tx, &a, id, &input),
+                None => suppliers::create(tx, &a, &input),
+            };
+            with_form_errors(errors, saved)
+        })
+        .await;
+    match outcome {
+        Ok(s) => Ok(redirect_with_flash(
+            &format!("/suppliers/{}", s.id),
+            "success",
+            &format!("Saved {}.", s.name),
+        )),
+        Err(CatalogError::Invalid(e)) => {
+            form_page(&req, StatusCode::UNPROCESSABLE_ENTITY, id, form, e)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A catalogue line as shown, with its price formatted.
+struct Line {
+    line: SupplierItem,
+    price: String,
+}
+
+/// The add-a-line form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LineForm {
+    /// Our item's code.
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    supplier_code: String,
+    #[serde(default)]
+    pack_size: String,
+    /// In the practice's currency, "12.50" or "12,50".
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    preferred: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "suppliers/show.html")]
+struct ShowPage {
+    layout: Layout,
+    supplier: Supplier,
+    lines: Vec<Line>,
+    currency: String,
+    can_manage: bool,
+    form: LineForm,
+    errors: FieldErrors,
+}
+crate::page!(ShowPage);
+
+/// "12.50", "12,50", "12" → 1250 minor units; `None` when not a price.
+pub fn parse_price(raw: &str) -> Option<i64> {
+    let t = raw.trim().replace(',', ".");
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty()
+        || whole.len() > 9
+        || frac.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let frac = format!("{frac:0<2}");
+    Some(whole.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?)
+}
+
+pub async fn show(
+    req: HttpRequest,
+    ctx: Ctx,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show_page(
+        &req,
+        &ctx,
+        id.into_inner(),
+        StatusCode::OK,
+        LineForm::default(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+async fn show_page(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    id: i64,
+    status: StatusCode,
+    form: LineForm,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
+    let (supplier, lines) = ctx
+        .state
+        .db
+        .read(move |c| {
+            let Some(s) = suppliers::get(c, id)? else {
+                return Ok(None);
+            };
+            Ok::<_, DbError>(Some((s, suppliers::for_supplier(c, id)?)))
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render_status(
+        status,
+        &ShowPage {
+            layout: Layout::for_request(req, supplier.name.clone()),
+            supplier,
+            lines: lines
+                .into_iter()
+                .map(|l| Line {
+                    price: money(l.price_minor),
+                    line: l,
+                })
+                .collect(),
+            currency: ctx.state.config.practice.currency.clone(),
+            can_manage,
+            form,
+            errors,
+        },
+    )
+}
+
+pub async fn add_line(
+    req: HttpRequest,
+    ctx: Ctx,
+    id: web::Path<i64>,
+    f: web::Form<LineForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, form) = (id.into_inner(), f.into_inner());
+    let mut errors = FieldErrors::default();
+    let pack_size = errors
+        .check(
+            "pack_size",
+            form.pack_size
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| "must be a whole number of stocking units"),
+        )
+        .unwrap_or(1);
+    let price_minor = errors
+        .check(
+            "price",
+            parse_price(&form.price).ok_or("must be an amount such as 12.50 or 12,50"),
+        )
+        .unwrap_or(0);
+    let currency = ctx.state.config.practice.currency.clone();
+    let (a, f) = (ctx.audit(), form.clone());
+    let outcome = ctx
+        .state
+        .db
+        .write(move |tx| {
+            let item = items::find_by_code(tx, &f.item)?;
+            if item.is_none() {
+                errors.add("item", "no active item has this code");
+            }
+            let input = SupplierItemInput {
+                supplier_id: id,
+                item_id: item.map(|i| i.id).unwrap_or(0),
+                supplier_code: f.supplier_code.clone(),
+                pack_size,
+                price_minor,
+                currency: String::new(),
+                preferred: f.preferred.is_some(),
+            };
+            // Everything at once: ours, then the service's own checks (its
+            // "item_id" is our "item").
+            let mut created = suppliers::create_item(tx, &a, &input, &currency);
+            if let Err(CatalogError::Invalid(e)) = &mut created {
+                e.0.retain(|x| x.field != "item_id");
+            }
+            with_form_errors(errors, created)
+        })
+        .await;
+    match outcome {
+        Ok(line) => Ok(redirect_with_flash(
+            &format!("/suppliers/{id}"),
+            "success",
+            &format!("Added {} ({}).", line.item_name, line.supplier_code),
+        )),
+        Err(CatalogError::Invalid(e)) => {
+            show_page(&req, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, form, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    active: String,
+}
+
+pub async fn set_active(
+    ctx: Ctx,
+    id: web::Path<i64>,
+    f: web::Form<ActiveForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, active, a) = (id.into_inner(), f.active == "1", ctx.audit());
+    let s = ctx
+        .state
+        .db
+        .write(move |tx| suppliers::set_active(tx, &a, id, active))
+        .await?;
+    let verb = if active { "Reactivated" } else { "Deactivated" };
+    Ok(redirect_with_flash(
+        &format!("/suppliers/{id}"),
+        "success",
+        &format!("{verb} {}.", s.name),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_price;
+
+    #[test]
+    fn prices_take_a_decimal_point_or_comma() {
+        assert_eq!(parse_price("12.50"), Some(1250));
+        assert_eq!(parse_price("12,5"), Some(1250));
+        assert_eq!(parse_price(" 7 "), Some(700));
+        assert_eq!(parse_price("0,05"), Some(5));
+        for bad in ["", "12.505", "-1", "1,2,3", "12.x", "€12", ".5"] {
+            assert_eq!(parse_price(bad), None, "{bad}");
+        }
+    }
+}
