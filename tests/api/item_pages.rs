@@ -39,6 +39,9 @@ async fn the_item_list_searches_filters_and_pages() {
     let html = b.get_html("/items?expiring=0").await;
     assert!(html.contains("1 item"), "{html}");
     assert!(html.contains("Lidocaine 1%") && html.contains("expired 2020-01-31"));
+    let home = b.get_html("/").await;
+    assert!(home.contains("1 item with expired stock"), "{home}");
+    assert!(home.contains("0 items at or below the reorder point"));
     let html = b.get_html("/items?sort=on_hand&q=lid").await;
     assert!(html.contains("4 ampoule"));
 

@@ -3,8 +3,11 @@
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
+use crate::catalog::locations;
+use crate::db::DbError;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
+use crate::stock::overview::{self, Filter};
 use crate::web::context::Ctx;
 use crate::web::render::{Layout, render};
 
@@ -16,12 +19,45 @@ struct HomePage {
     role: Role,
     can_manage_users: bool,
     can_view_audit: bool,
+    can_move: bool,
+    low: i64,
+    expired: i64,
+    expiring: i64,
 }
 crate::page!(HomePage);
 
 pub async fn show(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.user()?;
+    let today = ctx.state.today();
+    let (uid, role) = (user.id, user.role);
+    // What needs attention, in the reader's locations.
+    let (low, expired, expiring) = ctx
+        .state
+        .db
+        .read(move |c| {
+            let allowed = locations::accessible(c, uid, role)?;
+            let count = |f: Filter| overview::list(c, &f, &allowed, 1, 0).map(|(_, n)| n);
+            Ok::<_, DbError>((
+                count(Filter {
+                    low: true,
+                    ..Filter::default()
+                })?,
+                count(Filter {
+                    expiring_by: Some(today - time::Duration::days(1)),
+                    ..Filter::default()
+                })?,
+                count(Filter {
+                    expiring_by: Some(today + time::Duration::days(30)),
+                    ..Filter::default()
+                })?,
+            ))
+        })
+        .await?;
     render(&HomePage {
+        can_move: user.role.may(Permission::MoveStock),
+        low,
+        expired,
+        expiring,
         layout: Layout::for_request(&req, "Dashboard"),
         display_name: user.display_name.clone(),
         role: user.role,

@@ -70,7 +70,8 @@ impl ListQuery {
                         .filter(|d| *d <= 3650)
                         .ok_or("must be a number of days from 0 to 3650"),
                 )
-                .map(|d| today + time::Duration::days(d.into())),
+                // 0 is "already expired": stock expiring today is usable.
+                .map(|d| today + time::Duration::days(i64::from(d).max(0) - i64::from(d == 0))),
         };
         let sort = match self.sort.trim() {
             "" | "name" => Sort::Name,
