@@ -61,6 +61,8 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/locations", "Locations", Some(Permission::ViewStock)),
     ("/suppliers", "Suppliers", Some(Permission::ViewStock)),
     ("/recall", "Recall", Some(Permission::ManageCatalog)),
+    ("/import", "Import", Some(Permission::ManageCatalog)),
+    ("/export", "Export", Some(Permission::ViewStock)),
     ("/admin/users", "Users", Some(Permission::ManageUsers)),
     (
         "/admin/tokens",

@@ -281,6 +281,34 @@ pub fn table() -> Vec<RouteDef> {
             pages::tokens::revoke,
         ),
         get("/audit", Perm(ViewAudit), pages::audit::list),
+        get("/import", Perm(ManageCatalog), pages::imports::form),
+        post("/import", Perm(ManageCatalog), pages::imports::upload),
+        get(
+            "/imports/{id}",
+            Perm(ManageCatalog),
+            pages::imports::preview,
+        ),
+        post(
+            "/imports/{id}/commit",
+            Perm(ManageCatalog),
+            pages::imports::commit,
+        ),
+        get("/export", Perm(ViewStock), pages::imports::export_page),
+        get(
+            "/export/items.csv",
+            Perm(ViewStock),
+            api::imports::items_csv,
+        ),
+        get(
+            "/export/stock.csv",
+            Perm(ViewStock),
+            api::imports::stock_csv,
+        ),
+        get(
+            "/export/movements.csv",
+            Perm(ViewStock),
+            api::imports::movements_csv,
+        ),
         get("/api/v1/openapi.json", Public, api::openapi::document),
         get("/api/v1/me", SignedIn, api::me::me),
         get("/api/v1/users", Perm(ManageUsers), api::users::list),
@@ -413,6 +441,26 @@ pub fn table() -> Vec<RouteDef> {
         get("/api/v1/movements", Perm(ViewStock), api::stock::list),
         post("/api/v1/movements", Perm(MoveStock), api::stock::record),
         post("/api/v1/transfers", Perm(MoveStock), api::stock::transfer),
+        post(
+            "/api/v1/imports/{kind}",
+            Perm(ManageCatalog),
+            api::imports::import,
+        ),
+        get(
+            "/api/v1/exports/items.csv",
+            Perm(ViewStock),
+            api::imports::items_csv,
+        ),
+        get(
+            "/api/v1/exports/stock.csv",
+            Perm(ViewStock),
+            api::imports::stock_csv,
+        ),
+        get(
+            "/api/v1/exports/movements.csv",
+            Perm(ViewStock),
+            api::imports::movements_csv,
+        ),
     ]
 }
 

@@ -7,6 +7,7 @@
 //! `{"items", "page", "per_page", "total"}`.
 
 pub mod catalog;
+pub mod imports;
 pub mod me;
 pub mod openapi;
 pub mod recalls;

@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         super::suppliers::set_active, super::suppliers::create_item, super::suppliers::update_item,
         super::suppliers::set_item_active,
         super::recalls::find, super::recalls::quarantine, super::recalls::dispose,
+        super::imports::import, super::imports::items_csv, super::imports::stock_csv,
+        super::imports::movements_csv,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -27,7 +29,8 @@ use utoipa::{Modify, OpenApi};
         (name = "scanning", description = "Reading GS1, Digital Link and HIBCC barcodes"),
         (name = "catalog", description = "Items, packs, categories, reorder points and locations"),
         (name = "suppliers", description = "Suppliers and what they sell at which price"),
-        (name = "stock", description = "The stock ledger: movements, transfers, levels")
+        (name = "stock", description = "The stock ledger: movements, transfers, levels"),
+        (name = "imports", description = "CSV import (checked row by row, all or nothing) and CSV exports")
     )
 )]
 pub struct ApiDoc;
