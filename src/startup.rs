@@ -114,6 +114,7 @@ impl Application {
                 config.security.auth_rate_per_minute,
                 config.security.auth_rate_burst,
             )),
+            search: Default::default(),
         };
 
         let s = state.clone();

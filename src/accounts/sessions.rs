@@ -5,6 +5,7 @@
 //! session ends on logout, after the idle timeout, at its absolute expiry,
 //! or when the user's password, role or enabled state changes.
 
+use crate::db::Cached;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -39,7 +40,7 @@ pub fn create(
 ) -> rusqlite::Result<NewSession> {
     let cookie_value = random_token(32);
     let csrf_token = random_token(32);
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)",
         params![
@@ -119,7 +120,7 @@ pub fn lookup(
 /// Records activity. Callers skip this when the last touch is recent, so
 /// that reading a page is not a disk write every time.
 pub fn touch(tx: &Transaction, id_hash: &str, now: Timestamp) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.exec_cached(
         "UPDATE sessions SET last_seen_at = ?1 WHERE id_hash = ?2",
         params![now.to_db(), id_hash],
     )?;
@@ -127,12 +128,12 @@ pub fn touch(tx: &Transaction, id_hash: &str, now: Timestamp) -> rusqlite::Resul
 }
 
 pub fn destroy(tx: &Transaction, id_hash: &str) -> rusqlite::Result<bool> {
-    Ok(tx.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])? > 0)
+    Ok(tx.exec_cached("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])? > 0)
 }
 
 /// Deletes sessions that can no longer be used.
 pub fn purge_expired(tx: &Transaction, now: Timestamp, idle: Duration) -> rusqlite::Result<usize> {
-    tx.execute(
+    tx.exec_cached(
         "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2",
         params![now.to_db(), now.minus(idle).to_db()],
     )

@@ -4,6 +4,7 @@
 //! scope: `read` allows safe methods only, `write` allows everything the
 //! user's role allows.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde_json::json;
@@ -84,7 +85,7 @@ pub fn create(
         audit::Actor::User { id, .. } => Some(*id),
         _ => None,
     };
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO api_tokens (user_id, name, token_hash, scope, created_at, created_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -119,7 +120,7 @@ pub fn authenticate(conn: &Connection, secret: &str) -> rusqlite::Result<Option<
     if !secret.starts_with("sr_") || secret.len() > 100 {
         return Ok(None);
     }
-    conn.query_row(&authenticate_sql(), [sha256_hex(secret)], |r| {
+    conn.row_cached(&authenticate_sql(), [sha256_hex(secret)], |r| {
         let scope: String = r.get(2)?;
         let last: Option<String> = r.get(3)?;
         Ok(TokenPrincipal {
@@ -138,7 +139,7 @@ pub fn authenticate(conn: &Connection, secret: &str) -> rusqlite::Result<Option<
 }
 
 pub fn touch(tx: &Transaction, id: i64, now: Timestamp) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.exec_cached(
         "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2",
         params![now.to_db(), id],
     )?;
@@ -146,7 +147,7 @@ pub fn touch(tx: &Transaction, id: i64, now: Timestamp) -> rusqlite::Result<()> 
 }
 
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<TokenInfo>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT t.id, t.user_id, u.username, t.name, t.scope, t.created_at, t.last_used_at, t.revoked_at
          FROM api_tokens t JOIN users u ON u.id = t.user_id
          ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC",
@@ -172,7 +173,7 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<TokenInfo>> {
 }
 
 pub fn revoke(tx: &Transaction, ctx: &Context, id: i64) -> Result<(), AccountsError> {
-    let changed = tx.execute(
+    let changed = tx.exec_cached(
         "UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
         params![ctx.at.to_db(), id],
     )?;

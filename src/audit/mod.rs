@@ -8,6 +8,7 @@
 //! to rewrite the whole table from a given row on can forge it, which the
 //! off-box backups (whose copies anchor earlier states) are there to expose.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -147,7 +148,7 @@ pub fn record(tx: &Transaction, ctx: &Context, event: Event) -> rusqlite::Result
         prev_hash,
     };
     let hash = row.hash();
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO audit_log (id, at, actor_kind, actor_id, actor_name, action, entity_type, entity_id,
             before_json, after_json, ip, request_id, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -227,7 +228,7 @@ fn map_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String)> {
 
 /// The newest rows first, for the audit page.
 pub fn recent(conn: &Connection, limit: u32, before_id: Option<i64>) -> rusqlite::Result<Vec<Row>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{SELECT_ROW} WHERE id < ?1 ORDER BY id DESC LIMIT ?2"
     ))?;
     stmt.query_map(params![before_id.unwrap_or(i64::MAX), limit], |r| {
@@ -262,7 +263,7 @@ pub enum VerifyError {
 
 /// Walks the whole chain; returns the number of good rows or the first bad one.
 pub fn verify(conn: &Connection) -> Result<u64, VerifyError> {
-    let mut stmt = conn.prepare(&format!("{SELECT_ROW} ORDER BY id"))?;
+    let mut stmt = conn.prepare_cached(&format!("{SELECT_ROW} ORDER BY id"))?;
     let mut rows = stmt.query([])?;
     let mut prev_id = 0_i64;
     let mut prev_hash = GENESIS.to_string();

@@ -2,6 +2,7 @@
 //! holds and may carry the GTIN printed on it, so a scan knows both the item
 //! and the quantity.
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde_json::json;
@@ -59,7 +60,7 @@ fn map(r: &rusqlite::Row) -> rusqlite::Result<Item> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Item>> {
-    conn.query_row(
+    conn.row_cached(
         &format!("SELECT {COLUMNS} FROM items WHERE id = ?1"),
         [id],
         map,
@@ -119,14 +120,14 @@ fn validate(
 pub fn create(tx: &Transaction, ctx: &Context, input: &ItemInput) -> Result<Item, CatalogError> {
     let v = validate(tx, input, None)?;
     let now = ctx.at.to_db();
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO items (code, name, category_id, unit, lot_tracked, expiry_tracked, notes, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         params![v.code, v.name, v.category_id, v.unit, v.lot_tracked, v.expiry_tracked, v.notes, now],
     )?;
     let item = get(tx, tx.last_insert_rowid())?.ok_or(CatalogError::NoSuchItem)?;
     // Every item has its stocking unit as the smallest pack.
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO item_packs (item_id, name, quantity) VALUES (?1, ?2, 1)",
         params![item.id, item.unit],
     )?;
@@ -146,7 +147,7 @@ pub fn update(
 ) -> Result<Item, CatalogError> {
     let before = get(tx, id)?.ok_or(CatalogError::NoSuchItem)?;
     let v = validate(tx, input, Some(id))?;
-    tx.execute(
+    tx.exec_cached(
         "UPDATE items SET code = ?1, name = ?2, category_id = ?3, unit = ?4, lot_tracked = ?5,
             expiry_tracked = ?6, notes = ?7, updated_at = ?8 WHERE id = ?9",
         params![
@@ -180,7 +181,7 @@ pub fn set_active(
     active: bool,
 ) -> Result<Item, CatalogError> {
     let before = get(tx, id)?.ok_or(CatalogError::NoSuchItem)?;
-    tx.execute(
+    tx.exec_cached(
         "UPDATE items SET active = ?1, updated_at = ?2 WHERE id = ?3",
         params![active, ctx.at.to_db(), id],
     )?;
@@ -236,7 +237,7 @@ pub fn add_pack(
         );
     }
     if let Some(n) = &name {
-        let taken: bool = tx.query_row(
+        let taken: bool = tx.row_cached(
             "SELECT EXISTS (SELECT 1 FROM item_packs WHERE item_id = ?1 AND name = ?2)",
             params![item_id, n],
             |r| r.get(0),
@@ -249,7 +250,7 @@ pub fn add_pack(
         }
     }
     errors.into_result()?;
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO item_packs (item_id, name, quantity, gtin) VALUES (?1, ?2, ?3, ?4)",
         params![item_id, name, quantity, gtin.as_ref().map(Gtin::as_str)],
     )?;
@@ -299,7 +300,7 @@ pub fn attach_gtin(
         };
         return add_pack(tx, ctx, item_id, &name, quantity, Some(g.as_str()));
     };
-    tx.execute(
+    tx.exec_cached(
         "UPDATE item_packs SET gtin = ?1 WHERE id = ?2",
         params![g.as_str(), pack.id],
     )?;
@@ -319,7 +320,7 @@ pub fn attach_gtin(
 
 /// The pack (and so the item and quantity) a scanned GTIN identifies.
 pub fn find_by_gtin(conn: &Connection, gtin: &Gtin) -> rusqlite::Result<Option<Pack>> {
-    conn.query_row(
+    conn.row_cached(
         "SELECT id, item_id, name, quantity, gtin FROM item_packs WHERE gtin = ?1",
         [gtin.as_str()],
         map_pack,
@@ -338,7 +339,7 @@ fn map_pack(r: &rusqlite::Row) -> rusqlite::Result<Pack> {
 }
 
 pub fn packs(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<Pack>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, item_id, name, quantity, gtin FROM item_packs WHERE item_id = ?1 ORDER BY quantity, name",
     )?;
     stmt.query_map([item_id], map_pack)?.collect()
@@ -346,7 +347,7 @@ pub fn packs(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<Pack>> {
 
 /// The active item with this code (case-insensitive).
 pub fn find_by_code(conn: &Connection, code: &str) -> rusqlite::Result<Option<Item>> {
-    conn.query_row(
+    conn.row_cached(
         &format!("SELECT {COLUMNS} FROM items WHERE code = ?1 AND active = 1"),
         [code.trim()],
         map,
@@ -367,7 +368,7 @@ pub struct StockTarget {
 
 /// An item's targets in every location that has them.
 pub fn targets(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<StockTarget>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT item_id, location_id, reorder_point, par_level FROM item_locations
          WHERE item_id = ?1 ORDER BY location_id",
     )?;
@@ -414,12 +415,12 @@ pub fn set_target(
         )
         .optional()?;
     if reorder_point == 0 && par_level == 0 {
-        tx.execute(
+        tx.exec_cached(
             "DELETE FROM item_locations WHERE item_id = ?1 AND location_id = ?2",
             params![item_id, location_id],
         )?;
     } else {
-        tx.execute(
+        tx.exec_cached(
             "INSERT INTO item_locations (item_id, location_id, reorder_point, par_level)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (item_id, location_id)

@@ -5,6 +5,7 @@
 //! they are on the list of every restricted location on its path to the
 //! root. Admins may use every location.
 
+use crate::db::Cached;
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -31,8 +32,8 @@ pub struct Location {
 }
 
 fn all(conn: &Connection) -> rusqlite::Result<Vec<Location>> {
-    let mut stmt =
-        conn.prepare("SELECT id, parent_id, name, kind, active FROM locations ORDER BY name")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT id, parent_id, name, kind, active FROM locations ORDER BY name")?;
     stmt.query_map([], |r| {
         Ok(Location {
             id: r.get(0)?,
@@ -46,7 +47,7 @@ fn all(conn: &Connection) -> rusqlite::Result<Vec<Location>> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Location>> {
-    conn.query_row(
+    conn.row_cached(
         "SELECT id, parent_id, name, kind, active FROM locations WHERE id = ?1",
         [id],
         |r| {
@@ -101,7 +102,7 @@ pub fn create(
         errors.add("parent_id", "no such active location");
     }
     if let Some(n) = &name {
-        let sibling: bool = tx.query_row(
+        let sibling: bool = tx.row_cached(
             "SELECT EXISTS (SELECT 1 FROM locations WHERE parent_id IS ?1 AND name = ?2 COLLATE NOCASE)",
             params![parent_id, n],
             |r| r.get(0),
@@ -115,7 +116,7 @@ pub fn create(
     }
     errors.into_result()?;
     let now = ctx.at.to_db();
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO locations (parent_id, name, kind, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
         params![parent_id, name, kind, now],
     )?;
@@ -143,7 +144,7 @@ pub fn update(
         errors.add("kind", format!("must be one of {}", KINDS.join(", ")));
     }
     if let Some(n) = &name {
-        let sibling: bool = tx.query_row(
+        let sibling: bool = tx.row_cached(
             "SELECT EXISTS (SELECT 1 FROM locations WHERE parent_id IS ?1 AND name = ?2 COLLATE NOCASE
                 AND id <> ?3)",
             params![before.parent_id, n, id],
@@ -157,7 +158,7 @@ pub fn update(
         }
     }
     errors.into_result()?;
-    tx.execute(
+    tx.exec_cached(
         "UPDATE locations SET name = ?1, kind = ?2, updated_at = ?3 WHERE id = ?4",
         params![name, kind, ctx.at.to_db(), id],
     )?;
@@ -182,7 +183,7 @@ pub fn set_active(
 ) -> Result<Location, CatalogError> {
     let before = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
     if !active {
-        let stock: i64 = tx.query_row(
+        let stock: i64 = tx.row_cached(
             "SELECT coalesce(sum(quantity), 0) FROM stock_levels WHERE location_id = ?1",
             [id],
             |r| r.get(0),
@@ -197,7 +198,7 @@ pub fn set_active(
             )
             .into());
         }
-        let children: bool = tx.query_row(
+        let children: bool = tx.row_cached(
             "SELECT EXISTS (SELECT 1 FROM locations WHERE parent_id = ?1 AND active = 1)",
             [id],
             |r| r.get(0),
@@ -217,7 +218,7 @@ pub fn set_active(
     {
         return Err(FieldErrors::single("active", "the location it is in is closed").into());
     }
-    tx.execute(
+    tx.exec_cached(
         "UPDATE locations SET active = ?1, updated_at = ?2 WHERE id = ?3",
         params![active, ctx.at.to_db(), id],
     )?;
@@ -258,7 +259,7 @@ pub fn set_parent(
             at = tree.get(&a).copied().flatten();
         }
     }
-    tx.execute(
+    tx.exec_cached(
         "UPDATE locations SET parent_id = ?1, updated_at = ?2 WHERE id = ?3",
         params![parent_id, ctx.at.to_db(), id],
     )?;
@@ -282,7 +283,7 @@ pub fn set_access(
 ) -> Result<(), CatalogError> {
     get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
     for u in user_ids {
-        let exists: bool = tx.query_row(
+        let exists: bool = tx.row_cached(
             "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)",
             [u],
             |r| r.get(0),
@@ -292,9 +293,9 @@ pub fn set_access(
         }
     }
     let before: Vec<i64> = access_list(tx, id)?;
-    tx.execute("DELETE FROM location_access WHERE location_id = ?1", [id])?;
+    tx.exec_cached("DELETE FROM location_access WHERE location_id = ?1", [id])?;
     for u in user_ids {
-        tx.execute(
+        tx.exec_cached(
             "INSERT OR IGNORE INTO location_access (location_id, user_id) VALUES (?1, ?2)",
             params![id, u],
         )?;
@@ -332,7 +333,7 @@ fn allowed_in(
         return Ok(tree.iter().map(|l| l.id).collect());
     }
     let mut lists: HashMap<i64, HashSet<i64>> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT location_id, user_id FROM location_access")?;
+    let mut stmt = conn.prepare_cached("SELECT location_id, user_id FROM location_access")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
         let (location, user) = row?;
         lists.entry(location).or_default().insert(user);

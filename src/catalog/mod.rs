@@ -6,6 +6,7 @@
 pub mod categories;
 pub mod items;
 pub mod locations;
+pub mod search;
 pub mod suppliers;
 
 use crate::db::DbError;

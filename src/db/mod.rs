@@ -12,6 +12,43 @@
 pub mod migrate;
 mod pragmas;
 
+/// `execute` and `query_row` through the connection's statement cache: the
+/// statement is compiled once per connection and reused. For queries that
+/// run on every request or every movement, whose SQL text is fixed (lists
+/// of ids go in as `rarray(?)` parameters, never into the text).
+pub trait Cached {
+    fn exec_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn row_cached<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row_cached<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
+/// A list of ids as one SQL parameter, for `IN rarray(?n)`.
+pub fn id_array<'a>(
+    ids: impl IntoIterator<Item = &'a i64>,
+) -> std::rc::Rc<Vec<rusqlite::types::Value>> {
+    std::rc::Rc::new(
+        ids.into_iter()
+            .map(|i| rusqlite::types::Value::Integer(*i))
+            .collect(),
+    )
+}
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -30,6 +67,10 @@ pub enum DbError {
     Pool(#[from] r2d2::Error),
     #[error("cannot prepare the data directory: {0}")]
     Io(#[from] std::io::Error),
+    /// The shared transaction a write was part of could not be begun or
+    /// committed (each write of the group gets its own copy of the reason).
+    #[error("database write failed: {0}")]
+    Group(String),
 }
 
 /// A handle to the database; cheap to clone.
@@ -42,7 +83,19 @@ struct Inner {
     readers: Pool<SqliteConnectionManager>,
     writer: Pool<SqliteConnectionManager>,
     path: PathBuf,
+    /// Writes waiting for the next group commit.
+    queue: std::sync::Mutex<Queue>,
 }
+
+#[derive(Default)]
+struct Queue {
+    jobs: Vec<Box<dyn Job>>,
+    /// A blocking task is running groups; it takes what is queued.
+    draining: bool,
+}
+
+/// Most writes one group commit takes.
+const GROUP_MAX: usize = 64;
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,6 +139,7 @@ impl Db {
                 readers,
                 writer,
                 path: path.to_path_buf(),
+                queue: Default::default(),
             }),
         })
     }
@@ -105,16 +159,107 @@ impl Db {
         run_blocking(move || db.read_blocking(f)).await
     }
 
-    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer,
-    /// committing when it returns `Ok` and rolling back when it returns `Err`.
+    /// Runs `f` in a write transaction: its changes are committed when it
+    /// returns `Ok` and undone when it returns `Err`, and the call returns
+    /// only once they are durable.
+    ///
+    /// Group commit: writes that arrive while a commit is being synced to
+    /// disk wait and then run together, one after the other, in a single
+    /// `BEGIN IMMEDIATE` transaction, each inside its own savepoint (an
+    /// `Err` rolls back only its own changes). One fsync then covers the
+    /// group, so under load the rate of durable writes is no longer capped
+    /// by the disk's sync rate. A write sees the writes queued before it, as
+    /// with one transaction each; if the shared commit fails, every write in
+    /// the group gets the error and none is applied.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let db = self.clone();
-        run_blocking(move || db.write_blocking(f)).await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Box::new(WriteJob {
+            f,
+            reply,
+            span: Span::current(),
+        });
+        let lead = {
+            let mut q = self.inner.queue.lock().expect("write queue lock");
+            q.jobs.push(job);
+            !std::mem::replace(&mut q.draining, true)
+        };
+        if lead {
+            let db = self.clone();
+            tokio::task::spawn_blocking(move || db.drain());
+        }
+        match answer.await {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => Err(DbError::Group("the writer stopped".into()).into()),
+        }
+    }
+
+    /// Runs queued writes in groups until the queue is empty.
+    fn drain(&self) {
+        loop {
+            let jobs: Vec<Box<dyn Job>> = {
+                let mut q = self.inner.queue.lock().expect("write queue lock");
+                if q.jobs.is_empty() {
+                    q.draining = false;
+                    return;
+                }
+                let n = q.jobs.len().min(GROUP_MAX);
+                q.jobs.drain(..n).collect()
+            };
+            self.commit_group(jobs);
+        }
+    }
+
+    fn commit_group(&self, jobs: Vec<Box<dyn Job>>) {
+        let mut conn = match self.writer() {
+            Ok(c) => c,
+            Err(e) => {
+                let reason = e.to_string();
+                jobs.into_iter().for_each(|j| j.fail(&reason));
+                return;
+            }
+        };
+        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let reason = e.to_string();
+                jobs.into_iter().for_each(|j| j.fail(&reason));
+                return;
+            }
+        };
+        let mut done: Vec<Box<dyn Done>> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if let Err(e) = tx.execute_batch("SAVEPOINT stockroom_write") {
+                job.fail(&e.to_string());
+                continue;
+            }
+            let d = job.run(&tx);
+            let end = if d.ok() {
+                "RELEASE stockroom_write"
+            } else {
+                "ROLLBACK TO stockroom_write; RELEASE stockroom_write"
+            };
+            if let Err(e) = tx.execute_batch(end) {
+                // The transaction is in an unknown state: apply nothing.
+                let reason = e.to_string();
+                done.into_iter().for_each(|d| d.deliver(Err(&reason)));
+                d.deliver(Err(&reason));
+                return;
+            }
+            done.push(d);
+        }
+        match tx.commit() {
+            Ok(()) => done.into_iter().for_each(|d| d.deliver(Ok(()))),
+            Err(e) => {
+                let reason = e.to_string();
+                done.into_iter().for_each(|d| d.deliver(Err(&reason)));
+            }
+        }
     }
 
     /// [`Db::read`] for code that is already off the executor (CLI, start-up).
@@ -182,6 +327,72 @@ where
         Ok(v) => v,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("blocking task was cancelled: {e}"),
+    }
+}
+
+/// A queued write, type-erased.
+trait Job: Send {
+    /// Runs the write inside the group's transaction.
+    fn run(self: Box<Self>, tx: &Transaction) -> Box<dyn Done>;
+    /// The write could not run at all.
+    fn fail(self: Box<Self>, reason: &str);
+}
+
+/// A write that ran and waits for the group's commit.
+trait Done {
+    /// Whether its changes are kept (else rolled back to its savepoint).
+    fn ok(&self) -> bool;
+    /// Answers the caller once the commit is known.
+    fn deliver(self: Box<Self>, commit: Result<(), &str>);
+}
+
+type Reply<T, E> = tokio::sync::oneshot::Sender<std::thread::Result<Result<T, E>>>;
+
+struct WriteJob<F, T, E> {
+    f: F,
+    reply: Reply<T, E>,
+    span: Span,
+}
+
+struct Ran<T, E> {
+    result: std::thread::Result<Result<T, E>>,
+    reply: Reply<T, E>,
+}
+
+impl<F, T, E> Job for WriteJob<F, T, E>
+where
+    F: FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    fn run(self: Box<Self>, tx: &Transaction) -> Box<dyn Done> {
+        let WriteJob { f, reply, span } = *self;
+        // A panicking write is rolled back and its panic resumed in the
+        // caller, as if it had run alone.
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| span.in_scope(|| f(tx))));
+        Box::new(Ran { result, reply })
+    }
+
+    fn fail(self: Box<Self>, reason: &str) {
+        let _ = self
+            .reply
+            .send(Ok(Err(DbError::Group(reason.to_string()).into())));
+    }
+}
+
+impl<T: Send, E: From<DbError> + Send> Done for Ran<T, E> {
+    fn ok(&self) -> bool {
+        matches!(self.result, Ok(Ok(_)))
+    }
+
+    fn deliver(self: Box<Self>, commit: Result<(), &str>) {
+        let answer = match (self.result, commit) {
+            (Ok(Ok(_)), Err(reason)) => Ok(Err(DbError::Group(reason.to_string()).into())),
+            (result, _) => result,
+        };
+        // The caller may have gone away (request cancelled): nothing to do.
+        let _ = self.reply.send(answer);
     }
 }
 

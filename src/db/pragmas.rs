@@ -21,6 +21,10 @@ pub(super) fn apply(c: &Connection, busy: Duration, read_only: bool) -> rusqlite
     c.pragma_update(None, "temp_store", "MEMORY")?;
     c.pragma_update(None, "cache_size", -16_000)?;
     c.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    // Hot queries are prepared once per connection (see `db::Cached`);
+    // compiling them anew cost more than running them.
+    c.set_prepared_statement_cache_capacity(256);
+    rusqlite::vtab::array::load_module(c)?;
     if read_only {
         c.pragma_update(None, "query_only", "ON")?;
     }

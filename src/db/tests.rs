@@ -313,3 +313,65 @@ fn checkpoints_fold_the_wal_into_the_database() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_a_group_commit_a_failing_or_panicking_write_undoes_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = migrated(&dir);
+    // Hold the writer so that everything below queues into one group.
+    let gate = db.writer().unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = db
+                .write(move |tx| {
+                    tx.execute(
+                        "INSERT INTO login_failures (username_key, failed_at) VALUES (?1, 'now')",
+                        [format!("w{i}")],
+                    )?;
+                    match i % 10 {
+                        3 => Err(DbError::Group("refused".into())),
+                        7 => panic!("write {i} panicked"),
+                        _ => Ok(i),
+                    }
+                })
+                .await;
+            r.map_err(|e| e.to_string())
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    drop(gate);
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(match t.await {
+            Ok(Ok(i)) => format!("ok {i}"),
+            Ok(Err(e)) => format!("err {e}"),
+            Err(p) if p.is_panic() => "panic".to_string(),
+            Err(e) => format!("join {e}"),
+        });
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.starts_with("ok")).count(), 24);
+    assert_eq!(outcomes.iter().filter(|o| *o == "panic").count(), 3);
+    assert_eq!(outcomes.iter().filter(|o| o.contains("refused")).count(), 3);
+    let kept: Vec<String> = db
+        .read(|c| {
+            let mut s = c.prepare("SELECT username_key FROM login_failures ORDER BY id")?;
+            let rows = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok::<_, DbError>(rows)
+        })
+        .await
+        .unwrap();
+    let expected: Vec<String> = (0..30)
+        .filter(|i| i % 10 != 3 && i % 10 != 7)
+        .map(|i| format!("w{i}"))
+        .collect();
+    assert_eq!(kept, expected, "exactly the successful writes, in order");
+    // The queue is idle again and takes new writes.
+    db.write(|tx| {
+        tx.execute("DELETE FROM login_failures", [])
+            .map_err(DbError::from)
+    })
+    .await
+    .unwrap();
+}

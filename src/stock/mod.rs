@@ -9,6 +9,7 @@
 pub mod overview;
 pub mod recall;
 
+use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 use time::Date;
@@ -184,7 +185,7 @@ fn record_paired(
         audit::Actor::Token { user_id, .. } => Some(*user_id),
         _ => None,
     };
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO stock_movements (kind, item_id, location_id, lot, expiry, quantity, reason, note,
             pair_id, user_id, request_id, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -194,7 +195,7 @@ fn record_paired(
         ],
     )?;
     let id = tx.last_insert_rowid();
-    tx.execute(
+    tx.exec_cached(
         "INSERT INTO stock_levels (item_id, location_id, lot, expiry, quantity, quarantined)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (item_id, location_id, lot, expiry)
@@ -280,7 +281,7 @@ pub struct Drift {
 
 /// Every key where the stored level differs from the sum of the ledger.
 pub fn check(conn: &Connection) -> rusqlite::Result<Vec<Drift>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "WITH ledger AS (
              SELECT item_id, location_id, lot, expiry, sum(quantity) AS total
              FROM stock_movements GROUP BY item_id, location_id, lot, expiry
@@ -342,7 +343,7 @@ pub fn levels(
     item_id: Option<i64>,
     locations: &std::collections::HashSet<i64>,
 ) -> rusqlite::Result<Vec<StockLevel>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
          WHERE quantity > 0 AND (?1 IS NULL OR item_id = ?1)
          ORDER BY item_id, expiry = '', expiry, location_id, lot",
@@ -378,7 +379,7 @@ pub struct Movement {
 
 /// One movement by ledger position.
 pub fn movement(conn: &Connection, id: i64) -> rusqlite::Result<Movement> {
-    conn.query_row(
+    conn.row_cached(
         "SELECT id, kind, item_id, location_id, lot, expiry, quantity, reason, note, pair_id, user_id, at
          FROM stock_movements WHERE id = ?1",
         [id],
@@ -421,12 +422,12 @@ pub fn movements(
             ids.join(",")
         }
     );
-    let total = conn.query_row(
+    let total = conn.row_cached(
         &format!("SELECT count(*) FROM stock_movements WHERE {filter}"),
         [item_id],
         |r| r.get(0),
     )?;
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, kind, item_id, location_id, lot, expiry, quantity, reason, note, pair_id, user_id, at
          FROM stock_movements WHERE {filter} ORDER BY id DESC LIMIT ?2 OFFSET ?3"
     ))?;

@@ -6,14 +6,15 @@
 //! codes through their indexes), then the stock figures for just those ids.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 
+use rusqlite::Connection;
 use rusqlite::types::Value;
-use rusqlite::{Connection, params_from_iter};
 use serde::Serialize;
 use time::Date;
 
 use crate::catalog::items::Item;
+use crate::catalog::search::{SearchCache, fold};
+use crate::db::id_array;
 use crate::domain::barcode::Gtin;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
@@ -70,27 +71,6 @@ pub struct ItemSummary {
     pub low: bool,
 }
 
-/// "1,2,3": location ids from the database, safe to put in SQL text.
-fn id_list(ids: &HashSet<i64>) -> String {
-    if ids.is_empty() {
-        return "NULL".into();
-    }
-    let mut s = String::new();
-    for (n, id) in ids.iter().enumerate() {
-        if n > 0 {
-            s.push(',');
-        }
-        let _ = write!(s, "{id}");
-    }
-    s
-}
-
-/// The trigram index finds substrings of three or more characters; the
-/// query is one quoted phrase so that nothing in it is FTS syntax.
-fn fts_phrase(q: &str) -> String {
-    format!("\"{}\"", q.replace('"', "\"\""))
-}
-
 /// `location` and every location below it.
 fn subtree(conn: &Connection, location: i64) -> rusqlite::Result<HashSet<i64>> {
     let mut stmt = conn.prepare(
@@ -102,179 +82,243 @@ fn subtree(conn: &Connection, location: i64) -> rusqlite::Result<HashSet<i64>> {
 
 /// A page of items matching `filter`, with stock in `allowed` locations,
 /// and the number of matches.
+///
+/// Text is matched in memory ([`SearchCache`]); GTINs and supplier codes
+/// through their indexes. A plain search (by name order, no stock filter)
+/// is answered from those alone; otherwise the matches go into SQL as one
+/// `rarray` parameter with the other filters. Statement texts depend only on
+/// which filters are set, so each is compiled once per connection.
 pub fn list(
     conn: &Connection,
+    search: &SearchCache,
     filter: &Filter,
     allowed: &HashSet<i64>,
     limit: u32,
     offset: u32,
 ) -> rusqlite::Result<(Vec<ItemSummary>, i64)> {
-    let allowed_sql = id_list(allowed);
-    let mut args: Vec<Value> = Vec::new();
-    let mut from = String::from("items i");
     let q = filter.q.trim();
+    let stock_filters = filter.location_id.is_some() || filter.low || filter.expiring_by.is_some();
+    let mut hits: Option<Vec<i64>> = None;
     if !q.is_empty() {
-        // Every way `q` can name an item, each through an index.
-        let mut hits = Vec::new();
-        if q.chars().count() >= 3 {
-            args.push(Value::Text(fts_phrase(q)));
-            hits.push(format!(
-                "SELECT rowid AS id FROM items_search WHERE items_search MATCH ?{}",
-                args.len()
-            ));
-        } else {
-            // Too short for trigrams: the code's start or an exact name.
-            args.push(Value::Text(q.to_string()));
-            let n = args.len();
-            hits.push(format!(
-                "SELECT id FROM items WHERE code = ?{n} OR name = ?{n} COLLATE NOCASE"
-            ));
+        let index = search.index(conn)?;
+        let mut positions = index.positions(&fold(q));
+        for id in exact_hits(conn, q)? {
+            if let Some(p) = index.position_of(id) {
+                positions.push(p);
+            }
         }
-        if let Ok(g) = Gtin::parse(q) {
-            args.push(Value::Text(g.as_str().to_string()));
-            hits.push(format!(
-                "SELECT item_id AS id FROM item_packs WHERE gtin = ?{}",
-                args.len()
-            ));
+        positions.sort_unstable();
+        positions.dedup();
+        positions.retain(|p| index.keeps(*p, filter.include_inactive, filter.category_id));
+        if filter.sort == Sort::Name && !stock_filters {
+            let total = positions.len() as i64;
+            let ids: Vec<i64> = positions
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .map(|p| index.id_at(p))
+                .collect();
+            return Ok((summaries(conn, &ids, allowed)?, total));
         }
-        args.push(Value::Text(q.to_string()));
-        hits.push(format!(
-            "SELECT item_id AS id FROM supplier_items WHERE supplier_code = ?{} COLLATE NOCASE",
-            args.len()
-        ));
-        from = format!("({}) h JOIN items i ON i.id = h.id", hits.join(" UNION "));
+        hits = Some(positions.into_iter().map(|p| index.id_at(p)).collect());
     }
+
+    // ?1 is always the reader's locations.
+    let mut args: Vec<Value> = Vec::new();
+    let mut arrays: Vec<std::rc::Rc<Vec<Value>>> = vec![id_array(allowed)];
+    let mut binds: Vec<Bind> = vec![Bind::Array(0)];
+    let next =
+        |args: &Vec<Value>, arrays: &Vec<std::rc::Rc<Vec<Value>>>| args.len() + arrays.len() + 1;
     let mut conds: Vec<String> = Vec::new();
+    if let Some(h) = &hits {
+        conds.push(format!("i.id IN rarray(?{})", next(&args, &arrays)));
+        arrays.push(id_array(h));
+        binds.push(Bind::Array(arrays.len() - 1));
+    }
     if !filter.include_inactive {
         conds.push("i.active = 1".into());
     }
     if let Some(c) = filter.category_id {
+        conds.push(format!("i.category_id = ?{}", next(&args, &arrays)));
         args.push(Value::Integer(c));
-        conds.push(format!("i.category_id = ?{}", args.len()));
+        binds.push(Bind::Arg(args.len() - 1));
     }
     if let Some(l) = filter.location_id {
         let within: HashSet<i64> = subtree(conn, l)?
             .into_iter()
             .filter(|id| allowed.contains(id))
             .collect();
-        let within = id_list(&within);
+        let n = next(&args, &arrays);
         conds.push(format!(
-            "(i.id IN (SELECT item_id FROM stock_levels WHERE location_id IN ({within}) AND quantity > 0)
-              OR i.id IN (SELECT item_id FROM item_locations WHERE location_id IN ({within})))"
+            "(i.id IN (SELECT item_id FROM stock_levels WHERE location_id IN rarray(?{n}) AND quantity > 0)
+              OR i.id IN (SELECT item_id FROM item_locations WHERE location_id IN rarray(?{n})))"
         ));
+        arrays.push(id_array(&within));
+        binds.push(Bind::Array(arrays.len() - 1));
     }
     if filter.low {
-        conds.push(format!("i.id IN ({})", low_items_sql(&allowed_sql)));
+        conds.push(format!("i.id IN ({LOW_ITEMS})"));
     }
     if let Some(by) = filter.expiring_by {
-        args.push(Value::Text(by.to_string()));
         conds.push(format!(
             "i.id IN (SELECT item_id FROM stock_levels WHERE expiry <> '' AND quantity > 0
-                AND expiry <= ?{} AND location_id IN ({allowed_sql}))",
-            args.len()
+                AND expiry <= ?{} AND location_id IN rarray(?1))",
+            next(&args, &arrays)
         ));
+        args.push(Value::Text(by.to_string()));
+        binds.push(Bind::Arg(args.len() - 1));
     }
-    let where_sql = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
+    // `?1` must appear in every statement for the numbering to hold.
+    conds.push("(?1 IS NULL OR ?1 IS NOT NULL)".into());
+    let where_sql = conds.join(" AND ");
     let order = match filter.sort {
-        Sort::Name => "i.name COLLATE NOCASE, i.id".to_string(),
-        Sort::Code => "i.code, i.id".to_string(),
-        Sort::OnHand => format!(
+        Sort::Name => "i.name COLLATE NOCASE, i.id",
+        Sort::Code => "i.code, i.id",
+        Sort::OnHand => {
             "(SELECT coalesce(sum(quantity), 0) FROM stock_levels l
-              WHERE l.item_id = i.id AND l.location_id IN ({allowed_sql})), i.name COLLATE NOCASE, i.id"
-        ),
-        Sort::Expiry => format!(
+              WHERE l.item_id = i.id AND l.location_id IN rarray(?1)), i.name COLLATE NOCASE, i.id"
+        }
+        Sort::Expiry => {
             "(SELECT min(expiry) FROM stock_levels l WHERE l.item_id = i.id AND l.quantity > 0
-               AND l.expiry <> '' AND l.location_id IN ({allowed_sql})) IS NULL,
+               AND l.expiry <> '' AND l.location_id IN rarray(?1)) IS NULL,
              (SELECT min(expiry) FROM stock_levels l WHERE l.item_id = i.id AND l.quantity > 0
-               AND l.expiry <> '' AND l.location_id IN ({allowed_sql})),
+               AND l.expiry <> '' AND l.location_id IN rarray(?1)),
              i.name COLLATE NOCASE, i.id"
-        ),
+        }
     };
-    let total: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM {from} {where_sql}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-    let page_args: Vec<Value> = args
+    let mut params: Vec<&dyn rusqlite::ToSql> = binds
         .iter()
-        .cloned()
-        .chain([Value::Integer(limit.into()), Value::Integer(offset.into())])
+        .map(|b| match b {
+            Bind::Arg(i) => &args[*i] as &dyn rusqlite::ToSql,
+            Bind::Array(i) => &arrays[*i] as &dyn rusqlite::ToSql,
+        })
         .collect();
-    let ids: Vec<i64> = {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT i.id FROM {from} {where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
-            args.len() + 1,
-            args.len() + 2
-        ))?;
-        stmt.query_map(params_from_iter(page_args.iter()), |r| r.get(0))?
-            .collect::<Result<_, _>>()?
-    };
-    Ok((summaries(conn, &ids, &allowed_sql)?, total))
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM items i WHERE {where_sql}"))?
+        .query_row(params.as_slice(), |r| r.get(0))?;
+    let (lim, off) = (i64::from(limit), i64::from(offset));
+    params.push(&lim);
+    params.push(&off);
+    let n = params.len();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT i.id FROM items i WHERE {where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{n}",
+        n - 1
+    ))?;
+    let ids = stmt
+        .query_map(params.as_slice(), |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok((summaries(conn, &ids, allowed)?, total))
 }
 
-/// Items at or below their reorder point in a location `allowed_sql` lists.
-fn low_items_sql(allowed_sql: &str) -> String {
-    format!(
-        "SELECT t.item_id FROM item_locations t
-         WHERE t.reorder_point > 0 AND t.location_id IN ({allowed_sql})
-           AND (SELECT coalesce(sum(l.quantity - l.quarantined), 0) FROM stock_levels l
-                WHERE l.item_id = t.item_id AND l.location_id = t.location_id) <= t.reorder_point"
-    )
+/// Items `q` names exactly: by a pack's GTIN (any length) or a supplier's
+/// code.
+fn exact_hits(conn: &Connection, q: &str) -> rusqlite::Result<Vec<i64>> {
+    let mut out = Vec::new();
+    if let Ok(g) = Gtin::parse(q) {
+        let mut stmt = conn.prepare_cached("SELECT item_id FROM item_packs WHERE gtin = ?1")?;
+        for id in stmt.query_map([g.as_str()], |r| r.get(0))? {
+            out.push(id?);
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT item_id FROM supplier_items WHERE supplier_code = ?1 COLLATE NOCASE",
+    )?;
+    for id in stmt.query_map([q], |r| r.get(0))? {
+        out.push(id?);
+    }
+    Ok(out)
 }
 
-/// The summaries of `ids`, in that order.
+/// Where a placeholder's value comes from.
+enum Bind {
+    Arg(usize),
+    Array(usize),
+}
+
+/// Items at or below their reorder point in one of the locations `?1`
+/// lists (usable stock: quarantined units do not count).
+const LOW_ITEMS: &str = "SELECT t.item_id FROM item_locations t
+     WHERE t.reorder_point > 0 AND t.location_id IN rarray(?1)
+       AND (SELECT coalesce(sum(l.quantity - l.quarantined), 0) FROM stock_levels l
+            WHERE l.item_id = t.item_id AND l.location_id = t.location_id) <= t.reorder_point";
+
+/// The summaries of `ids`, in that order: three indexed reads for the whole
+/// page, the figures added up here.
 fn summaries(
     conn: &Connection,
     ids: &[i64],
-    allowed_sql: &str,
+    allowed: &HashSet<i64>,
 ) -> rusqlite::Result<Vec<ItemSummary>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let mut stmt = conn.prepare(&format!(
+    let page = id_array(ids);
+    let mut by_id: HashMap<i64, ItemSummary> = HashMap::with_capacity(ids.len());
+    let mut stmt = conn.prepare_cached(
         "SELECT i.id, i.code, i.name, i.category_id, i.unit, i.lot_tracked, i.expiry_tracked, i.notes,
-                i.active, c.name,
-                (SELECT coalesce(sum(quantity), 0) FROM stock_levels l
-                  WHERE l.item_id = i.id AND l.location_id IN ({allowed_sql})),
-                (SELECT coalesce(sum(quarantined), 0) FROM stock_levels l
-                  WHERE l.item_id = i.id AND l.location_id IN ({allowed_sql})),
-                (SELECT min(expiry) FROM stock_levels l WHERE l.item_id = i.id AND l.quantity > 0
-                  AND l.expiry <> '' AND l.location_id IN ({allowed_sql})),
-                i.id IN ({low})
+                i.active, c.name
          FROM items i LEFT JOIN categories c ON c.id = i.category_id
-         WHERE i.id IN ({list})",
-        low = low_items_sql(allowed_sql).replace(
-            "WHERE t.reorder_point > 0",
-            "WHERE t.item_id = i.id AND t.reorder_point > 0"
-        ),
-    ))?;
-    let mut by_id: HashMap<i64, ItemSummary> = stmt
-        .query_map([], |r| {
-            Ok(ItemSummary {
-                item: Item {
-                    id: r.get(0)?,
-                    code: r.get(1)?,
-                    name: r.get(2)?,
-                    category_id: r.get(3)?,
-                    unit: r.get(4)?,
-                    lot_tracked: r.get(5)?,
-                    expiry_tracked: r.get(6)?,
-                    notes: r.get(7)?,
-                    active: r.get(8)?,
-                },
-                category: r.get(9)?,
-                on_hand: r.get(10)?,
-                quarantined: r.get(11)?,
-                next_expiry: r.get(12)?,
-                low: r.get(13)?,
-            })
-        })?
-        .map(|s| s.map(|s| (s.item.id, s)))
-        .collect::<Result<_, _>>()?;
+         WHERE i.id IN rarray(?1)",
+    )?;
+    let rows = stmt.query_map([&page], |r| {
+        Ok(ItemSummary {
+            item: Item {
+                id: r.get(0)?,
+                code: r.get(1)?,
+                name: r.get(2)?,
+                category_id: r.get(3)?,
+                unit: r.get(4)?,
+                lot_tracked: r.get(5)?,
+                expiry_tracked: r.get(6)?,
+                notes: r.get(7)?,
+                active: r.get(8)?,
+            },
+            category: r.get(9)?,
+            on_hand: 0,
+            quarantined: 0,
+            next_expiry: None,
+            low: false,
+        })
+    })?;
+    for s in rows {
+        let s = s?;
+        by_id.insert(s.item.id, s);
+    }
+    // Usable units per (item, location), for the reorder points below.
+    let mut usable: HashMap<(i64, i64), i64> = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT item_id, location_id, quantity, quarantined, expiry FROM stock_levels
+         WHERE item_id IN rarray(?1) AND quantity > 0",
+    )?;
+    let mut rows = stmt.query([&page])?;
+    while let Some(r) = rows.next()? {
+        let (item, location): (i64, i64) = (r.get(0)?, r.get(1)?);
+        if !allowed.contains(&location) {
+            continue;
+        }
+        let (quantity, quarantined, expiry): (i64, i64, String) = (r.get(2)?, r.get(3)?, r.get(4)?);
+        *usable.entry((item, location)).or_default() += quantity - quarantined;
+        if let Some(s) = by_id.get_mut(&item) {
+            s.on_hand += quantity;
+            s.quarantined += quarantined;
+            if !expiry.is_empty() && s.next_expiry.as_ref().is_none_or(|e| expiry < *e) {
+                s.next_expiry = Some(expiry);
+            }
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT item_id, location_id, reorder_point FROM item_locations
+         WHERE item_id IN rarray(?1) AND reorder_point > 0",
+    )?;
+    let mut rows = stmt.query([&page])?;
+    while let Some(r) = rows.next()? {
+        let (item, location, point): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        if allowed.contains(&location)
+            && usable.get(&(item, location)).copied().unwrap_or(0) <= point
+            && let Some(s) = by_id.get_mut(&item)
+        {
+            s.low = true;
+        }
+    }
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }

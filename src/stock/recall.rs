@@ -3,6 +3,7 @@
 //! quarantines what is left so nobody can use it until it is disposed of
 //! with reason "recalled".
 
+use crate::db::Cached;
 use rusqlite::{Connection, Transaction, params};
 use serde_json::json;
 
@@ -68,14 +69,14 @@ pub fn find(conn: &Connection, gtin: &str, lots: &[String]) -> Result<Report, St
     let mut on_hand = Vec::new();
     let mut used = Vec::new();
     for lot in &lots {
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
              WHERE item_id = ?1 AND lot = ?2 AND quantity > 0 ORDER BY location_id",
         )?;
         for row in stmt.query_map(params![item_id, lot], super::map_level)? {
             on_hand.push(row?);
         }
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT m.id, m.kind, m.location_id, m.lot, -m.quantity, u.username, m.at
              FROM stock_movements m LEFT JOIN users u ON u.id = m.user_id
              WHERE m.item_id = ?1 AND m.lot = ?2 AND m.kind IN ('consumption', 'return', 'disposal')
@@ -113,12 +114,12 @@ pub fn quarantine(
     let (item_id, lots) = item_and_lots(tx, gtin, lots)?;
     let mut total = 0;
     for lot in &lots {
-        let newly: i64 = tx.query_row(
+        let newly: i64 = tx.row_cached(
             "SELECT coalesce(sum(quantity - quarantined), 0) FROM stock_levels WHERE item_id = ?1 AND lot = ?2",
             params![item_id, lot],
             |r| r.get(0),
         )?;
-        tx.execute(
+        tx.exec_cached(
             "UPDATE stock_levels SET quarantined = quantity WHERE item_id = ?1 AND lot = ?2",
             params![item_id, lot],
         )?;
@@ -145,7 +146,7 @@ pub fn dispose(
     let (item_id, lots) = item_and_lots(tx, gtin, lots)?;
     let mut rows = Vec::new();
     for lot in &lots {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
              WHERE item_id = ?1 AND lot = ?2 AND quarantined > 0 ORDER BY location_id",
         )?;

@@ -473,7 +473,9 @@ fn a_recall_shows_where_the_lots_are_and_went_then_quarantines_them() {
 fn overview(db: &Db, filter: overview::Filter, allowed: &[i64]) -> (Vec<String>, i64) {
     let allowed: std::collections::HashSet<i64> = allowed.iter().copied().collect();
     let (rows, total) = db
-        .read_blocking(|c| overview::list(c, &filter, &allowed, 50, 0).map_err(DbError::from))
+        .read_blocking(|c| {
+            overview::list(c, &Default::default(), &filter, &allowed, 50, 0).map_err(DbError::from)
+        })
         .unwrap();
     (rows.into_iter().map(|r| r.item.code).collect(), total)
 }
@@ -557,7 +559,15 @@ fn the_item_list_filters_and_sorts_by_stock_in_the_readers_locations() {
     let all = [1, 2, 3];
     let (rows, _) = db
         .read_blocking(|c| {
-            overview::list(c, &filter(""), &[2].into_iter().collect(), 50, 0).map_err(DbError::from)
+            overview::list(
+                c,
+                &Default::default(),
+                &filter(""),
+                &[2].into_iter().collect(),
+                50,
+                0,
+            )
+            .map_err(DbError::from)
         })
         .unwrap();
     let gloves = rows.iter().find(|r| r.item.id == 1).unwrap();

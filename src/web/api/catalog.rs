@@ -79,12 +79,13 @@ pub async fn list_items(
     let (page, per_page, offset) = page.resolve()?;
     let filter = q.into_inner().filter(ctx.state.today())?;
     let user = ctx.user()?.clone();
+    let search = ctx.state.search.clone();
     let (items, total) = ctx
         .state
         .db
         .read(move |c| {
             let allowed = locations::accessible(c, user.id, user.role)?;
-            overview::list(c, &filter, &allowed, per_page, offset).map_err(DbError::from)
+            overview::list(c, &search, &filter, &allowed, per_page, offset).map_err(DbError::from)
         })
         .await?;
     Ok(Json(Paginated {

@@ -31,12 +31,13 @@ pub async fn show(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> 
     let today = ctx.state.today();
     let (uid, role) = (user.id, user.role);
     // What needs attention, in the reader's locations.
+    let search = ctx.state.search.clone();
     let (low, expired, expiring) = ctx
         .state
         .db
         .read(move |c| {
             let allowed = locations::accessible(c, uid, role)?;
-            let count = |f: Filter| overview::list(c, &f, &allowed, 1, 0).map(|(_, n)| n);
+            let count = |f: Filter| overview::list(c, &search, &f, &allowed, 1, 0).map(|(_, n)| n);
             Ok::<_, DbError>((
                 count(Filter {
                     low: true,

@@ -203,13 +203,14 @@ pub async fn list(
         }
     }
     let offset = (page - 1) * PER_PAGE;
+    let search = ctx.state.search.clone();
     let (rows, total, categories, locs) = ctx
         .state
         .db
         .read(move |c| {
             let locs = locations::list_accessible_with_paths(c, user.id, user.role)?;
             let allowed = locs.iter().map(|(l, _)| l.id).collect();
-            let (rows, total) = overview::list(c, &filter, &allowed, PER_PAGE, offset)?;
+            let (rows, total) = overview::list(c, &search, &filter, &allowed, PER_PAGE, offset)?;
             let locs = locs.into_iter().map(|(l, p)| (l.id, p)).collect();
             Ok::<_, DbError>((rows, total, categories::list(c)?, locs))
         })
