@@ -242,8 +242,23 @@ const LOW_ITEMS: &str = "SELECT t.item_id FROM item_locations t
        AND (SELECT coalesce(sum(l.quantity - l.quarantined), 0) FROM stock_levels l
             WHERE l.item_id = t.item_id AND l.location_id = t.location_id) <= t.reorder_point";
 
+pub(crate) const SUMMARY_ITEMS_SQL: &str =
+    "SELECT i.id, i.code, i.name, i.category_id, i.unit, i.lot_tracked, i.expiry_tracked, i.notes,
+                i.active, c.name
+         FROM rarray(?1) r CROSS JOIN items i ON i.id = r.value
+         LEFT JOIN categories c ON c.id = i.category_id";
+pub(crate) const SUMMARY_LEVELS_SQL: &str =
+    "SELECT l.item_id, l.location_id, l.quantity, l.quarantined, l.expiry
+         FROM rarray(?1) r CROSS JOIN stock_levels l ON l.item_id = r.value
+         WHERE l.quantity > 0";
+pub(crate) const SUMMARY_TARGETS_SQL: &str = "SELECT t.item_id, t.location_id, t.reorder_point
+         FROM rarray(?1) r CROSS JOIN item_locations t ON t.item_id = r.value
+         WHERE t.reorder_point > 0";
+
 /// The summaries of `ids`, in that order: three indexed reads for the whole
-/// page, the figures added up here.
+/// page, the figures added up here. `CROSS JOIN` keeps the id list as the
+/// outer loop (one primary-key lookup per id); with `IN rarray(…)` the
+/// planner may scan the whole table instead.
 fn summaries(
     conn: &Connection,
     ids: &[i64],
@@ -254,12 +269,7 @@ fn summaries(
     }
     let page = id_array(ids);
     let mut by_id: HashMap<i64, ItemSummary> = HashMap::with_capacity(ids.len());
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.id, i.code, i.name, i.category_id, i.unit, i.lot_tracked, i.expiry_tracked, i.notes,
-                i.active, c.name
-         FROM items i LEFT JOIN categories c ON c.id = i.category_id
-         WHERE i.id IN rarray(?1)",
-    )?;
+    let mut stmt = conn.prepare_cached(SUMMARY_ITEMS_SQL)?;
     let rows = stmt.query_map([&page], |r| {
         Ok(ItemSummary {
             item: Item {
@@ -286,10 +296,7 @@ fn summaries(
     }
     // Usable units per (item, location), for the reorder points below.
     let mut usable: HashMap<(i64, i64), i64> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT item_id, location_id, quantity, quarantined, expiry FROM stock_levels
-         WHERE item_id IN rarray(?1) AND quantity > 0",
-    )?;
+    let mut stmt = conn.prepare_cached(SUMMARY_LEVELS_SQL)?;
     let mut rows = stmt.query([&page])?;
     while let Some(r) = rows.next()? {
         let (item, location): (i64, i64) = (r.get(0)?, r.get(1)?);
@@ -306,10 +313,7 @@ fn summaries(
             }
         }
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT item_id, location_id, reorder_point FROM item_locations
-         WHERE item_id IN rarray(?1) AND reorder_point > 0",
-    )?;
+    let mut stmt = conn.prepare_cached(SUMMARY_TARGETS_SQL)?;
     let mut rows = stmt.query([&page])?;
     while let Some(r) = rows.next()? {
         let (item, location, point): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
