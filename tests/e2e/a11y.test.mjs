@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 
-import { BLOCKING_IMPACTS, describeViolations, runAxe } from './lib/a11y.mjs';
+import { checkPage, findings, report } from './lib/a11y.mjs';
 import { e2e, useStockroom } from './lib/harness.mjs';
 import { expectDashboard, heading, visit } from './lib/pages.mjs';
 
@@ -13,57 +13,13 @@ const env = useStockroom();
 const ADMIN = { username: 'ada', displayName: 'Ada Admin', password: 'cotton-bandage-harbour-19' };
 
 // Violations accepted for now, each matched narrowly (rule and element) so
-// that anything else still fails. Empty: every serious or critical finding
-// fails the suite.
+// that anything else still fails: `{ id, node: (n) => boolean, why }`.
+// Empty: every serious or critical finding fails the suite.
 const KNOWN = [];
-
-function isKnown(violation, node) {
-  return KNOWN.some((k) => k.id === violation.id && k.node(node));
-}
-
-/**
- * Checks the page as it is now: no CSP violation reported so far by the
- * browser, no page errors, and axe's serious and critical violations —
- * returned (not thrown) so that one run reports every page.
- */
-async function checkPage(s, t, page, label, found) {
-  // Wait for the deferred scripts to have run, so their CSP reports are in.
-  await page.waitForLoadState('load');
-  const csp = s.seen('csp', 'pageerror');
-  assert.deepEqual(csp, [], `${label}: CSP violations or page errors:\n${JSON.stringify(csp, null, 2)}`);
-
-  const violations = await runAxe(page);
-  const other = violations.filter((v) => !BLOCKING_IMPACTS.includes(v.impact));
-  if (other.length) diagnose(t, `${label}: non-blocking axe findings:\n${describeViolations(other)}`);
-  for (const v of violations.filter((v) => BLOCKING_IMPACTS.includes(v.impact))) {
-    const unknown = v.nodes.filter((n) => !isKnown(v, n));
-    const known = v.nodes.filter((n) => isKnown(v, n));
-    if (known.length) found.known.push({ label, url: page.url(), violation: { ...v, nodes: known } });
-    if (unknown.length) found.blocking.push({ label, url: page.url(), violation: { ...v, nodes: unknown } });
-  }
-}
-
-/** TAP diagnostics are one line each. */
-function diagnose(t, text) {
-  for (const line of text.split('\n')) t.diagnostic(line);
-}
-
-function report(t, found) {
-  for (const k of KNOWN) {
-    const where = found.known.filter((f) => f.violation.id === k.id && f.violation.nodes.some(k.node));
-    if (where.length) diagnose(t, `KNOWN ISSUE ${k.id} on ${where.map((w) => w.label).join(', ')}: ${k.why}`);
-  }
-  assert.equal(
-    found.blocking.length,
-    0,
-    'serious/critical accessibility violations:\n' +
-      found.blocking.map((b) => `${b.label} (${b.url}):\n${describeViolations([b.violation])}`).join('\n'),
-  );
-}
 
 e2e(env, 'login, setup, dashboard and users pages: no serious accessibility violation, no CSP violation', async (s, t) => {
   const page = await s.newPage();
-  const found = { blocking: [], known: [] };
+  const found = findings(KNOWN);
 
   await visit(page, '/login');
   assert.equal(await heading(page), 'Sign in');
@@ -98,7 +54,7 @@ e2e(env, 'login, setup, dashboard and users pages: no serious accessibility viol
 
 e2e(env, 'the other pages: no serious accessibility violation, no CSP violation', async (s, t) => {
   const page = await s.newPage();
-  const found = { blocking: [], known: [] };
+  const found = findings(KNOWN);
   // Signed in as the admin the previous test created.
   await visit(page, '/login');
   await page.getByLabel('Username').fill(ADMIN.username);

@@ -14,7 +14,7 @@ const ROLES = [
     username: 'ada',
     displayName: 'Ada Admin',
     label: 'Administrator',
-    nav: ['Dashboard', 'Use stock', 'Receive', 'Users', 'API tokens', 'Audit log'],
+    nav: ['Dashboard', 'Items', 'Use stock', 'Receive', 'Locations', 'Suppliers', 'Recall', 'Import', 'Export', 'Users', 'API tokens', 'Audit log'],
     tiles: ['Stock', 'Users', 'Audit log'],
   },
   {
@@ -22,7 +22,7 @@ const ROLES = [
     username: 'max',
     displayName: 'Max Manager',
     label: 'Practice manager',
-    nav: ['Dashboard', 'Use stock', 'Receive', 'Audit log'],
+    nav: ['Dashboard', 'Items', 'Use stock', 'Receive', 'Locations', 'Suppliers', 'Recall', 'Import', 'Export', 'Audit log'],
     tiles: ['Stock', 'Audit log'],
   },
   {
@@ -30,7 +30,7 @@ const ROLES = [
     username: 'sam',
     displayName: 'Sam Staff',
     label: 'Staff',
-    nav: ['Dashboard', 'Use stock', 'Receive'],
+    nav: ['Dashboard', 'Items', 'Use stock', 'Receive', 'Locations', 'Suppliers', 'Export'],
     tiles: ['Stock'],
   },
   {
@@ -38,7 +38,7 @@ const ROLES = [
     username: 'vic',
     displayName: 'Vic Viewer',
     label: 'Viewer',
-    nav: ['Dashboard'],
+    nav: ['Dashboard', 'Items', 'Locations', 'Suppliers', 'Export'],
     tiles: ['Stock'],
   },
 ];
@@ -53,6 +53,15 @@ const PAGES = [
   { url: '/audit', heading: /^Audit log$/, roles: ['admin', 'manager'] },
   { url: '/stock/use', heading: /^Use stock$/, roles: ['admin', 'manager', 'staff'] },
   { url: '/stock/receive', heading: /^Receive stock$/, roles: ['admin', 'manager', 'staff'] },
+  { url: '/stock/adjust', heading: /^Adjust stock$/, roles: ['admin', 'manager', 'staff'] },
+  { url: '/items', heading: /^Items$/, roles: ['admin', 'manager', 'staff', 'viewer'] },
+  { url: '/items/new', heading: /^New item$/, roles: ['admin', 'manager'] },
+  { url: '/locations', heading: /^Locations$/, roles: ['admin', 'manager', 'staff', 'viewer'] },
+  { url: '/suppliers', heading: /^Suppliers$/, roles: ['admin', 'manager', 'staff', 'viewer'] },
+  { url: '/categories', heading: /^Categories$/, roles: ['admin', 'manager'] },
+  { url: '/recall', heading: /^Recall$/, roles: ['admin', 'manager'] },
+  { url: '/import', heading: /^Import from a spreadsheet$/, roles: ['admin', 'manager'] },
+  { url: '/export', heading: /^Export$/, roles: ['admin', 'manager', 'staff', 'viewer'] },
 ];
 
 const env = useStockroom({

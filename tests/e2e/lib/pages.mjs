@@ -55,3 +55,37 @@ export async function flash(page) {
   if ((await el.count()) === 0) return null;
   return (await el.first().textContent()).trim();
 }
+
+/** Whether `locator`'s element has the keyboard focus. */
+export async function isFocused(locator) {
+  return locator.evaluate((el) => el === document.activeElement);
+}
+
+/**
+ * Presses Tab until `locator`'s element has the focus, as a keyboard user
+ * would; fails when it is not reached within `max` presses (not focusable,
+ * hidden, or out of the tab order). Resolves to the number of presses.
+ */
+export async function tabTo(page, locator, { max = 40 } = {}) {
+  const target = await locator.elementHandle();
+  assert.ok(target, `${locator} is on the page`);
+  for (let i = 1; i <= max; i += 1) {
+    await page.keyboard.press('Tab');
+    if (await target.evaluate((el) => el === document.activeElement)) return i;
+  }
+  const focused = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120));
+  return assert.fail(`${locator} was not reached with the Tab key in ${max} presses (focus is on ${focused})`);
+}
+
+/**
+ * Runs `action` (a click or key press that submits a form or follows a link)
+ * and waits until a new document has replaced the current one and loaded,
+ * even when its address is the same.
+ */
+export async function andWaitForNewPage(page, action) {
+  await page.evaluate(() => {
+    window.__replacedPage = true;
+  });
+  await action();
+  await page.waitForFunction(() => !window.__replacedPage && document.readyState === 'complete');
+}
