@@ -22,6 +22,7 @@ use crate::stock::overview::{self, Filter, ItemSummary, Sort};
 use crate::stock::{self, Movement};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::pages::ActiveForm;
 use crate::web::render::{Layout, redirect, redirect_with_flash, render_status};
 
 pub const PER_PAGE: u32 = 50;
@@ -682,18 +683,12 @@ pub async fn update(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ActiveForm {
-    #[serde(default)]
-    active: String,
-}
-
 pub async fn set_active(
     ctx: Ctx,
     id: web::Path<i64>,
     f: web::Form<ActiveForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, active, a) = (id.into_inner(), f.active == "1", ctx.audit());
+    let (id, active, a) = (id.into_inner(), f.is_active(), ctx.audit());
     let item = ctx
         .state
         .db

@@ -19,6 +19,7 @@ use crate::error::AppError;
 use crate::stock;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::pages::ActiveForm;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 
 /// One location in the tree, indented by depth.
@@ -383,19 +384,13 @@ pub async fn update(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ActiveForm {
-    #[serde(default)]
-    active: String,
-}
-
 pub async fn set_active(
     req: HttpRequest,
     ctx: Ctx,
     id: web::Path<i64>,
     f: web::Form<ActiveForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, active, a) = (id.into_inner(), f.active == "1", ctx.audit());
+    let (id, active, a) = (id.into_inner(), f.is_active(), ctx.audit());
     let user = ctx.user()?.clone();
     let outcome = ctx
         .state

@@ -14,6 +14,20 @@ pub mod suppliers;
 pub mod tokens;
 pub mod users;
 
+/// The deactivate/reactivate buttons of items, suppliers and locations:
+/// `active=1` reactivates, anything else deactivates.
+#[derive(Debug, serde::Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    active: String,
+}
+
+impl ActiveForm {
+    pub fn is_active(&self) -> bool {
+        self.active == "1"
+    }
+}
+
 /// A `next=` target that stays on this site: a local absolute path only.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {

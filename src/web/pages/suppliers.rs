@@ -14,6 +14,7 @@ use crate::domain::Permission;
 use crate::error::AppError;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::pages::ActiveForm;
 use crate::web::pages::items::money;
 use crate::web::render::{Layout, redirect_with_flash, render, render_status};
 
@@ -407,18 +408,12 @@ pub async fn add_line(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ActiveForm {
-    #[serde(default)]
-    active: String,
-}
-
 pub async fn set_active(
     ctx: Ctx,
     id: web::Path<i64>,
     f: web::Form<ActiveForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, active, a) = (id.into_inner(), f.active == "1", ctx.audit());
+    let (id, active, a) = (id.into_inner(), f.is_active(), ctx.audit());
     let s = ctx
         .state
         .db
