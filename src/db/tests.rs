@@ -354,9 +354,12 @@ async fn in_a_group_commit_a_failing_or_panicking_write_undoes_only_itself() {
     assert_eq!(outcomes.iter().filter(|o| o.starts_with("ok")).count(), 24);
     assert_eq!(outcomes.iter().filter(|o| *o == "panic").count(), 3);
     assert_eq!(outcomes.iter().filter(|o| o.contains("refused")).count(), 3);
+    // Tasks queue in whatever order the runtime runs them, so compare as a set.
     let kept: Vec<String> = db
         .read(|c| {
-            let mut s = c.prepare("SELECT username_key FROM login_failures ORDER BY id")?;
+            let mut s = c.prepare(
+                "SELECT username_key FROM login_failures ORDER BY CAST(substr(username_key, 2) AS INTEGER)",
+            )?;
             let rows = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
             Ok::<_, DbError>(rows)
         })
@@ -366,7 +369,7 @@ async fn in_a_group_commit_a_failing_or_panicking_write_undoes_only_itself() {
         .filter(|i| i % 10 != 3 && i % 10 != 7)
         .map(|i| format!("w{i}"))
         .collect();
-    assert_eq!(kept, expected, "exactly the successful writes, in order");
+    assert_eq!(kept, expected, "exactly the successful writes");
     // The queue is idle again and takes new writes.
     db.write(|tx| {
         tx.execute("DELETE FROM login_failures", [])
