@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::Date;
 
 use crate::catalog::items::Item;
-use crate::catalog::search::{SearchCache, fold};
+use crate::catalog::search::{Index, SearchCache, fold};
 use crate::db::id_array;
 use crate::domain::barcode::Gtin;
 
@@ -71,6 +71,19 @@ pub struct ItemSummary {
     pub low: bool,
 }
 
+impl ItemSummary {
+    fn new(item: Item, category: Option<String>) -> ItemSummary {
+        ItemSummary {
+            item,
+            category,
+            on_hand: 0,
+            quarantined: 0,
+            next_expiry: None,
+            low: false,
+        }
+    }
+}
+
 /// `location` and every location below it.
 fn subtree(conn: &Connection, location: i64) -> rusqlite::Result<HashSet<i64>> {
     let mut stmt = conn.prepare(
@@ -99,8 +112,8 @@ pub fn list(
     let q = filter.q.trim();
     let stock_filters = filter.location_id.is_some() || filter.low || filter.expiring_by.is_some();
     let mut hits: Option<Vec<i64>> = None;
+    let index = search.index(conn)?;
     if !q.is_empty() {
-        let index = search.index(conn)?;
         let mut positions = index.positions(&fold(q));
         for id in exact_hits(conn, q)? {
             if let Some(p) = index.position_of(id) {
@@ -118,7 +131,7 @@ pub fn list(
                 .take(limit as usize)
                 .map(|p| index.id_at(p))
                 .collect();
-            return Ok((summaries(conn, &ids, allowed)?, total));
+            return Ok((summaries(conn, &index, &ids, allowed)?, total));
         }
         hits = Some(positions.into_iter().map(|p| index.id_at(p)).collect());
     }
@@ -207,7 +220,7 @@ pub fn list(
     let ids = stmt
         .query_map(params.as_slice(), |r| r.get(0))?
         .collect::<Result<Vec<i64>, _>>()?;
-    Ok((summaries(conn, &ids, allowed)?, total))
+    Ok((summaries(conn, &index, &ids, allowed)?, total))
 }
 
 /// Items `q` names exactly: by a pack's GTIN (any length) or a supplier's
@@ -255,12 +268,14 @@ pub(crate) const SUMMARY_TARGETS_SQL: &str = "SELECT t.item_id, t.location_id, t
          FROM rarray(?1) r CROSS JOIN item_locations t ON t.item_id = r.value
          WHERE t.reorder_point > 0";
 
-/// The summaries of `ids`, in that order: three indexed reads for the whole
-/// page, the figures added up here. `CROSS JOIN` keeps the id list as the
-/// outer loop (one primary-key lookup per id); with `IN rarray(…)` the
-/// planner may scan the whole table instead.
+/// The summaries of `ids`, in that order: the items' own columns from the
+/// in-memory index, the stock figures from two indexed reads for the whole
+/// page, added up here. `CROSS JOIN` keeps the id list as the outer loop
+/// (one primary-key lookup per id); with `IN rarray(…)` the planner may
+/// scan the whole table instead.
 fn summaries(
     conn: &Connection,
+    index: &Index,
     ids: &[i64],
     allowed: &HashSet<i64>,
 ) -> rusqlite::Result<Vec<ItemSummary>> {
@@ -269,30 +284,42 @@ fn summaries(
     }
     let page = id_array(ids);
     let mut by_id: HashMap<i64, ItemSummary> = HashMap::with_capacity(ids.len());
-    let mut stmt = conn.prepare_cached(SUMMARY_ITEMS_SQL)?;
-    let rows = stmt.query_map([&page], |r| {
-        Ok(ItemSummary {
-            item: Item {
-                id: r.get(0)?,
-                code: r.get(1)?,
-                name: r.get(2)?,
-                category_id: r.get(3)?,
-                unit: r.get(4)?,
-                lot_tracked: r.get(5)?,
-                expiry_tracked: r.get(6)?,
-                notes: r.get(7)?,
-                active: r.get(8)?,
-            },
-            category: r.get(9)?,
-            on_hand: 0,
-            quarantined: 0,
-            next_expiry: None,
-            low: false,
-        })
-    })?;
-    for s in rows {
-        let s = s?;
-        by_id.insert(s.item.id, s);
+    let mut missing = Vec::new();
+    for id in ids {
+        match index.item(*id) {
+            Some((item, category)) => {
+                by_id.insert(
+                    *id,
+                    ItemSummary::new(item.clone(), category.map(str::to_owned)),
+                );
+            }
+            None => missing.push(*id),
+        }
+    }
+    // Only an item created after the index was built (the SQL path below
+    // may list one) is read here.
+    if !missing.is_empty() {
+        let mut stmt = conn.prepare_cached(SUMMARY_ITEMS_SQL)?;
+        let rows = stmt.query_map([&id_array(&missing)], |r| {
+            Ok(ItemSummary::new(
+                Item {
+                    id: r.get(0)?,
+                    code: r.get(1)?,
+                    name: r.get(2)?,
+                    category_id: r.get(3)?,
+                    unit: r.get(4)?,
+                    lot_tracked: r.get(5)?,
+                    expiry_tracked: r.get(6)?,
+                    notes: r.get(7)?,
+                    active: r.get(8)?,
+                },
+                r.get(9)?,
+            ))
+        })?;
+        for s in rows {
+            let s = s?;
+            by_id.insert(s.item.id, s);
+        }
     }
     // Usable units per (item, location), for the reorder points below.
     let mut usable: HashMap<(i64, i64), i64> = HashMap::new();

@@ -637,3 +637,49 @@ fn the_item_list_filters_and_sorts_by_stock_in_the_readers_locations() {
     };
     assert_eq!(overview(&db, by_code, &all).0, vec!["GLV-M", "LID-1"]);
 }
+
+#[test]
+fn the_item_list_shows_every_change_to_an_item_or_its_category_at_once() {
+    let (_dir, db) = setup();
+    let search = crate::catalog::search::SearchCache::default();
+    let allowed: std::collections::HashSet<i64> = [1, 2, 3].into_iter().collect();
+    let first = |db: &Db| {
+        db.read_blocking(|c| {
+            overview::list(c, &search, &filter("gloves"), &allowed, 50, 0).map_err(DbError::from)
+        })
+        .unwrap()
+        .0
+        .remove(0)
+    };
+    db.write_blocking(|tx| {
+        tx.execute_batch(
+            "INSERT INTO categories (id, name, created_at, updated_at) VALUES (1, 'Gloves', 'now', 'now');
+             UPDATE items SET category_id = 1 WHERE id = 1;",
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let before = first(&db);
+    assert_eq!(before.category.as_deref(), Some("Gloves"));
+    db.write_blocking(|tx| {
+        tx.execute(
+            "UPDATE items SET unit = 'pair', notes = 'Ask for size', lot_tracked = 1 WHERE id = 1",
+            [],
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let after = first(&db);
+    assert_eq!(after.item.unit, "pair");
+    assert_eq!(after.item.notes, "Ask for size");
+    assert!(after.item.lot_tracked);
+    db.write_blocking(|tx| {
+        tx.execute(
+            "UPDATE categories SET name = 'Hand protection' WHERE id = 1",
+            [],
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    assert_eq!(first(&db).category.as_deref(), Some("Hand protection"));
+}
