@@ -5,6 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::config::SecurityConfig;
+use crate::db::Cached;
 use crate::domain::Timestamp;
 
 /// Runs on every sign-in attempt (`db::query_plans` keeps it indexed).
@@ -20,7 +21,7 @@ pub fn locked_until(
     now: Timestamp,
 ) -> rusqlite::Result<Option<Timestamp>> {
     let until: Option<String> = conn
-        .query_row(LOCKED_UNTIL_SQL, params![key, now.to_db()], |r| r.get(0))
+        .row_cached(LOCKED_UNTIL_SQL, params![key, now.to_db()], |r| r.get(0))
         .optional()?;
     Ok(until.and_then(|t| Timestamp::parse(&t).ok()))
 }
@@ -42,7 +43,7 @@ pub fn record_failure(
         "INSERT INTO login_failures (username_key, failed_at, ip) VALUES (?1, ?2, ?3)",
         params![key, now.to_db(), ip],
     )?;
-    let failures: u32 = tx.query_row(COUNT_FAILURES_SQL, [key], |r| r.get(0))?;
+    let failures: u32 = tx.row_cached(COUNT_FAILURES_SQL, [key], |r| r.get(0))?;
     if failures < cfg.lockout_threshold {
         return Ok(None);
     }

@@ -86,7 +86,7 @@ pub fn lookup(
     idle: Duration,
 ) -> rusqlite::Result<Result<Session, Lookup>> {
     let row = conn
-        .query_row(&lookup_sql(), [sha256_hex(cookie_value)], |r| {
+        .row_cached(&lookup_sql(), [sha256_hex(cookie_value)], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

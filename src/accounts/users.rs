@@ -11,6 +11,7 @@ use serde_json::json;
 use super::AccountsError;
 use super::hashing;
 use crate::audit::{self, Context, Event};
+use crate::db::Cached;
 use crate::domain::{NewPassword, Role, Username};
 use crate::validation::FieldErrors;
 
@@ -133,7 +134,7 @@ pub fn create(tx: &Transaction, ctx: &Context, new: &NewUser) -> Result<User, Ac
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<User>> {
-    conn.query_row(
+    conn.row_cached(
         &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1"),
         [id],
         |r| map_user(r, 0),
@@ -146,7 +147,7 @@ pub fn find_by_username(
     conn: &Connection,
     username: &Username,
 ) -> rusqlite::Result<Option<(User, String)>> {
-    conn.query_row(
+    conn.row_cached(
         &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?1"),
         [username.as_str()],
         |r| Ok((map_user(r, 0)?, r.get(7)?)),
@@ -155,18 +156,18 @@ pub fn find_by_username(
 }
 
 pub fn password_hash(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
+    conn.row_cached("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
         r.get(0)
     })
     .optional()
 }
 
 pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+    conn.row_cached("SELECT count(*) FROM users", [], |r| r.get(0))
 }
 
 pub fn active_admin_exists(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
+    conn.row_cached(
         "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND disabled = 0)",
         [],
         |r| r.get(0),
@@ -174,7 +175,7 @@ pub fn active_admin_exists(conn: &Connection) -> rusqlite::Result<bool> {
 }
 
 pub fn list(conn: &Connection, limit: u32, offset: u32) -> rusqlite::Result<Vec<User>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {USER_COLUMNS} FROM users u ORDER BY u.disabled, u.username LIMIT ?1 OFFSET ?2"
     ))?;
     stmt.query_map(params![limit, offset], |r| map_user(r, 0))?
@@ -182,7 +183,7 @@ pub fn list(conn: &Connection, limit: u32, offset: u32) -> rusqlite::Result<Vec<
 }
 
 fn other_active_admins(tx: &Transaction, id: i64) -> rusqlite::Result<i64> {
-    tx.query_row(
+    tx.row_cached(
         "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?1",
         [id],
         |r| r.get(0),

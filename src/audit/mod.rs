@@ -113,7 +113,7 @@ impl Event {
 /// Appends one row to the chain inside the caller's transaction.
 pub fn record(tx: &Transaction, ctx: &Context, event: Event) -> rusqlite::Result<i64> {
     let prev_hash: String = tx
-        .query_row(
+        .row_cached(
             "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
             [],
             |r| r.get(0),
@@ -124,7 +124,7 @@ pub fn record(tx: &Transaction, ctx: &Context, event: Event) -> rusqlite::Result
     // not the highest present: rows deleted from the end leave a gap that
     // `verify` reports even after new rows are written.
     let highest: Option<i64> = tx
-        .query_row(
+        .row_cached(
             "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'",
             [],
             |r| r.get(0),
@@ -294,7 +294,7 @@ pub fn verify(conn: &Connection) -> Result<u64, VerifyError> {
     }
     // AUTOINCREMENT remembers the highest id ever used.
     let highest: Option<i64> = conn
-        .query_row(
+        .row_cached(
             "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'",
             [],
             |r| r.get(0),

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::CatalogError;
 use crate::audit::{self, Context, Event};
+use crate::db::Cached;
 use crate::validation::{FieldErrors, text};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -24,7 +25,7 @@ fn map(r: &rusqlite::Row) -> rusqlite::Result<Category> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Category>> {
-    conn.query_row(
+    conn.row_cached(
         "SELECT id, name, active FROM categories WHERE id = ?1",
         [id],
         map,
@@ -33,7 +34,7 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Category>> {
 }
 
 pub fn find_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Option<Category>> {
-    conn.query_row(
+    conn.row_cached(
         "SELECT id, name, active FROM categories WHERE name = ?1",
         [name.trim()],
         map,
@@ -43,7 +44,7 @@ pub fn find_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Option<Ca
 
 /// Every category (active first), by name.
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Category>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, name, active FROM categories ORDER BY active DESC, name COLLATE NOCASE",
     )?;
     stmt.query_map([], map)?.collect()

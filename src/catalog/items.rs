@@ -84,7 +84,7 @@ fn validate(
     }
     if let Some(code) = &code {
         let clash: Option<(i64, String)> = tx
-            .query_row(
+            .row_cached(
                 "SELECT id, name FROM items WHERE code = ?1 AND id IS NOT ?2",
                 params![code, id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -97,7 +97,7 @@ fn validate(
     }
     if let Some(cat) = input.category_id {
         let exists: bool = tx
-            .query_row(
+            .row_cached(
                 "SELECT EXISTS (SELECT 1 FROM categories WHERE id = ?1 AND active = 1)",
                 [cat],
                 |r| r.get(0),
@@ -408,7 +408,7 @@ pub fn set_target(
     }
     errors.into_result()?;
     let before: Option<(i64, i64)> = tx
-        .query_row(
+        .row_cached(
             "SELECT reorder_point, par_level FROM item_locations WHERE item_id = ?1 AND location_id = ?2",
             params![item_id, location_id],
             |r| Ok((r.get(0)?, r.get(1)?)),

@@ -311,8 +311,9 @@ pub fn set_access(
 }
 
 pub fn access_list(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
-    let mut stmt = conn
-        .prepare("SELECT user_id FROM location_access WHERE location_id = ?1 ORDER BY user_id")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id FROM location_access WHERE location_id = ?1 ORDER BY user_id",
+    )?;
     stmt.query_map([id], |r| r.get(0))?.collect()
 }
 

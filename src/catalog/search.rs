@@ -26,9 +26,12 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
-struct Entry {
-    item: Item,
-    category: Option<String>,
+/// One item as the list shows it.
+pub struct Entry {
+    pub item: Item,
+    pub category: Option<String>,
+    /// (location, reorder point) where the point is above zero.
+    pub reorder_points: Vec<(i64, i64)>,
 }
 
 /// The catalog's searchable text at one version.
@@ -61,6 +64,17 @@ impl Index {
              FROM items i LEFT JOIN categories c ON c.id = i.category_id
              ORDER BY i.name COLLATE NOCASE, i.id",
         )?;
+        let mut points: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        let mut targets = conn.prepare_cached(
+            "SELECT item_id, location_id, reorder_point FROM item_locations WHERE reorder_point > 0",
+        )?;
+        let mut rows = targets.query([])?;
+        while let Some(r) = rows.next()? {
+            points
+                .entry(r.get(0)?)
+                .or_default()
+                .push((r.get(1)?, r.get(2)?));
+        }
         let (mut entries, mut text, mut starts) = (Vec::new(), String::new(), Vec::new());
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -83,6 +97,7 @@ impl Index {
             text.push_str(&fold(&item.code));
             text.push('\n');
             entries.push(Entry {
+                reorder_points: points.remove(&item.id).unwrap_or_default(),
                 item,
                 category: r.get(9)?,
             });
@@ -191,10 +206,9 @@ impl Index {
         self.entries[position].item.id
     }
 
-    /// The item `id` and its category's name, as of this index's version.
-    pub fn item(&self, id: i64) -> Option<(&Item, Option<&str>)> {
-        let e = &self.entries[self.position_of(id)?];
-        Some((&e.item, e.category.as_deref()))
+    /// The item `id` as of this index's version.
+    pub fn entry(&self, id: i64) -> Option<&Entry> {
+        Some(&self.entries[self.position_of(id)?])
     }
 
     /// Whether the item at `position` passes the list's own filters.

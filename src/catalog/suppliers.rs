@@ -9,6 +9,7 @@ use serde_json::json;
 use super::CatalogError;
 use super::items;
 use crate::audit::{self, Context, Event};
+use crate::db::Cached;
 use crate::validation::{FieldErrors, text};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -60,7 +61,7 @@ fn map(r: &rusqlite::Row) -> rusqlite::Result<Supplier> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Supplier>> {
-    conn.query_row(
+    conn.row_cached(
         &format!("SELECT {COLUMNS} FROM suppliers WHERE id = ?1"),
         [id],
         map,
@@ -70,14 +71,14 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Supplier>> {
 
 /// Every supplier (active first), by name.
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Supplier>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM suppliers ORDER BY active DESC, name COLLATE NOCASE"
     ))?;
     stmt.query_map([], map)?.collect()
 }
 
 pub fn find_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Option<Supplier>> {
-    conn.query_row(
+    conn.row_cached(
         &format!("SELECT {COLUMNS} FROM suppliers WHERE name = ?1"),
         [name.trim()],
         map,
@@ -130,7 +131,7 @@ fn validate(
     }
     if let Some(n) = &name {
         let clash: bool = tx
-            .query_row(
+            .row_cached(
                 "SELECT EXISTS (SELECT 1 FROM suppliers WHERE name = ?1 AND id IS NOT ?2)",
                 params![n, id],
                 |r| r.get(0),
@@ -295,7 +296,7 @@ fn map_item(r: &rusqlite::Row) -> rusqlite::Result<SupplierItem> {
 }
 
 pub fn get_item(conn: &Connection, id: i64) -> rusqlite::Result<Option<SupplierItem>> {
-    conn.query_row(
+    conn.row_cached(
         &format!("SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE si.id = ?1"),
         [id],
         map_item,
@@ -305,7 +306,7 @@ pub fn get_item(conn: &Connection, id: i64) -> rusqlite::Result<Option<SupplierI
 
 /// Where an item can be bought: preferred first, then cheapest per unit.
 pub fn for_item(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<SupplierItem>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE si.item_id = ?1
          ORDER BY si.active DESC, si.preferred DESC, CAST(si.price_minor AS REAL) / si.pack_size, s.name"
     ))?;
@@ -314,7 +315,7 @@ pub fn for_item(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<Supplie
 
 /// A supplier's catalogue lines, by item name.
 pub fn for_supplier(conn: &Connection, supplier_id: i64) -> rusqlite::Result<Vec<SupplierItem>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE si.supplier_id = ?1
          ORDER BY si.active DESC, i.name COLLATE NOCASE, si.supplier_code"
     ))?;
@@ -356,7 +357,7 @@ fn validate_item(
     }
     if let (Some(code), Some(s)) = (&code, &supplier) {
         let clash: Option<String> = tx
-            .query_row(
+            .row_cached(
                 "SELECT i.name FROM supplier_items si JOIN items i ON i.id = si.item_id
                  WHERE si.supplier_id = ?1 AND si.supplier_code = ?2 AND si.id IS NOT ?3",
                 params![s.id, code, id],

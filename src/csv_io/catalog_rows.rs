@@ -11,6 +11,7 @@ use super::{Cells, Env};
 use crate::catalog::categories;
 use crate::catalog::items::{self, ItemInput};
 use crate::catalog::suppliers::{self, SupplierInput, SupplierItemInput};
+use crate::db::Cached;
 use crate::db::DbError;
 use crate::domain::barcode::Gtin;
 
@@ -280,7 +281,7 @@ pub(crate) fn supplier_item(
 
 /// The name of an inactive item with this code, to say why it is refused.
 pub(crate) fn inactive_item(tx: &Transaction, code: &str) -> rusqlite::Result<Option<String>> {
-    tx.query_row(
+    tx.row_cached(
         "SELECT name FROM items WHERE code = ?1 AND active = 0",
         [code.trim()],
         |r| r.get(0),

@@ -20,7 +20,7 @@ pub(crate) struct Places(Vec<Place>);
 
 impl Places {
     pub fn load(conn: &Connection) -> rusqlite::Result<Places> {
-        let mut stmt = conn.prepare("SELECT id, parent_id, name, active FROM locations")?;
+        let mut stmt = conn.prepare_cached("SELECT id, parent_id, name, active FROM locations")?;
         let rows: Vec<(i64, Option<i64>, String, bool)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;

@@ -6,6 +6,7 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::kind::Kind;
+use crate::db::Cached;
 use crate::domain::Timestamp;
 
 /// How long an upload waits for its commit.
@@ -79,7 +80,7 @@ pub fn create(
 }
 
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredImport>> {
-    conn.query_row(
+    conn.row_cached(
         "SELECT id, user_id, kind, file_name, content, created_at, committed_at FROM imports WHERE id = ?1",
         [id],
         |r| {
@@ -108,7 +109,7 @@ pub fn mark_committed(tx: &Transaction, id: i64, at: Timestamp) -> rusqlite::Res
 
 /// A user's latest uploads, newest first.
 pub fn recent(conn: &Connection, user_id: i64, limit: u32) -> rusqlite::Result<Vec<ImportSummary>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, kind, file_name, created_at, committed_at FROM imports
          WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
     )?;

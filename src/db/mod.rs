@@ -119,6 +119,7 @@ impl Db {
         }
         let busy = config.busy_timeout;
         let writer = Pool::builder()
+            .test_on_check_out(false)
             .max_size(1)
             .min_idle(Some(1))
             .connection_timeout(config.connection_timeout)
@@ -126,7 +127,11 @@ impl Db {
                 SqliteConnectionManager::file(path)
                     .with_init(move |c| pragmas::apply(c, busy, false)),
             )?;
+        // No validity query on every checkout (r2d2's default): a local
+        // file connection does not go stale, and the query cost as much as
+        // a small read.
         let readers = Pool::builder()
+            .test_on_check_out(false)
             .max_size(config.pool_size)
             .min_idle(Some(1))
             .connection_timeout(config.connection_timeout)

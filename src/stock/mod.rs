@@ -131,7 +131,7 @@ fn level(
     expiry: &str,
 ) -> rusqlite::Result<Level> {
     Ok(tx
-        .query_row(
+        .row_cached(
             "SELECT quantity, quarantined FROM stock_levels
              WHERE item_id = ?1 AND location_id = ?2 AND lot = ?3 AND expiry = ?4",
             params![item, location, lot, expiry],

@@ -86,7 +86,7 @@ impl ItemSummary {
 
 /// `location` and every location below it.
 fn subtree(conn: &Connection, location: i64) -> rusqlite::Result<HashSet<i64>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "WITH RECURSIVE t(id) AS (SELECT ?1 UNION SELECT l.id FROM locations l JOIN t ON l.parent_id = t.id)
          SELECT id FROM t",
     )?;
@@ -268,11 +268,11 @@ pub(crate) const SUMMARY_TARGETS_SQL: &str = "SELECT t.item_id, t.location_id, t
          FROM rarray(?1) r CROSS JOIN item_locations t ON t.item_id = r.value
          WHERE t.reorder_point > 0";
 
-/// The summaries of `ids`, in that order: the items' own columns from the
-/// in-memory index, the stock figures from two indexed reads for the whole
-/// page, added up here. `CROSS JOIN` keeps the id list as the outer loop
-/// (one primary-key lookup per id); with `IN rarray(…)` the planner may
-/// scan the whole table instead.
+/// The summaries of `ids`, in that order: the items' own columns and
+/// reorder points from the in-memory index, the stock on hand from one
+/// indexed read for the whole page, added up here. `CROSS JOIN` keeps the
+/// id list as the outer loop (one key lookup per id); with `IN rarray(…)`
+/// the planner may scan the whole table instead.
 fn summaries(
     conn: &Connection,
     index: &Index,
@@ -282,16 +282,14 @@ fn summaries(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let page = id_array(ids);
     let mut by_id: HashMap<i64, ItemSummary> = HashMap::with_capacity(ids.len());
+    let mut points: Vec<(i64, i64, i64)> = Vec::new();
     let mut missing = Vec::new();
     for id in ids {
-        match index.item(*id) {
-            Some((item, category)) => {
-                by_id.insert(
-                    *id,
-                    ItemSummary::new(item.clone(), category.map(str::to_owned)),
-                );
+        match index.entry(*id) {
+            Some(e) => {
+                by_id.insert(*id, ItemSummary::new(e.item.clone(), e.category.clone()));
+                points.extend(e.reorder_points.iter().map(|(l, p)| (*id, *l, *p)));
             }
             None => missing.push(*id),
         }
@@ -299,8 +297,9 @@ fn summaries(
     // Only an item created after the index was built (the SQL path below
     // may list one) is read here.
     if !missing.is_empty() {
+        let missing = id_array(&missing);
         let mut stmt = conn.prepare_cached(SUMMARY_ITEMS_SQL)?;
-        let rows = stmt.query_map([&id_array(&missing)], |r| {
+        let rows = stmt.query_map([&missing], |r| {
             Ok(ItemSummary::new(
                 Item {
                     id: r.get(0)?,
@@ -320,11 +319,16 @@ fn summaries(
             let s = s?;
             by_id.insert(s.item.id, s);
         }
+        let mut stmt = conn.prepare_cached(SUMMARY_TARGETS_SQL)?;
+        let rows = stmt.query_map([&missing], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        for p in rows {
+            points.push(p?);
+        }
     }
     // Usable units per (item, location), for the reorder points below.
     let mut usable: HashMap<(i64, i64), i64> = HashMap::new();
     let mut stmt = conn.prepare_cached(SUMMARY_LEVELS_SQL)?;
-    let mut rows = stmt.query([&page])?;
+    let mut rows = stmt.query([&id_array(ids)])?;
     while let Some(r) = rows.next()? {
         let (item, location): (i64, i64) = (r.get(0)?, r.get(1)?);
         if !allowed.contains(&location) {
@@ -340,10 +344,7 @@ fn summaries(
             }
         }
     }
-    let mut stmt = conn.prepare_cached(SUMMARY_TARGETS_SQL)?;
-    let mut rows = stmt.query([&page])?;
-    while let Some(r) = rows.next()? {
-        let (item, location, point): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    for (item, location, point) in points {
         if allowed.contains(&location)
             && usable.get(&(item, location)).copied().unwrap_or(0) <= point
             && let Some(s) = by_id.get_mut(&item)

@@ -682,4 +682,19 @@ fn the_item_list_shows_every_change_to_an_item_or_its_category_at_once() {
     })
     .unwrap();
     assert_eq!(first(&db).category.as_deref(), Some("Hand protection"));
+    assert!(!first(&db).low, "no reorder point yet");
+    let set_point = |sql: &'static str| {
+        db.write_blocking(|tx| tx.execute(sql, []).map_err(DbError::from))
+            .unwrap();
+    };
+    set_point(
+        "INSERT INTO item_locations (item_id, location_id, reorder_point, par_level) VALUES (1, 2, 10, 50)",
+    );
+    assert!(first(&db).low, "a new reorder point counts at once");
+    set_point("UPDATE item_locations SET reorder_point = 0 WHERE item_id = 1");
+    assert!(!first(&db).low, "and so does a cleared one");
+    set_point("UPDATE item_locations SET reorder_point = 5 WHERE item_id = 1");
+    assert!(first(&db).low);
+    set_point("DELETE FROM item_locations WHERE item_id = 1");
+    assert!(!first(&db).low, "and a deleted one");
 }
