@@ -38,6 +38,8 @@ impl FieldError {
             "user_id" => "User",
             "current_password" => "Current password",
             "new_password" => "New password",
+            "gtin" | "pack_gtin" => "Barcode",
+            "hibcc" => "HIBCC code",
             other => other,
         };
         capitalised(&label.replace('_', " "))
@@ -86,6 +88,15 @@ impl FieldErrors {
                 None
             }
         }
+    }
+
+    /// The same errors with `from` reported as `to` (where a form shows
+    /// one field for what the catalog checks as two).
+    pub fn renamed(mut self, from: &str, to: &str) -> Self {
+        for e in self.0.iter_mut().filter(|e| e.field == from) {
+            e.field = to.to_string();
+        }
+        self
     }
 
     /// `Ok(())` when empty, else `Err(self)`.

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::CatalogError;
 use crate::audit::{self, Context, Event};
-use crate::domain::barcode::Gtin;
+use crate::domain::barcode::{Gtin, PackCode};
 use crate::validation::FieldErrors;
 use crate::validation::text;
 
@@ -206,16 +206,29 @@ pub struct Pack {
     /// Stocking units in one pack.
     pub quantity: i64,
     pub gtin: Option<String>,
+    /// The identity on its HIBCC primary label: labeler, product number,
+    /// unit of measure ("A123BJC5D6E71").
+    pub hibcc: Option<String>,
 }
 
-/// Adds a pack level ("box" = 100), optionally with its GTIN.
+/// The barcodes a new pack carries, as typed (each may be empty).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PackCodes<'a> {
+    /// A GTIN (8 to 14 digits).
+    pub gtin: Option<&'a str>,
+    /// A HIBCC primary label, `+…` with its check character.
+    pub hibcc: Option<&'a str>,
+}
+
+/// Adds a pack level ("box" = 100), optionally with its GTIN and HIBCC
+/// code.
 pub fn add_pack(
     tx: &Transaction,
     ctx: &Context,
     item_id: i64,
     name: &str,
     quantity: i64,
-    gtin: Option<&str>,
+    codes: PackCodes,
 ) -> Result<Pack, CatalogError> {
     let item = get(tx, item_id)?.ok_or(CatalogError::NoSuchItem)?;
     let mut errors = FieldErrors::default();
@@ -223,18 +236,37 @@ pub fn add_pack(
     if !(1..=1_000_000).contains(&quantity) {
         errors.add("quantity", "must be from 1 to 1000000");
     }
-    let gtin = match gtin.map(str::trim).filter(|g| !g.is_empty()) {
+    let gtin = match codes.gtin.map(str::trim).filter(|g| !g.is_empty()) {
         Some(g) => errors.check("gtin", Gtin::parse(g)),
         None => None,
     };
-    if let Some(g) = &gtin
-        && let Some(other) = find_by_gtin(tx, g)?
-    {
-        let owner = get(tx, other.item_id)?.map(|i| i.name).unwrap_or_default();
-        errors.add(
-            "gtin",
-            format!("is already used by {owner} ({})", other.name),
-        );
+    let hibcc = match codes.hibcc.map(str::trim).filter(|g| !g.is_empty()) {
+        Some(h) => match PackCode::parse(h, ctx.at.datetime().year()) {
+            Ok(PackCode::Hibcc(identity)) => Some(identity),
+            Ok(PackCode::Gtin(_)) => {
+                errors.add("hibcc", "is a GTIN, not a HIBCC code");
+                None
+            }
+            Err(e) => {
+                errors.add("hibcc", e);
+                None
+            }
+        },
+        None => None,
+    };
+    for (field, code) in [
+        ("gtin", gtin.clone().map(PackCode::Gtin)),
+        ("hibcc", hibcc.clone().map(PackCode::Hibcc)),
+    ] {
+        if let Some(code) = code
+            && let Some(other) = find_by_pack_code(tx, &code)?
+        {
+            let owner = get(tx, other.item_id)?.map(|i| i.name).unwrap_or_default();
+            errors.add(
+                field,
+                format!("is already used by {owner} ({})", other.name),
+            );
+        }
     }
     if let Some(n) = &name {
         let taken: bool = tx.row_cached(
@@ -251,8 +283,14 @@ pub fn add_pack(
     }
     errors.into_result()?;
     tx.exec_cached(
-        "INSERT INTO item_packs (item_id, name, quantity, gtin) VALUES (?1, ?2, ?3, ?4)",
-        params![item_id, name, quantity, gtin.as_ref().map(Gtin::as_str)],
+        "INSERT INTO item_packs (item_id, name, quantity, gtin, hibcc) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            item_id,
+            name,
+            quantity,
+            gtin.as_ref().map(Gtin::as_str),
+            hibcc
+        ],
     )?;
     let pack = Pack {
         id: tx.last_insert_rowid(),
@@ -260,6 +298,7 @@ pub fn add_pack(
         name: name.unwrap_or_default(),
         quantity,
         gtin: gtin.map(|g| g.as_str().to_string()),
+        hibcc,
     };
     audit::record(
         tx,
@@ -269,19 +308,19 @@ pub fn add_pack(
     Ok(pack)
 }
 
-/// Gives a GTIN to an item: to the pack of `quantity` stocking units (its
-/// stocking unit itself when 1), creating a pack "pack of N" when the item
-/// has none of that size yet. For the "unknown barcode" action.
-pub fn attach_gtin(
+/// Gives a barcode (GTIN or HIBCC) to an item: to the pack of `quantity`
+/// stocking units (its stocking unit itself when 1), creating a pack
+/// "pack of N" when the item has none of that size without such a code
+/// yet. For the "unknown barcode" action; errors are on the field `gtin`.
+pub fn attach_code(
     tx: &Transaction,
     ctx: &Context,
     item_id: i64,
-    gtin: &str,
+    code: &PackCode,
     quantity: i64,
 ) -> Result<Pack, CatalogError> {
     let item = get(tx, item_id)?.ok_or(CatalogError::NoSuchItem)?;
-    let g = Gtin::parse(gtin).map_err(|e| FieldErrors::single("gtin", e))?;
-    if let Some(other) = find_by_gtin(tx, &g)? {
+    if let Some(other) = find_by_pack_code(tx, code)? {
         let owner = get(tx, other.item_id)?.map(|i| i.name).unwrap_or_default();
         return Err(FieldErrors::single(
             "gtin",
@@ -289,43 +328,91 @@ pub fn attach_gtin(
         )
         .into());
     }
-    let free = packs(tx, item_id)?
-        .into_iter()
-        .find(|p| p.quantity == quantity && p.gtin.is_none());
+    let free = packs(tx, item_id)?.into_iter().find(|p| {
+        p.quantity == quantity
+            && match code {
+                PackCode::Gtin(_) => p.gtin.is_none(),
+                PackCode::Hibcc(_) => p.hibcc.is_none(),
+            }
+    });
     let Some(pack) = free else {
         let name = if quantity == 1 {
-            format!("{} (GTIN {})", item.unit, g.display())
+            let kind = match code {
+                PackCode::Gtin(_) => "GTIN",
+                PackCode::Hibcc(_) => "HIBCC",
+            };
+            format!("{} ({kind} {})", item.unit, code.display())
         } else {
             format!("pack of {quantity}")
         };
-        return add_pack(tx, ctx, item_id, &name, quantity, Some(g.as_str()));
+        let key = code.key();
+        let codes = match code {
+            PackCode::Gtin(_) => PackCodes {
+                gtin: Some(&key),
+                hibcc: None,
+            },
+            PackCode::Hibcc(_) => PackCodes {
+                gtin: None,
+                hibcc: Some(&key),
+            },
+        };
+        return add_pack(tx, ctx, item_id, &name, quantity, codes).map_err(|e| match e {
+            CatalogError::Invalid(f) => CatalogError::Invalid(f.renamed("hibcc", "gtin")),
+            e => e,
+        });
     };
-    tx.exec_cached(
-        "UPDATE item_packs SET gtin = ?1 WHERE id = ?2",
-        params![g.as_str(), pack.id],
-    )?;
-    let after = Pack {
-        gtin: Some(g.as_str().to_string()),
-        ..pack.clone()
+    let after = match code {
+        PackCode::Gtin(g) => {
+            tx.exec_cached(
+                "UPDATE item_packs SET gtin = ?1 WHERE id = ?2",
+                params![g.as_str(), pack.id],
+            )?;
+            Pack {
+                gtin: Some(g.as_str().to_string()),
+                ..pack.clone()
+            }
+        }
+        PackCode::Hibcc(identity) => {
+            tx.exec_cached(
+                "UPDATE item_packs SET hibcc = ?1 WHERE id = ?2",
+                params![identity, pack.id],
+            )?;
+            Pack {
+                hibcc: Some(identity.clone()),
+                ..pack.clone()
+            }
+        }
     };
     audit::record(
         tx,
         ctx,
-        Event::new("item.gtin_attach", "item", item_id)
+        Event::new("item.code_attach", "item", item_id)
             .before(json!(pack))
             .after(json!(after)),
     )?;
     Ok(after)
 }
 
+const PACK_COLUMNS: &str = "id, item_id, name, quantity, gtin, hibcc";
+
 /// The pack (and so the item and quantity) a scanned GTIN identifies.
 pub fn find_by_gtin(conn: &Connection, gtin: &Gtin) -> rusqlite::Result<Option<Pack>> {
-    conn.row_cached(
-        "SELECT id, item_id, name, quantity, gtin FROM item_packs WHERE gtin = ?1",
-        [gtin.as_str()],
-        map_pack,
-    )
-    .optional()
+    find_by_pack_code(conn, &PackCode::Gtin(gtin.clone()))
+}
+
+/// The pack a scanned GTIN or HIBCC primary label identifies.
+pub fn find_by_pack_code(conn: &Connection, code: &PackCode) -> rusqlite::Result<Option<Pack>> {
+    let (sql, value) = match code {
+        PackCode::Gtin(g) => (
+            "SELECT id, item_id, name, quantity, gtin, hibcc FROM item_packs WHERE gtin = ?1",
+            g.as_str(),
+        ),
+        PackCode::Hibcc(identity) => (
+            "SELECT id, item_id, name, quantity, gtin, hibcc FROM item_packs WHERE hibcc = ?1",
+            identity.as_str(),
+        ),
+    };
+    conn.row_cached(sql, [value], map_pack).optional()
 }
 
 fn map_pack(r: &rusqlite::Row) -> rusqlite::Result<Pack> {
@@ -335,13 +422,14 @@ fn map_pack(r: &rusqlite::Row) -> rusqlite::Result<Pack> {
         name: r.get(2)?,
         quantity: r.get(3)?,
         gtin: r.get(4)?,
+        hibcc: r.get(5)?,
     })
 }
 
 pub fn packs(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<Pack>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, item_id, name, quantity, gtin FROM item_packs WHERE item_id = ?1 ORDER BY quantity, name",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PACK_COLUMNS} FROM item_packs WHERE item_id = ?1 ORDER BY quantity, name"
+    ))?;
     stmt.query_map([item_id], map_pack)?.collect()
 }
 

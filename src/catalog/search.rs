@@ -10,7 +10,7 @@
 //! `categories`, whoever writes) no longer matches the one it was built from.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::Connection;
 use unicode_normalization::UnicodeNormalization;
@@ -222,6 +222,9 @@ impl Index {
 #[derive(Default)]
 pub struct SearchCache {
     current: RwLock<Option<Arc<Index>>>,
+    /// Held while building, so that a burst of searches after a catalog
+    /// change builds the index once rather than once per request.
+    building: Mutex<()>,
 }
 
 impl SearchCache {
@@ -233,10 +236,20 @@ impl SearchCache {
             [],
             |r| r.get(0),
         )?;
-        if let Some(i) = self.current.read().expect("search index lock").as_ref()
-            && i.version == version
-        {
-            return Ok(i.clone());
+        let fresh = || {
+            self.current
+                .read()
+                .expect("search index lock")
+                .as_ref()
+                .filter(|i| i.version == version)
+                .cloned()
+        };
+        if let Some(i) = fresh() {
+            return Ok(i);
+        }
+        let _building = self.building.lock().expect("search index build lock");
+        if let Some(i) = fresh() {
+            return Ok(i);
         }
         // Built from data at least as new as `version`: at worst rebuilt
         // once more on the next search.

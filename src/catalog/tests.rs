@@ -125,7 +125,7 @@ fn packs_carry_gtins_that_identify_item_and_quantity() {
     })
     .unwrap();
     let pack = with(&db, |tx, c| {
-        items::add_pack(tx, c, item.id, "box", 100, Some("4006381333931"))
+        items::add_pack(tx, c, item.id, "box", 100, gtin("4006381333931"))
     })
     .unwrap();
     assert_eq!(pack.gtin.as_deref(), Some("04006381333931"));
@@ -139,19 +139,19 @@ fn packs_carry_gtins_that_identify_item_and_quantity() {
     assert_eq!((found.item_id, found.quantity), (item.id, 100));
 
     let e = invalid(with(&db, |tx, c| {
-        items::add_pack(tx, c, other.id, "box", 100, Some("4006381333931"))
+        items::add_pack(tx, c, other.id, "box", 100, gtin("4006381333931"))
     }));
     assert_eq!(
         e.get("gtin"),
         Some("is already used by Nitrile gloves M (box)")
     );
     let e = invalid(with(&db, |tx, c| {
-        items::add_pack(tx, c, other.id, "case", 0, Some("4006381333932"))
+        items::add_pack(tx, c, other.id, "case", 0, gtin("4006381333932"))
     }));
     assert!(e.get("gtin").unwrap().contains("check digit"));
     assert!(e.get("quantity").is_some());
     let e = invalid(with(&db, |tx, c| {
-        items::add_pack(tx, c, item.id, "box", 50, None)
+        items::add_pack(tx, c, item.id, "box", 50, Default::default())
     }));
     assert!(
         e.get("name")
@@ -459,4 +459,11 @@ fn a_location_holding_stock_or_open_children_cannot_be_closed() {
     })
     .unwrap();
     assert_eq!(renamed.name, "Top shelf");
+}
+
+fn gtin(g: &str) -> items::PackCodes<'_> {
+    items::PackCodes {
+        gtin: Some(g),
+        hibcc: None,
+    }
 }

@@ -13,7 +13,7 @@ use crate::catalog::items::{self, ItemInput};
 use crate::catalog::suppliers::{self, SupplierInput, SupplierItemInput};
 use crate::db::Cached;
 use crate::db::DbError;
-use crate::domain::barcode::Gtin;
+use crate::domain::barcode::{Gtin, PackCode};
 
 fn flag(out: &mut Outcome, c: &Cells, column: &str) -> bool {
     match cells::boolean(c.get(column)) {
@@ -150,7 +150,7 @@ pub(crate) fn item(
     if let Some(g) = unit_gtin
         && out
             .catalog(
-                items::attach_gtin(tx, env.audit, item.id, g.as_str(), 1),
+                items::attach_code(tx, env.audit, item.id, &PackCode::Gtin(g), 1),
                 &[],
             )?
             .is_some()
@@ -165,7 +165,10 @@ pub(crate) fn item(
                 item.id,
                 c.get("pack_name"),
                 pack_quantity.unwrap_or(0),
-                Some(c.get("pack_gtin")),
+                items::PackCodes {
+                    gtin: Some(c.get("pack_gtin")),
+                    hibcc: None,
+                },
             ),
             &[
                 ("name", "pack_name"),

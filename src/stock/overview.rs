@@ -12,10 +12,10 @@ use rusqlite::types::Value;
 use serde::Serialize;
 use time::Date;
 
-use crate::catalog::items::Item;
+use crate::catalog::items::{self, Item};
 use crate::catalog::search::{Index, SearchCache, fold};
 use crate::db::id_array;
-use crate::domain::barcode::Gtin;
+use crate::domain::barcode::PackCode;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -223,15 +223,15 @@ pub fn list(
     Ok((summaries(conn, &index, &ids, allowed)?, total))
 }
 
-/// Items `q` names exactly: by a pack's GTIN (any length) or a supplier's
-/// code.
+/// Items `q` names exactly: by a pack's GTIN (any length) or HIBCC
+/// primary label, or a supplier's code.
 fn exact_hits(conn: &Connection, q: &str) -> rusqlite::Result<Vec<i64>> {
     let mut out = Vec::new();
-    if let Ok(g) = Gtin::parse(q) {
-        let mut stmt = conn.prepare_cached("SELECT item_id FROM item_packs WHERE gtin = ?1")?;
-        for id in stmt.query_map([g.as_str()], |r| r.get(0))? {
-            out.push(id?);
-        }
+    // The year only matters for dates, which are not used here.
+    if let Ok(code) = PackCode::parse(q, 2000)
+        && let Some(pack) = items::find_by_pack_code(conn, &code)?
+    {
+        out.push(pack.item_id);
     }
     let mut stmt = conn.prepare_cached(
         "SELECT item_id FROM supplier_items WHERE supplier_code = ?1 COLLATE NOCASE",

@@ -144,7 +144,7 @@ async fn a_scanned_barcode_opens_its_item_or_offers_to_add_it() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("these 3 problems"), "{html}");
-    assert!(html.contains("GTIN is already used by Sterile gauze 10x10"));
+    assert!(html.contains("Barcode is already used by Sterile gauze 10x10"));
     assert_eq!(p.app.scalar("SELECT count(*) FROM items").await, before);
 
     // Staff see the offer to ask a manager, not the forms.

@@ -122,7 +122,7 @@ async fn mistakes_are_shown_on_the_form_and_change_nothing() {
         res.text()
             .await
             .unwrap()
-            .contains("no item has GTIN 4006381333931 yet")
+            .contains("is GTIN 4006381333931, which no item has yet")
     );
     let res = b
         .get(&format!("/stock/use?{}", query("4006381333932")))
@@ -404,5 +404,180 @@ async fn a_recall_finds_quarantines_and_disposes_of_the_lots() {
         report["used"].as_array().unwrap().len(),
         3,
         "use and two disposals: {report}"
+    );
+}
+
+/// A HIBCC label as a scanner types it: the data and its check character.
+fn hibcc(data: &str) -> String {
+    let check = stockroom::domain::barcode::hibcc::check_char(data).unwrap();
+    format!("{data}{check}")
+}
+
+#[tokio::test]
+async fn hibcc_labels_find_their_item_and_fill_lot_and_expiry() {
+    let p = practice().await;
+    let primary = hibcc("+A123LIDO11");
+    let secondary = hibcc("+$$0928L77X");
+
+    // Not linked yet: staff are told so; nothing is guessed.
+    let b = p.app.new_browser();
+    b.login("sam", PASSWORD).await;
+    let res = b.get(&format!("/stock/use?{}", query(&primary))).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!("is HIBCC {primary}, which no item has yet")),
+        "{html}"
+    );
+
+    // A manager adds it to the item as its box of 10, through the API. A
+    // secondary label or a GTIN in the HIBCC field is refused.
+    let packs = p.url(&format!("/api/v1/items/{}/packs", p.item));
+    for (bad, problem) in [
+        (secondary.as_str(), "secondary label"),
+        ("4006381333931", "is a GTIN"),
+        ("+A123LIDO11Z", "check character"),
+    ] {
+        let res = post_json(
+            &p.manager,
+            packs.clone(),
+            &json!({"name": "tray", "quantity": 10, "hibcc": bad}),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("hibcc") && body.contains(problem), "{body}");
+    }
+    let res = post_json(
+        &p.manager,
+        packs.clone(),
+        &json!({"name": "tray", "quantity": 5, "hibcc": primary.to_lowercase()}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let pack: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(pack["hibcc"], "A123LIDO11");
+    // The same code on a second pack is refused.
+    let res = post_json(
+        &p.manager,
+        packs,
+        &json!({"name": "case", "quantity": 50, "hibcc": primary}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("is already used by Lidocaine 1%")
+    );
+
+    // The primary label fills the item and the tray's quantity; the
+    // secondary label scanned next keeps the item and adds lot and expiry.
+    let html = b.get_html(&format!("/stock/use?{}", query(&primary))).await;
+    assert!(html.contains(r#"name="item" value="LID-1""#), "{html}");
+    assert!(html.contains(r#"value="5" required autofocus"#), "{html}");
+    assert!(
+        html.contains(r#"<input type="hidden" name="item" value="LID-1">"#),
+        "the scan box remembers the item for the next label"
+    );
+    let both =
+        serde_urlencoded::to_string([("code", secondary.as_str()), ("item", "LID-1")]).unwrap();
+    let html = b.get_html(&format!("/stock/receive?{both}")).await;
+    assert!(html.contains(r#"name="item" value="LID-1""#), "{html}");
+    assert!(html.contains(r#"name="lot" value="L77""#), "{html}");
+    assert!(html.contains(r#"name="expiry" type="date" value="2028-09-30""#));
+    // Alone, the secondary label cannot say which item it is.
+    let res = b
+        .get(&format!("/stock/receive?{}", query(&secondary)))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("scan the label with the product number first")
+    );
+    // A label with both parts does everything at once.
+    let html = b
+        .get_html(&format!(
+            "/stock/receive?{}",
+            query(&hibcc("+A123LIDO11/$$0928L78"))
+        ))
+        .await;
+    assert!(
+        html.contains(r#"name="item" value="LID-1""#) && html.contains(r#"name="lot" value="L78""#)
+    );
+
+    // The item list opens the item for the code, typed or scanned.
+    let res = b
+        .get(&format!(
+            "/items?{}",
+            serde_urlencoded::to_string([("q", &primary)]).unwrap()
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), format!("/items/{}", p.item));
+    let found: serde_json::Value = p
+        .staff
+        .get(p.url(&format!(
+            "/api/v1/items?{}",
+            serde_urlencoded::to_string([("q", &primary)]).unwrap()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["id"], p.item, "{found}");
+}
+
+#[tokio::test]
+async fn an_unknown_hibcc_code_can_be_attached_to_an_item() {
+    let p = practice().await;
+    let code = hibcc("+B456GAUZE0");
+    let m = p.app.new_browser();
+    m.login("mia", PASSWORD).await;
+    let html = m
+        .get_html(&format!(
+            "/items?{}",
+            serde_urlencoded::to_string([("q", &code)]).unwrap()
+        ))
+        .await;
+    let encoded = serde_urlencoded::to_string([("gtin", &code)]).unwrap();
+    assert!(
+        html.contains(&format!("/items/attach?{encoded}")),
+        "the + survives the link: {html}"
+    );
+    let form = m.get_html(&format!("/items/attach?{encoded}")).await;
+    assert!(
+        form.contains(&format!("Add the barcode {code} to an item")),
+        "{form}"
+    );
+    let res = m
+        .post_form(
+            "/items/attach",
+            &[("gtin", &code), ("item", "LID-1"), ("quantity", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.app
+            .scalar("SELECT count(*) FROM item_packs WHERE hibcc = 'B456GAUZE0'")
+            .await,
+        1
+    );
+    let res = m
+        .get(&format!(
+            "/items?{}",
+            serde_urlencoded::to_string([("q", &code)]).unwrap()
+        ))
+        .await;
+    assert_eq!(location(&res), format!("/items/{}", p.item));
+    let page = m.get_html(&format!("/items/{}", p.item)).await;
+    assert!(
+        page.contains("<code>B456GAUZE0</code> <span class=\"muted\">HIBCC</span>"),
+        "{page}"
     );
 }

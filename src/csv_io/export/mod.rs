@@ -187,7 +187,7 @@ pub const ITEM_COLUMNS: &[&str] = &[
 pub fn items(conn: &Connection, separator: Separator) -> Result<Vec<u8>, ExportError> {
     let mut packs: HashMap<i64, Vec<Pack>> = HashMap::new();
     let mut stmt = conn.prepare(
-        "SELECT id, item_id, name, quantity, gtin FROM item_packs ORDER BY item_id, quantity, name",
+        "SELECT id, item_id, name, quantity, gtin, hibcc FROM item_packs ORDER BY item_id, quantity, name",
     )?;
     for p in stmt.query_map([], |r| {
         Ok(Pack {
@@ -196,6 +196,7 @@ pub fn items(conn: &Connection, separator: Separator) -> Result<Vec<u8>, ExportE
             name: r.get(2)?,
             quantity: r.get(3)?,
             gtin: r.get(4)?,
+            hibcc: r.get(5)?,
         })
     })? {
         let p = p?;
@@ -229,15 +230,34 @@ pub fn items(conn: &Connection, separator: Separator) -> Result<Vec<u8>, ExportE
         let mut rest: Vec<&Pack> = mine
             .iter()
             .enumerate()
-            .filter(|(i, p)| Some(*i) != unit_pack && !(p.quantity == 1 && p.gtin.is_none()))
+            .filter(|(i, p)| {
+                Some(*i) != unit_pack && !(p.quantity == 1 && p.gtin.is_none() && p.hibcc.is_none())
+            })
             .map(|(_, p)| p)
             .collect();
-        let first = (!rest.is_empty()).then(|| rest.remove(0));
+        // The import's pack columns take a GTIN only: a first pack known
+        // by its HIBCC code alone goes to `other_packs`, where it is seen.
+        let first = rest
+            .first()
+            .is_some_and(|p| p.hibcc.is_none() || p.gtin.is_some())
+            .then(|| rest.remove(0));
         let others = rest
             .iter()
-            .map(|p| match &p.gtin {
-                Some(_) => format!("{} = {} (GTIN {})", p.name, p.quantity, show(&p.gtin)),
-                None => format!("{} = {}", p.name, p.quantity),
+            .map(|p| {
+                let mut codes = Vec::new();
+                if p.gtin.is_some() {
+                    codes.push(format!("GTIN {}", show(&p.gtin)));
+                }
+                if let Some(h) = &p.hibcc {
+                    codes.push(format!(
+                        "HIBCC {}",
+                        crate::domain::barcode::hibcc::primary_label(h)
+                    ));
+                }
+                match codes.is_empty() {
+                    true => format!("{} = {}", p.name, p.quantity),
+                    false => format!("{} = {} ({})", p.name, p.quantity, codes.join(", ")),
+                }
             })
             .collect::<Vec<_>>()
             .join("; ");

@@ -23,6 +23,30 @@ pub struct Hibcc {
     pub expiry: Option<Date>,
 }
 
+impl Hibcc {
+    /// What names the product at one packaging level: labeler, product
+    /// number and unit of measure ("A123BJC5D6E71"). `None` for a label
+    /// that carries only secondary data (lot, expiry, serial).
+    pub fn identity(&self) -> Option<String> {
+        Some(format!(
+            "{}{}{}",
+            self.labeler.as_ref()?,
+            self.product.as_ref()?,
+            self.unit_of_measure?
+        ))
+    }
+}
+
+/// The primary label a scanner types for `identity`: `+`, the identity and
+/// its check character. [`parse`] reads it back.
+pub fn primary_label(identity: &str) -> String {
+    let data = format!("+{identity}");
+    match check_char(&data) {
+        Some(c) => format!("{data}{c}"),
+        None => data,
+    }
+}
+
 pub fn looks_like_hibcc(input: &str) -> bool {
     input.starts_with('+') && input.len() >= 3
 }

@@ -114,6 +114,58 @@ impl Scan {
     }
 }
 
+/// What names a pack when it is scanned: its GTIN, or the identity of its
+/// HIBCC primary label (labeler, product number, unit of measure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackCode {
+    Gtin(Gtin),
+    Hibcc(String),
+}
+
+impl PackCode {
+    /// The pack a scan names, if it names one: a HIBCC secondary label
+    /// (lot, expiry or serial only) does not.
+    pub fn of(scan: &Scan) -> Option<PackCode> {
+        if let Some(g) = &scan.gtin {
+            return Some(PackCode::Gtin(g.clone()));
+        }
+        scan.hibcc.as_ref()?.identity().map(PackCode::Hibcc)
+    }
+
+    /// A typed or scanned barcode that has to name a pack: a GTIN (8 to 14
+    /// digits) or a HIBCC primary label (`+…` with its check character).
+    pub fn parse(input: &str, reference_year: i32) -> Result<PackCode, String> {
+        let input = input.trim();
+        if !hibcc::looks_like_hibcc(input) {
+            return Gtin::parse(input)
+                .map(PackCode::Gtin)
+                .map_err(|e| e.to_string());
+        }
+        let h = hibcc::parse(input, reference_year).map_err(|e| e.to_string())?;
+        h.identity().map(PackCode::Hibcc).ok_or_else(|| {
+            "is a HIBCC secondary label (lot, expiry or serial only); scan the label with the product number"
+                .to_string()
+        })
+    }
+
+    /// The code as people see it and as links carry it: the GTIN's digits,
+    /// or the HIBCC primary label. [`PackCode::parse`] reads it back.
+    pub fn display(&self) -> String {
+        match self {
+            PackCode::Gtin(g) => g.display().to_string(),
+            PackCode::Hibcc(identity) => hibcc::primary_label(identity),
+        }
+    }
+
+    /// The value for links and hidden fields (the GTIN without spaces).
+    pub fn key(&self) -> String {
+        match self {
+            PackCode::Gtin(g) => g.as_str().to_string(),
+            PackCode::Hibcc(identity) => hibcc::primary_label(identity),
+        }
+    }
+}
+
 /// Parses whatever a scanner typed (a trailing Enter is ignored).
 /// `reference_year` is this year in the practice's time zone.
 pub fn parse(raw: &str, reference_year: i32) -> Result<Scan, ScanProblem> {

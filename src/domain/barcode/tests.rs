@@ -277,3 +277,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_hibcc_primary_label_names_a_pack_and_reads_back() {
+    let label = with_check("+A123BJC5D6E71");
+    let h = ok(&label).hibcc.unwrap();
+    assert_eq!(h.identity().as_deref(), Some("A123BJC5D6E71"));
+    assert_eq!(hibcc::primary_label("A123BJC5D6E71"), label);
+    // With secondary data the identity is the same pack.
+    let both = ok(&with_check("+A123BJC5D6E71/$$0928LOT1")).hibcc.unwrap();
+    assert_eq!(both.identity(), h.identity());
+    // A secondary-only label names no pack.
+    let secondary = ok(&with_check("+$$0928LOT1X")).hibcc.unwrap();
+    assert_eq!(secondary.identity(), None);
+
+    assert_eq!(
+        PackCode::parse(&label, YEAR),
+        Ok(PackCode::Hibcc("A123BJC5D6E71".into()))
+    );
+    assert_eq!(
+        PackCode::parse(&label.to_lowercase(), YEAR),
+        Ok(PackCode::Hibcc("A123BJC5D6E71".into())),
+        "scanners in lower-case mode"
+    );
+    assert_eq!(PackCode::Hibcc("A123BJC5D6E71".into()).key(), label);
+    assert!(
+        PackCode::parse(&with_check("+$$0928LOT1X"), YEAR)
+            .unwrap_err()
+            .contains("secondary label")
+    );
+    assert!(
+        PackCode::parse("+A123BJC5D6E71Z", YEAR)
+            .unwrap_err()
+            .contains("check character")
+    );
+    assert_eq!(
+        PackCode::parse("4006381333931", YEAR).map(|c| c.key()),
+        Ok("04006381333931".into())
+    );
+    assert!(PackCode::parse("4006381333932", YEAR).is_err());
+}

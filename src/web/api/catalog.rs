@@ -160,9 +160,12 @@ pub struct PackInput {
     pub quantity: i64,
     /// The GTIN printed on the pack (8, 12, 13 or 14 digits).
     pub gtin: Option<String>,
+    /// The HIBCC primary label printed on the pack, as scanned: `+`,
+    /// labeler code, product number, unit of measure, check character.
+    pub hibcc: Option<String>,
 }
 
-/// Adds a pack level, optionally with its GTIN.
+/// Adds a pack level, optionally with its GTIN and HIBCC code.
 #[utoipa::path(post, path = "/api/v1/items/{id}/packs", tag = "catalog", params(("id" = i64, Path)),
     request_body = PackInput, responses((status = 201, body = Pack), (status = 422, body = super::ErrorBody)),
     security(("bearer" = [])))]
@@ -175,7 +178,13 @@ pub async fn add_pack(
     let pack = ctx
         .state
         .db
-        .write(move |tx| items::add_pack(tx, &a, id, &b.name, b.quantity, b.gtin.as_deref()))
+        .write(move |tx| {
+            let codes = items::PackCodes {
+                gtin: b.gtin.as_deref(),
+                hibcc: b.hibcc.as_deref(),
+            };
+            items::add_pack(tx, &a, id, &b.name, b.quantity, codes)
+        })
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(pack))
 }

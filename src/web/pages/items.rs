@@ -16,7 +16,7 @@ use crate::catalog::suppliers::{self, SupplierItem};
 use crate::catalog::{CatalogError, with_form_errors};
 use crate::db::DbError;
 use crate::domain::Permission;
-use crate::domain::barcode::{self, Gtin};
+use crate::domain::barcode::{self, PackCode, hibcc};
 use crate::error::AppError;
 use crate::stock::overview::{self, Filter, ItemSummary, Sort};
 use crate::stock::{self, Movement};
@@ -143,7 +143,9 @@ impl ListQuery {
 
 /// A barcode in the search box that names no item.
 struct UnknownCode {
-    gtin: String,
+    /// `gtin=…` for the links that create or attach (a HIBCC code's `+`
+    /// needs escaping).
+    query: String,
     display: String,
 }
 
@@ -182,23 +184,24 @@ pub async fn list(
         Err(e) => (Filter::default(), 1, e),
     };
     // A scanned barcode: straight to its item, or offer to create or attach.
-    let scan = barcode::parse(&query.q, today.year())
+    let scanned = barcode::parse(&query.q, today.year())
         .ok()
-        .filter(|s| s.gtin.is_some() && !query.q.trim().is_empty());
+        .filter(|_| !query.q.trim().is_empty())
+        .and_then(|s| PackCode::of(&s));
     let mut unknown = None;
-    if let Some(gtin) = scan.as_ref().and_then(|s| s.gtin.clone()) {
-        let g = gtin.clone();
+    if let Some(code) = scanned {
+        let c = code.clone();
         let pack = ctx
             .state
             .db
-            .read(move |c| items::find_by_gtin(c, &g).map_err(DbError::from))
+            .read(move |conn| items::find_by_pack_code(conn, &c).map_err(DbError::from))
             .await?;
         match pack {
             Some(p) => return Ok(redirect(&format!("/items/{}", p.item_id))),
             None => {
                 unknown = Some(UnknownCode {
-                    gtin: gtin.as_str().to_string(),
-                    display: gtin.display().to_string(),
+                    query: serde_urlencoded::to_string([("gtin", code.key())]).unwrap_or_default(),
+                    display: code.display(),
                 })
             }
         }
@@ -553,6 +556,7 @@ pub async fn create(
     let mut errors = FieldErrors::default();
     let input = form.input(&mut errors);
     let gtin = form.gtin.trim().to_string();
+    let year = ctx.state.today().year();
     let quantity = if gtin.is_empty() {
         1
     } else {
@@ -573,16 +577,19 @@ pub async fn create(
         .state
         .db
         .write(move |tx| {
-            // Check the GTIN with the other fields, so every problem shows.
+            // Check the barcode with the other fields, so every problem
+            // shows.
+            let mut code = None;
             if !gtin.is_empty() {
-                match Gtin::parse(&gtin) {
+                match PackCode::parse(&gtin, year) {
                     Ok(g) => {
-                        if let Some(p) = items::find_by_gtin(tx, &g)? {
+                        if let Some(p) = items::find_by_pack_code(tx, &g)? {
                             let owner = items::get(tx, p.item_id)?
                                 .map(|i| i.name)
                                 .unwrap_or_default();
                             errors.add("gtin", format!("is already used by {owner}"));
                         }
+                        code = Some(g);
                     }
                     Err(e) => errors.add("gtin", e),
                 }
@@ -596,8 +603,8 @@ pub async fn create(
                 Err(e) => return Err(e),
             };
             errors.into_result()?;
-            if !gtin.is_empty() {
-                items::attach_gtin(tx, &a, item.id, &gtin, quantity)?;
+            if let Some(code) = code {
+                items::attach_code(tx, &a, item.id, &code, quantity)?;
             }
             Ok(item)
         })
@@ -724,10 +731,27 @@ pub async fn add_pack(
         .state
         .db
         .write(move |tx| {
-            let gtin = Some(f.gtin.as_str()).filter(|g| !g.trim().is_empty());
-            items::add_pack(tx, &a, id, &f.name, quantity, gtin)
+            // One barcode field: a GTIN, or a HIBCC label (they start
+            // with `+`).
+            let code = f.gtin.trim();
+            let codes = if hibcc::looks_like_hibcc(code) {
+                items::PackCodes {
+                    gtin: None,
+                    hibcc: Some(code),
+                }
+            } else {
+                items::PackCodes {
+                    gtin: Some(code),
+                    hibcc: None,
+                }
+            };
+            items::add_pack(tx, &a, id, &f.name, quantity, codes)
         })
-        .await;
+        .await
+        .map_err(|e| match e {
+            CatalogError::Invalid(f) => CatalogError::Invalid(f.renamed("hibcc", "gtin")),
+            e => e,
+        });
     match outcome {
         Ok(p) => Ok(redirect_with_flash(
             &format!("/items/{id}"),
@@ -866,8 +890,9 @@ async fn attach_page(
     form: AttachForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let display = Gtin::parse(&form.gtin)
-        .map(|g| g.display().to_string())
+    // Any year will do: only the code's identity is shown.
+    let display = PackCode::parse(&form.gtin, 2000)
+        .map(|c| c.display())
         .unwrap_or_else(|_| form.gtin.clone());
     render_status(
         status,
@@ -899,6 +924,7 @@ pub async fn attach(
     f: web::Form<AttachForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = f.into_inner();
+    let year = ctx.state.today().year();
     let mut errors = FieldErrors::default();
     let quantity = errors.check(
         "quantity",
@@ -919,12 +945,11 @@ pub async fn attach(
             if item.is_none() {
                 errors.add("item", "no active item has this code");
             }
-            if let Err(e) = Gtin::parse(&f.gtin) {
-                errors.add("gtin", e);
-            }
+            let code = errors.check("gtin", PackCode::parse(&f.gtin, year));
             errors.into_result()?;
             let item = item.expect("checked");
-            items::attach_gtin(tx, &a, item.id, &f.gtin, quantity.expect("checked"))?;
+            let code = code.expect("checked");
+            items::attach_code(tx, &a, item.id, &code, quantity.expect("checked"))?;
             Ok::<_, CatalogError>(item)
         })
         .await;

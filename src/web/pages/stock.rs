@@ -15,7 +15,7 @@ use time::Date;
 use crate::catalog::items::{self, Item};
 use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
-use crate::domain::barcode::{self, Gtin};
+use crate::domain::barcode::{self, Gtin, PackCode};
 use crate::domain::ledger::MovementKind;
 use crate::error::AppError;
 use crate::stock::{self, NewMovement, StockError, Suggestion, Transfer};
@@ -160,36 +160,44 @@ fn prefill(
         };
         out.form.lot = scan.lot.clone().unwrap_or_default();
         out.form.expiry = scan.expiry.map(|d| d.to_string()).unwrap_or_default();
-        match &scan.gtin {
-            Some(gtin) => match items::find_by_gtin(c, gtin)? {
+        match PackCode::of(&scan) {
+            Some(code) => match items::find_by_pack_code(c, &code)? {
                 Some(pack) => {
                     out.item = items::get(c, pack.item_id)?;
                     out.form.quantity = pack.quantity.to_string();
                 }
                 None => out.errors.add(
                     "code",
-                    format!(
-                        "no item has GTIN {} yet; a manager can add it to the item as a pack",
-                        gtin.display()
-                    ),
+                    match code {
+                        PackCode::Gtin(g) => format!(
+                            "is GTIN {}, which no item has yet; a manager can add it to the item as a pack",
+                            g.display()
+                        ),
+                        PackCode::Hibcc(_) => format!(
+                            "is HIBCC {}, which no item has yet; a manager can add it to the item as a pack",
+                            code.display()
+                        ),
+                    },
                 ),
             },
+            // A HIBCC secondary label (lot, expiry) after its primary: the
+            // item stays the one the primary named.
+            None if scan.hibcc.is_some() && !typed_item.trim().is_empty() => {
+                out.item = find_typed(c, typed_item)?;
+                if out.item.is_none() {
+                    out.errors.add("item", "no active item has this code");
+                }
+            }
             None if scan.hibcc.is_some() => out.errors.add(
                 "code",
-                "HIBCC codes are not linked to items yet; enter the item code",
+                "is a HIBCC secondary label (lot and expiry only); scan the label with the product number first",
             ),
             None => out
                 .errors
                 .add("code", "carries no GTIN; enter the item code"),
         }
     } else if !typed_item.trim().is_empty() {
-        out.item = match Gtin::parse(typed_item) {
-            Ok(g) => match items::find_by_gtin(c, &g)? {
-                Some(pack) => items::get(c, pack.item_id)?,
-                None => None,
-            },
-            Err(_) => items::find_by_code(c, typed_item)?,
-        };
+        out.item = find_typed(c, typed_item)?;
         if out.item.is_none() {
             out.errors.add("item", "no active item has this code");
         }
@@ -198,6 +206,17 @@ fn prefill(
         out.form.item = item.code.clone();
     }
     Ok(out)
+}
+
+/// The item a typed code names: a pack's GTIN, else an item code.
+fn find_typed(c: &rusqlite::Connection, typed: &str) -> Result<Option<Item>, DbError> {
+    Ok(match Gtin::parse(typed) {
+        Ok(g) => match items::find_by_gtin(c, &g)? {
+            Some(pack) => items::get(c, pack.item_id)?,
+            None => None,
+        },
+        Err(_) => items::find_by_code(c, typed)?,
+    })
 }
 
 async fn page(
