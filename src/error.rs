@@ -186,7 +186,7 @@ impl From<crate::stock::StockError> for AppError {
         use crate::stock::StockError::*;
         match e {
             Invalid(f) => AppError::Invalid(f),
-            e @ Insufficient { .. } => AppError::InsufficientStock(e.to_string()),
+            e @ Insufficient(_) => AppError::InsufficientStock(e.to_string()),
             Db(db) => db.into(),
         }
     }

@@ -40,6 +40,7 @@ impl FieldError {
             "new_password" => "New password",
             "gtin" | "pack_gtin" => "Barcode",
             "hibcc" => "HIBCC code",
+            other if other.starts_with("cat-name-") => "Category name",
             other => other,
         };
         capitalised(&label.replace('_', " "))

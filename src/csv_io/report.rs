@@ -256,7 +256,7 @@ impl Outcome {
                 Ok(None)
             }
             Err(StockError::Db(e)) => self.database(e),
-            Err(other @ StockError::Insufficient { .. }) => {
+            Err(other @ StockError::Insufficient(_)) => {
                 self.error("quantity", other);
                 Ok(None)
             }

@@ -25,16 +25,36 @@ use crate::validation::FieldErrors;
 pub enum StockError {
     #[error("invalid movement: {0}")]
     Invalid(FieldErrors),
-    #[error("not enough stock: {item} at {location}{lot} has {available} {unit} available")]
-    Insufficient {
-        item: String,
-        location: String,
-        lot: String,
-        available: i64,
-        unit: String,
-    },
+    #[error("not enough stock: {0}")]
+    Insufficient(Box<Shortfall>),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+/// What a refused movement would have needed: named for the person who
+/// reads the refusal.
+#[derive(Debug)]
+pub struct Shortfall {
+    pub item: String,
+    /// The location's full path ("Treatment room › Cabinet A").
+    pub location: String,
+    /// " (lot L42)", or empty.
+    pub lot: String,
+    pub available: i64,
+    pub unit: String,
+    /// Why more is there but not usable (quarantined after a recall), or
+    /// empty.
+    pub held: String,
+}
+
+impl std::fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at {}{} has {} {} available{}",
+            self.item, self.location, self.lot, self.available, self.unit, self.held
+        )
+    }
 }
 
 impl From<rusqlite::Error> for StockError {
@@ -166,9 +186,9 @@ fn record_paired(
     let after = match ledger::apply(before, m.kind, m.quantity) {
         Ok(l) => l,
         Err(Refusal::Insufficient { available }) => {
-            return Err(StockError::Insufficient {
+            return Err(StockError::Insufficient(Box::new(Shortfall {
                 item: item.name,
-                location: location.name,
+                location: locations::path_name(tx, location.id)?,
                 lot: if lot.is_empty() {
                     String::new()
                 } else {
@@ -176,7 +196,15 @@ fn record_paired(
                 },
                 available,
                 unit: item.unit,
-            });
+                held: if before.quarantined > 0 {
+                    format!(
+                        " ({} more quarantined after a recall, not to be used)",
+                        before.quarantined
+                    )
+                } else {
+                    String::new()
+                },
+            })));
         }
         Err(r) => return Err(FieldErrors::single("quantity", r).into()),
     };

@@ -23,6 +23,8 @@ pub struct Usage {
     /// Positive: how much left.
     pub quantity: i64,
     pub username: Option<String>,
+    /// The person's name as the practice knows them.
+    pub display_name: Option<String>,
     pub at: String,
 }
 
@@ -77,7 +79,7 @@ pub fn find(conn: &Connection, gtin: &str, lots: &[String]) -> Result<Report, St
             on_hand.push(row?);
         }
         let mut stmt = conn.prepare_cached(
-            "SELECT m.id, m.kind, m.location_id, m.lot, -m.quantity, u.username, m.at
+            "SELECT m.id, m.kind, m.location_id, m.lot, -m.quantity, u.username, m.at, u.display_name
              FROM stock_movements m LEFT JOIN users u ON u.id = m.user_id
              WHERE m.item_id = ?1 AND m.lot = ?2 AND m.kind IN ('consumption', 'return', 'disposal')
              ORDER BY m.id",
@@ -90,6 +92,7 @@ pub fn find(conn: &Connection, gtin: &str, lots: &[String]) -> Result<Report, St
                 lot: r.get(3)?,
                 quantity: r.get(4)?,
                 username: r.get(5)?,
+                display_name: r.get(7)?,
                 at: r.get(6)?,
             })
         })? {

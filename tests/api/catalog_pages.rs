@@ -227,4 +227,39 @@ async fn categories_are_created_and_renamed_by_managers() {
         0,
         "unticked: inactive"
     );
+
+    // A refused rename is shown on its own row, with what was typed; the
+    // new-category form stays clean.
+    b.post_form("/categories", &[("name", "Dressings")]).await;
+    let res = b
+        .post_form(
+            &format!("/categories/{id}"),
+            &[("name", "dressings"), ("active", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    let field = format!("cat-name-{id}");
+    assert!(
+        html.contains(&format!(
+            r#"id="{field}" name="name" value="dressings" aria-invalid="true" aria-describedby="{field}-error""#
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(r##"<a href="#{field}">Category name "##)),
+        "{html}"
+    );
+    assert!(!html.contains(r#"id="name-error""#), "{html}");
+    assert!(
+        html.contains(r#"<input id="name" name="name" value="">"#),
+        "{html}"
+    );
+    assert_eq!(
+        p.app
+            .scalar("SELECT count(*) FROM categories WHERE name = 'Examination gloves'")
+            .await,
+        1,
+        "nothing changed"
+    );
 }

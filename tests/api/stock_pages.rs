@@ -150,7 +150,9 @@ async fn mistakes_are_shown_on_the_form_and_change_nothing() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(
-        html.contains("Lidocaine 1% at Cabinet A (lot L42) has 3 ampoule available"),
+        html.contains(
+            "Lidocaine 1% at Treatment room › Cabinet A (lot L42) has 3 ampoule available"
+        ),
         "{html}"
     );
     assert!(
@@ -366,12 +368,17 @@ async fn a_recall_finds_quarantines_and_disposes_of_the_lots() {
     again["expiry"] = json!("2030-06-30");
     let res = post_json(&p.staff, p.url("/api/v1/movements"), &again).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    let refusal = res.text().await.unwrap();
+    assert!(
+        refusal.contains("at Treatment room › Fridge (lot R1) has 0 ampoule available (4 more quarantined after a recall"),
+        "the refusal says why: {refusal}"
+    );
     let res = b.post_form("/recall/dispose", &form).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(
         b.get_html(&location(&res))
             .await
-            .contains("Disposed of 11 units as recalled.")
+            .contains("Disposed of 11 ampoule as recalled.")
     );
     assert_eq!(
         p.app.scalar("SELECT count(*) FROM stock_movements WHERE kind = 'disposal' AND reason = 'recalled'").await,

@@ -451,7 +451,24 @@ struct CategoriesPage {
     layout: Layout,
     categories: Vec<Category>,
     name: String,
+    /// A rename that was refused: the category and the name typed.
+    editing: Option<(i64, String)>,
     errors: FieldErrors,
+}
+
+impl CategoriesPage {
+    /// What a row's name field shows: the refused name on its row.
+    fn row_name<'a>(&'a self, c: &'a Category) -> &'a str {
+        match &self.editing {
+            Some((id, typed)) if *id == c.id => typed,
+            _ => &c.name,
+        }
+    }
+}
+
+/// A category row's name field (and its errors' key).
+pub(crate) fn category_field(id: i64) -> String {
+    format!("cat-name-{id}")
 }
 crate::page!(CategoriesPage);
 
@@ -460,6 +477,7 @@ async fn categories_page(
     ctx: &Ctx,
     status: StatusCode,
     name: String,
+    editing: Option<(i64, String)>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let list = ctx
@@ -473,6 +491,7 @@ async fn categories_page(
             layout: Layout::for_request(req, "Categories"),
             categories: list,
             name,
+            editing,
             errors,
         },
     )
@@ -484,6 +503,7 @@ pub async fn categories(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppE
         &ctx,
         StatusCode::OK,
         String::new(),
+        None,
         FieldErrors::default(),
     )
     .await
@@ -516,7 +536,7 @@ pub async fn create_category(
             &format!("Created {}.", c.name),
         )),
         Err(CatalogError::Invalid(e)) => {
-            categories_page(&req, &ctx, StatusCode::UNPROCESSABLE_ENTITY, name, e).await
+            categories_page(&req, &ctx, StatusCode::UNPROCESSABLE_ENTITY, name, None, e).await
         }
         Err(e) => Err(e.into()),
     }
@@ -530,6 +550,7 @@ pub async fn update_category(
 ) -> Result<HttpResponse, AppError> {
     let (id, a) = (id.into_inner(), ctx.audit());
     let (name, active) = (f.name.clone(), f.active.is_some());
+    let typed = name.clone();
     match ctx
         .state
         .db
@@ -542,12 +563,14 @@ pub async fn update_category(
             &format!("Saved {}.", c.name),
         )),
         Err(CatalogError::Invalid(e)) => {
+            // The row's own field, not the new-category form's `name`.
             categories_page(
                 &req,
                 &ctx,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 String::new(),
-                e,
+                Some((id, typed)),
+                e.renamed("name", &category_field(id)),
             )
             .await
         }

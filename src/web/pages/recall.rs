@@ -138,7 +138,11 @@ pub async fn show(
                         location: path(u.location_id),
                         lot: u.lot,
                         quantity: u.quantity,
-                        who: u.username.unwrap_or_else(|| "system".into()),
+                        who: match (u.display_name, u.username) {
+                            (Some(name), Some(user)) if name != user => format!("{name} ({user})"),
+                            (_, Some(user)) => user,
+                            _ => "system".into(),
+                        },
                     })
                     .collect(),
             })
@@ -210,19 +214,28 @@ async fn act(
         .state
         .db
         .write(move |tx| {
-            if quarantine {
-                recall::quarantine(tx, &a, &g, &lots)
+            let n = if quarantine {
+                recall::quarantine(tx, &a, &g, &lots)?
             } else {
-                recall::dispose(tx, &a, &g, &lots)
-            }
+                recall::dispose(tx, &a, &g, &lots)?
+            };
+            // Counted in the item's stocking unit ("ampoule").
+            let unit = match barcode::Gtin::parse(&g) {
+                Ok(gtin) => match items::find_by_gtin(tx, &gtin)? {
+                    Some(pack) => items::get(tx, pack.item_id)?.map(|i| i.unit),
+                    None => None,
+                },
+                Err(_) => None,
+            };
+            Ok::<_, StockError>((n, unit.unwrap_or_else(|| "units".into())))
         })
         .await;
     match outcome {
-        Ok(units) => {
+        Ok((n, unit)) => {
             let message = if quarantine {
-                format!("Quarantined {units} units: they can no longer be used.")
+                format!("Quarantined {n} {unit}: they can no longer be used.")
             } else {
-                format!("Disposed of {units} units as recalled.")
+                format!("Disposed of {n} {unit} as recalled.")
             };
             Ok(redirect_with_flash(&back(&form), "success", &message))
         }

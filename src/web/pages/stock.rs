@@ -564,7 +564,7 @@ async fn submit(
             Ok(redirect_with_flash(mode.path(), "success", &message))
         }
         Err(StockError::Invalid(errors)) => again(&req, &ctx, mode, form, errors).await,
-        Err(e @ StockError::Insufficient { .. }) => {
+        Err(e @ StockError::Insufficient(_)) => {
             let errors = FieldErrors::single("quantity", e.to_string());
             again(&req, &ctx, mode, form, errors).await
         }
