@@ -95,7 +95,7 @@ e2e(env, 'an unknown barcode: a nurse is told to ask a manager; a manager create
     card.getByRole('link', { name: 'Create an item with this barcode' }).click(),
   ]);
   assert.equal(await heading(page), 'New item');
-  assert.equal(await page.getByLabel(/^Barcode \(GTIN\)/).inputValue(), `0${GLOVES_EAN}`, 'the barcode is filled in');
+  assert.equal(await page.getByLabel(/^Barcode \(GTIN or HIBCC\)/).inputValue(), `0${GLOVES_EAN}`, 'the barcode is filled in');
   assert.ok(await isFocused(page.getByLabel('Name')), 'the cursor waits on the name');
   await page.getByLabel('Name').fill('Nitrile gloves, size M');
   await page.getByLabel(/^Code/).fill('GLV-M');
