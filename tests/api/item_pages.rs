@@ -179,12 +179,30 @@ async fn the_item_page_shows_stock_targets_suppliers_and_movements() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "par below reorder point"
     );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Target par level must not be below the reorder point"));
+    // What was typed stays in the form.
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("Target par level must not be below the reorder point")
+        html.contains(&format!(r#"<option value="{}" selected>"#, p.cabinet))
+            && html.contains(r#"id="target_reorder_point" name="reorder_point" type="number" min="0" inputmode="numeric" value="20""#)
+            && html.contains(r#"id="target_par_level" name="par_level" type="number" min="0" inputmode="numeric" value="5""#),
+        "{html}"
     );
+    let res = b
+        .post_form(
+            &format!("/items/{}/packs", p.item),
+            &[
+                ("name", "tray"),
+                ("quantity", "0"),
+                ("gtin", "4006381333932"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"placeholder="box" value="tray""#), "{html}");
+    assert!(html.contains(r#"id="pack_gtin" name="gtin" value="4006381333932""#));
+    assert!(html.contains("Barcode check digit is 2"), "{html}");
     b.post_form(
         &format!("/items/{}/targets", p.item),
         &[

@@ -286,8 +286,16 @@ struct ShowPage {
     can_manage: bool,
     can_move: bool,
     errors: FieldErrors,
+    /// What was typed into a refused pack or reorder-point form, by field id.
+    typed: HashMap<&'static str, String>,
 }
 crate::page!(ShowPage);
+
+impl ShowPage {
+    fn typed(&self, field: &str) -> &str {
+        self.typed.get(field).map_or("", String::as_str)
+    }
+}
 
 /// Price in minor units as "12.50" (the currency is shown beside it).
 pub fn money(minor: impl std::borrow::Borrow<i64>) -> String {
@@ -307,6 +315,7 @@ pub async fn show(
         id.into_inner(),
         StatusCode::OK,
         FieldErrors::default(),
+        HashMap::new(),
     )
     .await
 }
@@ -317,6 +326,7 @@ async fn show_page(
     id: i64,
     status: StatusCode,
     errors: FieldErrors,
+    typed: HashMap<&'static str, String>,
 ) -> Result<HttpResponse, AppError> {
     let user = ctx.user()?.clone();
     let today = ctx.state.today().to_string();
@@ -406,12 +416,20 @@ async fn show_page(
                 can_manage: role.may(Permission::ManageCatalog),
                 can_move: role.may(Permission::MoveStock) && item.active,
                 errors: FieldErrors::default(),
+                typed: HashMap::new(),
                 item,
             }))
         })
         .await?
         .ok_or(AppError::NotFound)?;
-    render_status(status, &ShowPage { errors, ..page })
+    render_status(
+        status,
+        &ShowPage {
+            errors,
+            typed,
+            ..page
+        },
+    )
 }
 
 /// The item form's fields as typed.
@@ -727,6 +745,11 @@ pub async fn add_pack(
 ) -> Result<HttpResponse, AppError> {
     let (id, f, a) = (id.into_inner(), f.into_inner(), ctx.audit());
     let quantity = f.quantity.trim().parse::<i64>().unwrap_or(0);
+    let typed = HashMap::from([
+        ("pack_name", f.name.clone()),
+        ("pack_quantity", f.quantity.clone()),
+        ("pack_gtin", f.gtin.clone()),
+    ]);
     let outcome = ctx
         .state
         .db
@@ -765,6 +788,7 @@ pub async fn add_pack(
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 prefix(e, "pack_"),
+                typed,
             )
             .await
         }
@@ -802,6 +826,11 @@ pub async fn set_target(
 ) -> Result<HttpResponse, AppError> {
     let (id, f, a) = (id.into_inner(), f.into_inner(), ctx.audit());
     let user = ctx.user()?.clone();
+    let typed = HashMap::from([
+        ("target_location_id", f.location_id.clone()),
+        ("target_reorder_point", f.reorder_point.clone()),
+        ("target_par_level", f.par_level.clone()),
+    ]);
     let mut errors = FieldErrors::default();
     let number = |errors: &mut FieldErrors, field: &str, raw: &str| {
         errors.check(
@@ -855,6 +884,7 @@ pub async fn set_target(
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 prefix(e, "target_"),
+                typed,
             )
             .await
         }
