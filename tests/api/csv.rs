@@ -787,6 +787,61 @@ async fn a_file_upload_goes_to_its_preview_and_impossible_files_are_named() {
     .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
+    // Without JavaScript the browser sends the form's own csrf_token part;
+    // the answer is a plain redirect to the preview. A wrong one is refused.
+    let plain = |token: &str| {
+        let (content_type, body) = multipart(&[
+            ("csrf_token", None, token),
+            ("kind", None, "suppliers"),
+            (
+                "file",
+                Some("plain.csv"),
+                "name
+Plain Supplies
+",
+            ),
+        ]);
+        b.client
+            .post(b.url("/import"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let before = p.app.scalar("SELECT count(*) FROM imports").await;
+    let res = plain(&format!("{token}x")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(p.app.scalar("SELECT count(*) FROM imports").await, before);
+    let res = plain(&token).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res);
+    assert!(to.starts_with("/imports/"), "{to}");
+    assert!(b.get_html(&to).await.contains("plain.csv"));
+    // A file larger than a plain form's body limit (1 MB) still reaches
+    // the import, which judges it by its own limits.
+    let rows = format!(
+        "name,notes\n{}",
+        format!("S,{}\n", "x".repeat(500)).repeat(3000)
+    );
+    let (content_type, body) = multipart(&[
+        ("csrf_token", None, &token),
+        ("kind", None, "suppliers"),
+        ("file", Some("wide.csv"), &rows),
+    ]);
+    let res = b
+        .client
+        .post(b.url("/import"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "1.5 MB is within the 5 MB"
+    );
+    assert!(location(&res).starts_with("/imports/"));
+
     let res = upload(
         vec![
             ("kind", None, "items".into()),

@@ -4,7 +4,8 @@
 //! Anonymous forms (login, setup): a random token in an `HttpOnly`,
 //! `SameSite=Strict` cookie that the form must echo (double submit). The
 //! token may come as the `X-CSRF-Token` header (htmx) or as the `csrf_token`
-//! field of a url-encoded form, which this middleware reads and puts back.
+//! field of a url-encoded or multipart form (a file upload without
+//! JavaScript), which this middleware reads and puts back.
 //! Independently, a request whose `Origin` is another site, or whose
 //! `Sec-Fetch-Site` says cross-site, is refused. A refusal is a 403 before
 //! any handler runs, so nothing changes. `/api/` is exempt: it authenticates
@@ -67,7 +68,13 @@ pub async fn csrf(
             let (req, _) = req.into_parts();
             return Ok(refuse(req, e));
         }
-        let presented = match presented_token(&mut req, state.config.http.max_body_bytes).await {
+        // Multipart bodies (file uploads) only from signed-in users, and up
+        // to the import's own file limit with room for the form around it.
+        let multipart_limit = session_token
+            .as_ref()
+            .map(|_| (2 * crate::csv_io::MAX_BYTES).max(state.config.http.max_body_bytes));
+        let limits = (state.config.http.max_body_bytes, multipart_limit);
+        let presented = match presented_token(&mut req, limits).await {
             Ok(t) => t,
             Err(e) => {
                 let (req, _) = req.into_parts();
@@ -128,19 +135,24 @@ pub(crate) fn same_origin(req: &ServiceRequest, origin: &str) -> bool {
 /// handler afterwards).
 async fn presented_token(
     req: &mut ServiceRequest,
-    limit: usize,
+    (form_limit, multipart_limit): (usize, Option<usize>),
 ) -> Result<Option<String>, AppError> {
     if let Some(v) = req.headers().get(HEADER) {
         return Ok(v.to_str().ok().map(str::to_string));
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Ok(None);
-    }
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let multipart = content_type.starts_with("multipart/form-data");
+    let limit = match (multipart, multipart_limit) {
+        (true, Some(l)) => l,
+        (true, None) => return Ok(None),
+        (false, _) if content_type.starts_with("application/x-www-form-urlencoded") => form_limit,
+        (false, _) => return Ok(None),
+    };
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -152,9 +164,40 @@ async fn presented_token(
         body.extend_from_slice(&chunk);
     }
     let body: Bytes = body.freeze();
-    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
+    let token = if multipart {
+        multipart_token(req.headers(), body.clone()).await
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v))
+    };
     req.set_payload(actix_web::dev::Payload::from(body));
     Ok(token)
+}
+
+/// The `csrf_token` part of a multipart form (a file upload sent without
+/// JavaScript). Parts before it are read and dropped; a malformed body
+/// yields no token, and so a refusal.
+async fn multipart_token(headers: &header::HeaderMap, body: Bytes) -> Option<String> {
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(body) });
+    let mut form = actix_multipart::Multipart::new(headers, stream);
+    while let Some(part) = form.next().await {
+        let mut part = part.ok()?;
+        let wanted = part.name() == Some(FIELD);
+        let mut value = BytesMut::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.ok()?;
+            if wanted {
+                if value.len() + chunk.len() > 256 {
+                    return None;
+                }
+                value.extend_from_slice(&chunk);
+            }
+        }
+        if wanted {
+            return String::from_utf8(value.to_vec()).ok();
+        }
+    }
+    None
 }

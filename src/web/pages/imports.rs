@@ -3,9 +3,10 @@
 //! export page with its downloads.
 //!
 //! Pasting into the text box is a plain form and works everywhere. A file
-//! upload is `multipart/form-data`, which the CSRF middleware cannot read
-//! a token from, so the upload form is sent by htmx with the token in its
-//! header; the answer then tells htmx where to go (`HX-Redirect`).
+//! upload is `multipart/form-data`: sent by htmx (token in its header, the
+//! answer says where to go with `HX-Redirect`) or, without JavaScript, as a
+//! plain form whose `csrf_token` part the CSRF middleware reads (the answer
+//! is then a 303).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
