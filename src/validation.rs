@@ -40,6 +40,10 @@ impl FieldError {
             "new_password" => "New password",
             "gtin" | "pack_gtin" => "Barcode",
             "hibcc" => "HIBCC code",
+            // The supplier page's catalogue-line form.
+            "supplier_code" => "Their code",
+            "pack_size" => "Units per pack",
+            "price" => "Price per pack",
             other if other.starts_with("cat-name-") => "Category name",
             other => other,
         };

@@ -54,8 +54,29 @@ async fn managers_keep_suppliers_and_what_they_sell() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("Item no active item has this code"), "{html}");
-    assert!(html.contains("Price must be an amount such as 12.50 or 12,50"));
-    assert!(html.contains("Supplier code must be 1 to 60 characters"));
+    // The summary names the fields as the form labels them.
+    assert!(html.contains(
+        r##"<a href="#price">Price per pack must be an amount such as 12.50 or 12,50</a>"##
+    ));
+    assert!(html.contains(r##"<a href="#supplier_code">Their code must be 1 to 60 characters"##));
+    assert_eq!(p.app.scalar("SELECT count(*) FROM supplier_items").await, 0);
+    let res = b
+        .post_form(
+            &add,
+            &[
+                ("item", "lid-1"),
+                ("supplier_code", "MS-1"),
+                ("pack_size", "10"),
+                ("price", "2000000"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r##"<a href="#price">Price per pack must be at most 1000000.00</a>"##),
+        "an amount, on the field that was typed: {html}"
+    );
     assert_eq!(p.app.scalar("SELECT count(*) FROM supplier_items").await, 0);
     let res = b
         .post_form(

@@ -391,6 +391,11 @@ pub async fn add_line(
             let mut created = suppliers::create_item(tx, &a, &input, &currency);
             if let Err(CatalogError::Invalid(e)) = &mut created {
                 e.0.retain(|x| x.field != "item_id");
+                // The service counts cents; the form shows an amount.
+                for x in e.0.iter_mut().filter(|x| x.field == "price_minor") {
+                    x.field = "price".into();
+                    x.message = "must be at most 1000000.00".into();
+                }
             }
             with_form_errors(errors, created)
         })
