@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod orders;
 pub mod startup;
 pub mod state;
 pub mod stock;

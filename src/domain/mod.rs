@@ -1,8 +1,10 @@
 //! Pure types and rules with no I/O: validated newtypes that the rest of the
 //! program can trust once they exist (`Username::parse`, `Password::parse`, …).
 
+pub mod approval;
 pub mod barcode;
 pub mod ledger;
+pub mod order;
 pub mod password;
 pub mod role;
 pub mod time;

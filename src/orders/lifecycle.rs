@@ -1,0 +1,802 @@
+//! Drafting an order and moving it through its states. [`act`] is the one
+//! entry point for every transition except receiving: it asks
+//! `domain::order::transition`, applies what the action implies (prices
+//! captured at submission, approval steps, expected delivery), writes the
+//! timeline event and the audit row — or refuses and changes nothing.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Deserialize;
+use serde_json::json;
+use time::Date;
+
+use super::{Env, Order, OrdersError, Step, Who, add_event, for_change, next_number};
+use crate::audit::{self, Context, Event};
+use crate::catalog::{items, locations, suppliers};
+use crate::db::Cached;
+use crate::domain::approval::{self, OrderFacts};
+use crate::domain::order::{Action, Facts, OrderState, transition};
+use crate::validation::FieldErrors;
+
+pub const MAX_LINES: usize = 500;
+pub const MAX_PACKS: i64 = 100_000;
+pub const MAX_NOTE: usize = 1000;
+pub const MAX_REASON: usize = 500;
+
+/// A line as a form or API call asks for it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct LineInput {
+    /// The supplier's catalogue line; or give `item_id` and the supplier's
+    /// line for that item is used.
+    #[serde(default)]
+    pub supplier_item_id: Option<i64>,
+    #[serde(default)]
+    pub item_id: Option<i64>,
+    /// Where the goods are meant to go.
+    pub location_id: i64,
+    /// How many of the supplier's packs.
+    pub packs: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewOrder {
+    pub supplier_id: i64,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub lines: Vec<LineInput>,
+}
+
+fn check_note(errors: &mut FieldErrors, field: &str, note: &str, max: usize) {
+    if note.chars().count() > max
+        || note
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        errors.add(field, format!("must be at most {max} characters"));
+    }
+}
+
+fn audit_order(
+    tx: &Transaction,
+    ctx: &Context,
+    action: &'static str,
+    order: &Order,
+    extra: serde_json::Value,
+) -> rusqlite::Result<()> {
+    audit::record(
+        tx,
+        ctx,
+        Event::new(action, "purchase_order", order.id).after(json!({
+            "number": order.number, "state": order.state, "supplier_id": order.supplier_id,
+            "total_minor": order.total_minor, "detail": extra,
+        })),
+    )
+    .map(|_| ())
+}
+
+/// Creates a draft order for a supplier, with lines if given.
+pub fn create(
+    tx: &Transaction,
+    ctx: &Context,
+    who: Who,
+    env: &Env,
+    input: &NewOrder,
+) -> Result<Order, OrdersError> {
+    let mut errors = FieldErrors::default();
+    match suppliers::get(tx, input.supplier_id)? {
+        Some(s) if s.active => {}
+        _ => errors.add("supplier_id", "no such active supplier"),
+    }
+    check_note(&mut errors, "note", &input.note, MAX_NOTE);
+    if input.lines.len() > MAX_LINES {
+        errors.add("lines", format!("at most {MAX_LINES} lines per order"));
+    }
+    errors.into_result()?;
+    let number = next_number(tx, "PO", env.today.year(), 5)?;
+    tx.exec_cached(
+        "INSERT INTO purchase_orders (number, supplier_id, state, currency, note, created_by,
+            created_at, updated_at)
+         VALUES (?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?6)",
+        params![
+            number,
+            input.supplier_id,
+            env.currency,
+            input.note.trim(),
+            who.user_id(),
+            ctx.at.to_db()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let mut errors = FieldErrors::default();
+    for (i, line) in input.lines.iter().enumerate() {
+        if let Err(e) = write_line(tx, id, input.supplier_id, line) {
+            for f in e.0 {
+                errors.add(&format!("lines[{i}].{}", f.field), f.message);
+            }
+        }
+    }
+    errors.into_result()?;
+    add_event(tx, ctx, who, id, Step::within("create", OrderState::Draft))?;
+    let order = for_change(tx, id, env.today)?;
+    audit_order(
+        tx,
+        ctx,
+        "order.create",
+        &order,
+        json!({"lines": input.lines.len()}),
+    )?;
+    Ok(order)
+}
+
+/// Validates a line against the order's supplier and adds it (or adds its
+/// packs to the same supplier line for the same location). Field names are
+/// the input's.
+fn write_line(
+    tx: &Transaction,
+    order_id: i64,
+    supplier_id: i64,
+    line: &LineInput,
+) -> Result<i64, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let si = match (line.supplier_item_id, line.item_id) {
+        (Some(id), _) => suppliers::get_item(tx, id)
+            .map_err(|e| FieldErrors::single("supplier_item_id", e))?
+            .filter(|si| si.supplier_id == supplier_id && si.active)
+            .or_else(|| {
+                errors.add(
+                    "supplier_item_id",
+                    "is not an active line of this order's supplier",
+                );
+                None
+            }),
+        (None, Some(item_id)) => supplier_line_for(tx, supplier_id, item_id)
+            .map_err(|e| FieldErrors::single("item_id", e))?
+            .or_else(|| {
+                errors.add(
+                    "item_id",
+                    "this supplier has no active catalogue line for the item",
+                );
+                None
+            }),
+        (None, None) => {
+            errors.add("item_id", "is required (or supplier_item_id)");
+            None
+        }
+    };
+    if let Some(si) = &si
+        && !items::get(tx, si.item_id)
+            .map_err(|e| FieldErrors::single("item_id", e))?
+            .is_some_and(|i| i.active)
+    {
+        errors.add("item_id", "the item is no longer active");
+    }
+    if !locations::get(tx, line.location_id)
+        .map_err(|e| FieldErrors::single("location_id", e))?
+        .is_some_and(|l| l.active)
+    {
+        errors.add("location_id", "no such active location");
+    }
+    if !(1..=MAX_PACKS).contains(&line.packs) {
+        errors.add(
+            "packs",
+            format!("must be a whole number from 1 to {MAX_PACKS}"),
+        );
+    }
+    check_note(&mut errors, "note", &line.note, MAX_REASON);
+    errors.into_result()?;
+    let si = si.expect("validated");
+    let db = |e: rusqlite::Error| FieldErrors::single("lines", e);
+    let existing: Option<(i64, i64)> = tx
+        .row_cached(
+            "SELECT id, packs FROM order_lines
+             WHERE order_id = ?1 AND supplier_item_id = ?2 AND location_id = ?3",
+            params![order_id, si.id, line.location_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    if let Some((id, packs)) = existing {
+        let packs = packs + line.packs;
+        if packs > MAX_PACKS {
+            return Err(FieldErrors::single(
+                "packs",
+                format!(
+                    "the order already has {} packs of this; at most {MAX_PACKS} in all",
+                    packs - line.packs
+                ),
+            ));
+        }
+        tx.exec_cached(
+            "UPDATE order_lines SET packs = ?1, quantity = ?1 * pack_size WHERE id = ?2",
+            params![packs, id],
+        )
+        .map_err(db)?;
+        return Ok(id);
+    }
+    let count: i64 = tx
+        .row_cached(
+            "SELECT count(*) FROM order_lines WHERE order_id = ?1",
+            [order_id],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    if count as usize >= MAX_LINES {
+        return Err(FieldErrors::single(
+            "lines",
+            format!("at most {MAX_LINES} lines per order"),
+        ));
+    }
+    tx.exec_cached(
+        "INSERT INTO order_lines (order_id, item_id, supplier_item_id, location_id, supplier_code,
+            pack_size, packs, quantity, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            order_id,
+            si.item_id,
+            si.id,
+            line.location_id,
+            si.supplier_code,
+            si.pack_size,
+            line.packs,
+            line.packs * si.pack_size,
+            line.note.trim()
+        ],
+    )
+    .map_err(db)?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The supplier's line to order `item_id` from them: the preferred one,
+/// else the cheapest per stocking unit.
+pub(crate) fn supplier_line_for(
+    conn: &rusqlite::Connection,
+    supplier_id: i64,
+    item_id: i64,
+) -> rusqlite::Result<Option<suppliers::SupplierItem>> {
+    let id: Option<i64> = conn
+        .row_cached(
+            "SELECT id FROM supplier_items
+             WHERE supplier_id = ?1 AND item_id = ?2 AND active = 1
+             ORDER BY preferred DESC, CAST(price_minor AS REAL) / pack_size, id LIMIT 1",
+            params![supplier_id, item_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => suppliers::get_item(conn, id),
+        None => Ok(None),
+    }
+}
+
+fn editable(tx: &Transaction, id: i64, env: &Env) -> Result<Order, OrdersError> {
+    let order = for_change(tx, id, env.today)?;
+    if !order.state.editable() {
+        return Err(OrdersError::Refused(format!(
+            "{} is {}: only a draft can be changed",
+            order.number,
+            order.state.label().to_lowercase()
+        )));
+    }
+    Ok(order)
+}
+
+/// Adds a line to a draft.
+pub fn add_line(
+    tx: &Transaction,
+    ctx: &Context,
+    who: Who,
+    env: &Env,
+    order_id: i64,
+    line: &LineInput,
+) -> Result<Order, OrdersError> {
+    let order = editable(tx, order_id, env)?;
+    let line_id = write_line(tx, order_id, order.supplier_id, line)?;
+    touch(tx, ctx, order_id)?;
+    add_event(
+        tx,
+        ctx,
+        who,
+        order_id,
+        Step::within("add_line", order.state),
+    )?;
+    let order = for_change(tx, order_id, env.today)?;
+    audit_order(
+        tx,
+        ctx,
+        "order.add_line",
+        &order,
+        json!({"line_id": line_id, "packs": line.packs}),
+    )?;
+    Ok(order)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct LineChange {
+    pub packs: i64,
+    pub location_id: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Changes a draft line's packs, location or note.
+pub fn update_line(
+    tx: &Transaction,
+    ctx: &Context,
+    who: Who,
+    env: &Env,
+    order_id: i64,
+    line_id: i64,
+    change: &LineChange,
+) -> Result<Order, OrdersError> {
+    let order = editable(tx, order_id, env)?;
+    let before: Option<(i64, i64)> = tx
+        .row_cached(
+            "SELECT packs, location_id FROM order_lines WHERE id = ?1 AND order_id = ?2",
+            params![line_id, order_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((old_packs, old_location)) = before else {
+        return Err(FieldErrors::single("line_id", "is not a line of this order").into());
+    };
+    let mut errors = FieldErrors::default();
+    if !(1..=MAX_PACKS).contains(&change.packs) {
+        errors.add(
+            "packs",
+            format!("must be a whole number from 1 to {MAX_PACKS}"),
+        );
+    }
+    if !locations::get(tx, change.location_id)?.is_some_and(|l| l.active) {
+        errors.add("location_id", "no such active location");
+    }
+    check_note(&mut errors, "note", &change.note, MAX_REASON);
+    errors.into_result()?;
+    tx.exec_cached(
+        "UPDATE order_lines SET packs = ?1, quantity = ?1 * pack_size, location_id = ?2, note = ?3
+         WHERE id = ?4",
+        params![
+            change.packs,
+            change.location_id,
+            change.note.trim(),
+            line_id
+        ],
+    )?;
+    touch(tx, ctx, order_id)?;
+    add_event(
+        tx,
+        ctx,
+        who,
+        order_id,
+        Step::within("change_line", order.state),
+    )?;
+    let order = for_change(tx, order_id, env.today)?;
+    audit_order(
+        tx,
+        ctx,
+        "order.change_line",
+        &order,
+        json!({"line_id": line_id, "packs": [old_packs, change.packs],
+               "location_id": [old_location, change.location_id]}),
+    )?;
+    Ok(order)
+}
+
+/// Removes a line from a draft.
+pub fn remove_line(
+    tx: &Transaction,
+    ctx: &Context,
+    who: Who,
+    env: &Env,
+    order_id: i64,
+    line_id: i64,
+) -> Result<Order, OrdersError> {
+    let order = editable(tx, order_id, env)?;
+    let n = tx.exec_cached(
+        "DELETE FROM order_lines WHERE id = ?1 AND order_id = ?2",
+        params![line_id, order_id],
+    )?;
+    if n == 0 {
+        return Err(FieldErrors::single("line_id", "is not a line of this order").into());
+    }
+    touch(tx, ctx, order_id)?;
+    add_event(
+        tx,
+        ctx,
+        who,
+        order_id,
+        Step::within("remove_line", order.state),
+    )?;
+    let order = for_change(tx, order_id, env.today)?;
+    audit_order(
+        tx,
+        ctx,
+        "order.remove_line",
+        &order,
+        json!({"line_id": line_id}),
+    )?;
+    Ok(order)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct HeaderChange {
+    /// For the supplier (drafts only).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Expected delivery, YYYY-MM-DD, or empty to clear (any open order).
+    #[serde(default)]
+    pub expected_on: Option<String>,
+}
+
+pub fn parse_date(field: &str, raw: &str) -> Result<Option<Date>, FieldErrors> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(raw, format)
+        .map(Some)
+        .map_err(|_| FieldErrors::single(field, "must be a date in the form YYYY-MM-DD"))
+}
+
+/// Changes the note (drafts) or the expected delivery date (open orders).
+pub fn update_header(
+    tx: &Transaction,
+    ctx: &Context,
+    who: Who,
+    env: &Env,
+    order_id: i64,
+    change: &HeaderChange,
+) -> Result<Order, OrdersError> {
+    let order = for_change(tx, order_id, env.today)?;
+    let mut errors = FieldErrors::default();
+    if let Some(note) = &change.note {
+        check_note(&mut errors, "note", note, MAX_NOTE);
+        if !order.state.editable() && note.trim() != order.note {
+            errors.add("note", "can only be changed while the order is a draft");
+        }
+    }
+    let expected = match &change.expected_on {
+        Some(raw) => match parse_date("expected_on", raw) {
+            Ok(d) => {
+                if !order.state.open() {
+                    errors.add("expected_on", "the order is no longer open");
+                }
+                Some(d.map(|d| d.to_string()).unwrap_or_default())
+            }
+            Err(e) => {
+                errors.0.extend(e.0);
+                None
+            }
+        },
+        None => None,
+    };
+    errors.into_result()?;
+    tx.exec_cached(
+        "UPDATE purchase_orders SET note = coalesce(?1, note), expected_on = coalesce(?2, expected_on),
+            updated_at = ?3 WHERE id = ?4",
+        params![change.note.as_deref().map(str::trim), expected, ctx.at.to_db(), order_id],
+    )?;
+    add_event(tx, ctx, who, order_id, Step::within("change", order.state))?;
+    let after = for_change(tx, order_id, env.today)?;
+    audit_order(
+        tx,
+        ctx,
+        "order.change",
+        &after,
+        json!({"note": change.note, "expected_on": expected}),
+    )?;
+    Ok(after)
+}
+
+fn touch(tx: &Transaction, ctx: &Context, order_id: i64) -> rusqlite::Result<()> {
+    tx.exec_cached(
+        "UPDATE purchase_orders SET updated_at = ?1 WHERE id = ?2",
+        params![ctx.at.to_db(), order_id],
+    )
+    .map(|_| ())
+}
+
+/// What an action may carry.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ActInput {
+    /// Required to reject, to close an order with lines still open, and to
+    /// cancel an order the supplier may already have.
+    #[serde(default)]
+    pub reason: String,
+    /// Acknowledge: the delivery date the supplier promised (YYYY-MM-DD).
+    #[serde(default)]
+    pub expected_on: String,
+    /// Acknowledge: the supplier's order reference.
+    #[serde(default)]
+    pub supplier_reference: String,
+}
+
+/// Applies `action` to the order (every action but receiving, which
+/// `receiving::receive` does). Refused actions change nothing.
+pub fn act(
+    tx: &Transaction,
+    ctx: &Context,
+    who: Who,
+    env: &Env,
+    order_id: i64,
+    action: Action,
+    input: &ActInput,
+) -> Result<Order, OrdersError> {
+    let order = for_change(tx, order_id, env.today)?;
+    let reason = input.reason.trim();
+    let mut errors = FieldErrors::default();
+    check_note(&mut errors, "reason", reason, MAX_REASON);
+    let expected = parse_date("expected_on", &input.expected_on).unwrap_or_else(|e| {
+        errors.0.extend(e.0);
+        None
+    });
+    if input.supplier_reference.chars().count() > 100 {
+        errors.add("supplier_reference", "must be at most 100 characters");
+    }
+    errors.into_result()?;
+    check_who(who, &order, action)?;
+    let has_lines: bool = tx.row_cached(
+        "SELECT EXISTS (SELECT 1 FROM order_lines WHERE order_id = ?1)",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    let mut facts = Facts {
+        has_lines,
+        reason: !reason.is_empty(),
+        steps_left: 0,
+        all_received: false,
+    };
+    // Approval steps: computed on submission, taken on approval.
+    let mut steps = Vec::new();
+    let mut taken = Vec::new();
+    match action {
+        Action::Submit if has_lines => {
+            steps = approval::steps(&super::rules::active(tx)?, &order_facts(tx, order_id)?);
+            facts.steps_left = steps.len();
+        }
+        Action::Approve | Action::Reject if order.state == OrderState::Submitted => {
+            let open = open_steps(tx, order_id)?;
+            let own = who.user_id().is_some()
+                && (who.user_id() == order.created_by || who.user_id() == order.submitted_by);
+            let role = who.role().ok_or_else(|| {
+                OrdersError::Refused("only a person can approve or reject an order".into())
+            })?;
+            taken = approval::takes(&open, role, own)
+                .map_err(|e| OrdersError::Refused(capital(&e.to_string())))?;
+            facts.steps_left = open.len() - taken.len();
+        }
+        _ => {}
+    }
+    let outcome = transition(order.state, action, facts)
+        .map_err(|r| OrdersError::Refused(format!("{}: {}", order.number, r)))?;
+    let to = outcome.to;
+    let at = ctx.at.to_db();
+    match action {
+        Action::Submit => {
+            capture_prices(tx, order_id)?;
+            tx.exec_cached(
+                "UPDATE order_approvals SET superseded = 1 WHERE order_id = ?1 AND superseded = 0",
+                [order_id],
+            )?;
+            let rules = super::rules::list(tx, &env.currency)?;
+            for step in &steps {
+                let text: Vec<String> = step
+                    .rule_ids
+                    .iter()
+                    .filter_map(|id| rules.iter().find(|r| r.id == *id))
+                    .map(|r| r.describe.clone())
+                    .collect();
+                tx.exec_cached(
+                    "INSERT INTO order_approvals (order_id, role, rules) VALUES (?1, ?2, ?3)",
+                    params![order_id, step.role.as_str(), text.join("; ")],
+                )?;
+            }
+            tx.exec_cached(
+                "UPDATE purchase_orders SET submitted_by = ?1, submitted_at = ?2,
+                    approved_at = CASE WHEN ?3 = 'approved' THEN ?2 ELSE NULL END, reason = ''
+                 WHERE id = ?4",
+                params![who.user_id(), at, to.as_str(), order_id],
+            )?;
+        }
+        Action::Approve => {
+            for role in &taken {
+                tx.exec_cached(
+                    "UPDATE order_approvals SET approver_id = ?1, decided_at = ?2
+                     WHERE order_id = ?3 AND role = ?4 AND superseded = 0 AND approver_id IS NULL",
+                    params![who.user_id(), at, order_id, role.as_str()],
+                )?;
+            }
+            if to == OrderState::Approved {
+                tx.exec_cached(
+                    "UPDATE purchase_orders SET approved_at = ?1 WHERE id = ?2",
+                    params![at, order_id],
+                )?;
+            }
+        }
+        Action::Reject => {
+            tx.exec_cached(
+                "UPDATE order_approvals SET superseded = 1 WHERE order_id = ?1 AND superseded = 0",
+                [order_id],
+            )?;
+        }
+        Action::MarkSent | Action::DispatchSucceeded => {
+            let lead: i64 = tx.row_cached(
+                "SELECT lead_time_days FROM suppliers WHERE id = ?1",
+                [order.supplier_id],
+                |r| r.get(0),
+            )?;
+            let expected = if order.expected_on.is_empty() && lead > 0 {
+                (env.today + time::Duration::days(lead)).to_string()
+            } else {
+                order.expected_on.clone()
+            };
+            let channel = if action == Action::MarkSent {
+                "manual"
+            } else {
+                ""
+            };
+            tx.exec_cached(
+                "UPDATE purchase_orders SET sent_at = ?1, expected_on = ?2,
+                    channel = CASE WHEN ?3 = '' THEN channel ELSE ?3 END WHERE id = ?4",
+                params![at, expected, channel, order_id],
+            )?;
+        }
+        Action::Acknowledge => {
+            tx.exec_cached(
+                "UPDATE purchase_orders SET acknowledged_at = ?1,
+                    expected_on = coalesce(?2, expected_on),
+                    supplier_reference = CASE WHEN ?3 = '' THEN supplier_reference ELSE ?3 END
+                 WHERE id = ?4",
+                params![
+                    at,
+                    expected.map(|d| d.to_string()),
+                    input.supplier_reference.trim(),
+                    order_id
+                ],
+            )?;
+        }
+        Action::Close => {
+            tx.exec_cached(
+                "UPDATE purchase_orders SET closed_at = ?1 WHERE id = ?2",
+                params![at, order_id],
+            )?;
+        }
+        Action::Cancel => {
+            tx.exec_cached(
+                "UPDATE purchase_orders SET cancelled_at = ?1 WHERE id = ?2",
+                params![at, order_id],
+            )?;
+        }
+        Action::Reopen
+        | Action::Queue
+        | Action::Retry
+        | Action::DispatchFailed
+        | Action::Receive => {}
+    }
+    if !reason.is_empty() {
+        tx.exec_cached(
+            "UPDATE purchase_orders SET reason = ?1 WHERE id = ?2",
+            params![reason, order_id],
+        )?;
+    }
+    tx.exec_cached(
+        "UPDATE purchase_orders SET state = ?1, updated_at = ?2 WHERE id = ?3",
+        params![to.as_str(), at, order_id],
+    )?;
+    add_event(
+        tx,
+        ctx,
+        who,
+        order_id,
+        Step {
+            action: action.as_str(),
+            from: order.state,
+            to,
+            reason,
+            receipt_id: None,
+        },
+    )?;
+    let after = for_change(tx, order_id, env.today)?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("order.transition", "purchase_order", order_id)
+            .before(json!({"state": order.state}))
+            .after(json!({
+                "number": after.number, "action": action, "state": to, "reason": reason,
+                "total_minor": after.total_minor, "approval_steps_taken": taken,
+                "notify_supplier": outcome.notify_supplier,
+            })),
+    )?;
+    Ok(after)
+}
+
+fn capital(s: &str) -> String {
+    crate::validation::capitalised(s)
+}
+
+/// Role rules beyond the route's permission: staff draft, submit, reopen
+/// and cancel what has not been approved; everything after approval is for
+/// managers and admins; dispatch outcomes are the system's.
+fn check_who(who: Who, order: &Order, action: Action) -> Result<(), OrdersError> {
+    let allowed = match (who, action) {
+        (Who::System, Action::DispatchSucceeded | Action::DispatchFailed) => true,
+        (Who::Supplier, Action::Acknowledge) => true,
+        (Who::User(_), Action::DispatchSucceeded | Action::DispatchFailed) => false,
+        (Who::User(_), Action::Submit | Action::Reopen) => true,
+        (Who::User(_), Action::Approve | Action::Reject) => true, // decided by the steps
+        (Who::User(_), Action::Cancel)
+            if matches!(
+                order.state,
+                OrderState::Draft | OrderState::Submitted | OrderState::Rejected
+            ) =>
+        {
+            true
+        }
+        (Who::User(_), _) => who.manages(),
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(OrdersError::Refused(format!(
+            "Only a practice manager or an administrator may {} an order that is {}",
+            action.verb(),
+            order.state.label().to_lowercase()
+        )))
+    }
+}
+
+/// The total and categories the approval rules look at, at today's prices.
+fn order_facts(tx: &Transaction, order_id: i64) -> rusqlite::Result<OrderFacts> {
+    let total: i64 = tx.row_cached(
+        "SELECT coalesce(sum(l.packs * si.price_minor), 0) FROM order_lines l
+         JOIN supplier_items si ON si.id = l.supplier_item_id WHERE l.order_id = ?1",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT DISTINCT i.category_id FROM order_lines l JOIN items i ON i.id = l.item_id
+         WHERE l.order_id = ?1 AND i.category_id IS NOT NULL",
+    )?;
+    let category_ids = stmt
+        .query_map([order_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(OrderFacts {
+        total_minor: total,
+        category_ids,
+    })
+}
+
+/// Copies today's catalog prices onto the lines and the total onto the
+/// order: from now on catalog changes do not touch it.
+fn capture_prices(tx: &Transaction, order_id: i64) -> rusqlite::Result<()> {
+    tx.exec_cached(
+        "UPDATE order_lines SET
+            unit_price_minor = (SELECT price_minor FROM supplier_items WHERE id = supplier_item_id),
+            line_total_minor = packs * (SELECT price_minor FROM supplier_items WHERE id = supplier_item_id)
+         WHERE order_id = ?1",
+        [order_id],
+    )?;
+    tx.exec_cached(
+        "UPDATE purchase_orders SET total_minor =
+            (SELECT coalesce(sum(line_total_minor), 0) FROM order_lines WHERE order_id = ?1)
+         WHERE id = ?1",
+        [order_id],
+    )?;
+    Ok(())
+}
+
+/// Roles of the steps still waiting in the current submission.
+fn open_steps(tx: &Transaction, order_id: i64) -> rusqlite::Result<Vec<crate::domain::Role>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT role FROM order_approvals
+         WHERE order_id = ?1 AND superseded = 0 AND approver_id IS NULL ORDER BY id",
+    )?;
+    let roles: Vec<String> = stmt
+        .query_map([order_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(roles.iter().filter_map(|r| r.parse().ok()).collect())
+}
