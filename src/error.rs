@@ -192,6 +192,19 @@ impl From<crate::stock::StockError> for AppError {
     }
 }
 
+impl From<crate::orders::OrdersError> for AppError {
+    fn from(e: crate::orders::OrdersError) -> Self {
+        use crate::orders::OrdersError::*;
+        match e {
+            Invalid(f) => AppError::Invalid(f),
+            NoSuchOrder | Missing(_) => AppError::NotFound,
+            Refused(m) => AppError::Conflict(crate::validation::capitalised(&m)),
+            Stock(s) => s.into(),
+            Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<AccountsError> for AppError {
     fn from(e: AccountsError) -> Self {
         match e {

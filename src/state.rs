@@ -36,6 +36,14 @@ impl AppState {
         today_in(self.clock.now(), &self.config.practice.time_zone)
     }
 
+    /// The practice's currency and today's date, for the orders module.
+    pub fn order_env(&self) -> crate::orders::Env {
+        crate::orders::Env {
+            currency: self.config.practice.currency.clone(),
+            today: self.today(),
+        }
+    }
+
     pub fn tls(&self) -> bool {
         self.config.tls.is_some()
     }

@@ -41,6 +41,9 @@ impl Role {
             ViewStock => true,
             MoveStock => self != Role::Viewer,
             ManageCatalog => matches!(self, Role::Admin | Role::Manager),
+            RequestOrders => self != Role::Viewer,
+            ManageOrders | ApproveOrders => matches!(self, Role::Admin | Role::Manager),
+            ManageSettings => self == Role::Admin,
             ViewAudit => matches!(self, Role::Admin | Role::Manager),
             ManageUsers | ManageApiTokens => self == Role::Admin,
         }
@@ -73,6 +76,17 @@ pub enum Permission {
     MoveStock,
     /// Create and change items, packs and locations: managers and admins.
     ManageCatalog,
+    /// Draft orders, submit them, reopen and cancel them before approval:
+    /// all but viewers.
+    RequestOrders,
+    /// Place, confirm, close and cancel approved orders; returns and
+    /// credits: managers and admins.
+    ManageOrders,
+    /// Take approval steps (which steps, the rules decide): managers and
+    /// admins.
+    ApproveOrders,
+    /// Practice details and approval rules: admins.
+    ManageSettings,
     /// Read the audit trail.
     ViewAudit,
     /// Create, disable and change users.
@@ -99,6 +113,18 @@ mod tests {
                 && !Role::Staff.may(Permission::ManageCatalog)
         );
         assert!(!Role::Staff.may(Permission::ViewAudit));
+        assert!(
+            Role::Staff.may(Permission::RequestOrders)
+                && !Role::Viewer.may(Permission::RequestOrders)
+        );
+        assert!(
+            !Role::Staff.may(Permission::ManageOrders)
+                && Role::Manager.may(Permission::ApproveOrders)
+        );
+        assert!(
+            Role::Admin.may(Permission::ManageSettings)
+                && !Role::Manager.may(Permission::ManageSettings)
+        );
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub enum OrdersError {
     Invalid(FieldErrors),
     #[error("no such order")]
     NoSuchOrder,
+    /// Another record named in the path does not exist.
+    #[error("no such {0}")]
+    Missing(&'static str),
     /// An action not allowed now (state, approval rules, role): the message
     /// says why and nothing was changed.
     #[error("{0}")]

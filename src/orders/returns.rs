@@ -464,7 +464,7 @@ pub fn receive_credit(
     input: &CreditReceived,
 ) -> Result<Credit, OrdersError> {
     let Some(before) = get_credit(tx, id)? else {
-        return Err(OrdersError::Refused("No such credit".into()));
+        return Err(OrdersError::Missing("credit"));
     };
     if !before.open() {
         return Err(OrdersError::Refused(format!(

@@ -191,7 +191,7 @@ pub fn set_active(
         params![active, ctx.at.to_db(), id],
     )?;
     if n == 0 {
-        return Err(FieldErrors::single("id", "no such approval rule").into());
+        return Err(OrdersError::Missing("approval rule"));
     }
     audit::record(
         tx,

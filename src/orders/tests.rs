@@ -7,9 +7,9 @@ use super::receiving::{self, ReceiptInput, ReceiptLineInput};
 use super::*;
 use crate::audit::{Actor, Context};
 use crate::db::Db;
-use crate::stock;
 use crate::domain::order::Action;
 use crate::domain::{Clock, SystemClock};
+use crate::stock;
 
 /// Users: 1 admin Ada, 2 manager Max, 3 manager Mia, 4 staff Sam, 5 viewer Vic.
 /// Items: 1 gloves (each, no lot), 2 lidocaine (lot + expiry, category 1

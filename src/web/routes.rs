@@ -72,6 +72,15 @@ where
     def(Method::POST, path, access, handler)
 }
 
+fn delete<F, Args>(path: &'static str, access: Access, handler: F) -> RouteDef
+where
+    F: Handler<Args> + Clone + 'static,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    def(Method::DELETE, path, access, handler)
+}
+
 impl RouteDef {
     fn limited(mut self) -> Self {
         self.rate_limited = true;
@@ -81,6 +90,105 @@ impl RouteDef {
 
 /// The route table.
 pub fn table() -> Vec<RouteDef> {
+    let mut table = foundation_and_catalog();
+    table.extend(order_pages());
+    table.extend(purchasing_admin_pages());
+    table.extend(order_api());
+    table
+}
+
+/// Pages for orders: the list, an order, receiving, suggestions, approvals.
+fn order_pages() -> Vec<RouteDef> {
+    use Access::*;
+    let _ = Public;
+    vec![]
+}
+
+/// Pages for returns, credits, approval rules and practice details.
+fn purchasing_admin_pages() -> Vec<RouteDef> {
+    use Access::*;
+    let _ = Public;
+    vec![]
+}
+
+/// `/api/v1` for orders, suggestions, approvals, returns and credits.
+fn order_api() -> Vec<RouteDef> {
+    use Access::*;
+    use api::orders as o;
+    vec![
+        get("/api/v1/orders", Perm(ViewStock), o::list),
+        post("/api/v1/orders", Perm(RequestOrders), o::create),
+        get("/api/v1/orders/{id}", Perm(ViewStock), o::show),
+        put("/api/v1/orders/{id}", Perm(RequestOrders), o::update),
+        post(
+            "/api/v1/orders/{id}/lines",
+            Perm(RequestOrders),
+            o::add_line,
+        ),
+        put(
+            "/api/v1/orders/{id}/lines/{line_id}",
+            Perm(RequestOrders),
+            o::update_line,
+        ),
+        delete(
+            "/api/v1/orders/{id}/lines/{line_id}",
+            Perm(RequestOrders),
+            o::remove_line,
+        ),
+        post("/api/v1/orders/{id}/submit", Perm(RequestOrders), o::submit),
+        post(
+            "/api/v1/orders/{id}/approve",
+            Perm(ApproveOrders),
+            o::approve,
+        ),
+        post("/api/v1/orders/{id}/reject", Perm(ApproveOrders), o::reject),
+        post("/api/v1/orders/{id}/reopen", Perm(RequestOrders), o::reopen),
+        post(
+            "/api/v1/orders/{id}/mark-sent",
+            Perm(ManageOrders),
+            o::mark_sent,
+        ),
+        post(
+            "/api/v1/orders/{id}/acknowledge",
+            Perm(ManageOrders),
+            o::acknowledge,
+        ),
+        post("/api/v1/orders/{id}/close", Perm(ManageOrders), o::close),
+        post("/api/v1/orders/{id}/cancel", Perm(RequestOrders), o::cancel),
+        post("/api/v1/orders/{id}/receipts", Perm(MoveStock), o::receive),
+        get("/api/v1/order-suggestions", Perm(ViewStock), o::suggestions),
+        post(
+            "/api/v1/order-suggestions/{supplier_id}/draft",
+            Perm(RequestOrders),
+            o::draft_from_suggestions,
+        ),
+        get("/api/v1/approvals", Perm(ApproveOrders), o::approvals),
+        get("/api/v1/approval-rules", Perm(ViewStock), o::list_rules),
+        post(
+            "/api/v1/approval-rules",
+            Perm(ManageSettings),
+            o::create_rule,
+        ),
+        post(
+            "/api/v1/approval-rules/{id}/active",
+            Perm(ManageSettings),
+            o::set_rule_active,
+        ),
+        get("/api/v1/returns", Perm(ViewStock), o::list_returns),
+        post("/api/v1/returns", Perm(ManageOrders), o::create_return),
+        get("/api/v1/returns/{id}", Perm(ViewStock), o::show_return),
+        get("/api/v1/credits", Perm(ViewStock), o::list_credits),
+        post("/api/v1/credits", Perm(ManageOrders), o::create_credit),
+        post(
+            "/api/v1/credits/{id}/received",
+            Perm(ManageOrders),
+            o::receive_credit,
+        ),
+    ]
+}
+
+/// Routes of the foundation and the catalog.
+fn foundation_and_catalog() -> Vec<RouteDef> {
     use Access::*;
     vec![
         get("/healthz", Public, health::healthz),

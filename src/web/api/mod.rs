@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod imports;
 pub mod me;
 pub mod openapi;
+pub mod orders;
 pub mod recalls;
 pub mod scan;
 pub mod stock;

@@ -22,6 +22,15 @@ use utoipa::{Modify, OpenApi};
         super::recalls::find, super::recalls::quarantine, super::recalls::dispose,
         super::imports::import, super::imports::items_csv, super::imports::stock_csv,
         super::imports::movements_csv,
+        super::orders::list, super::orders::create, super::orders::show, super::orders::update,
+        super::orders::add_line, super::orders::update_line, super::orders::remove_line,
+        super::orders::submit, super::orders::approve, super::orders::reject, super::orders::reopen,
+        super::orders::mark_sent, super::orders::acknowledge, super::orders::close,
+        super::orders::cancel, super::orders::receive, super::orders::suggestions,
+        super::orders::draft_from_suggestions, super::orders::approvals, super::orders::list_rules,
+        super::orders::create_rule, super::orders::set_rule_active, super::orders::list_returns,
+        super::orders::show_return, super::orders::create_return, super::orders::list_credits,
+        super::orders::create_credit, super::orders::receive_credit,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -30,7 +39,8 @@ use utoipa::{Modify, OpenApi};
         (name = "catalog", description = "Items, packs, categories, reorder points and locations"),
         (name = "suppliers", description = "Suppliers and what they sell at which price"),
         (name = "stock", description = "The stock ledger: movements, transfers, levels"),
-        (name = "imports", description = "CSV import (checked row by row, all or nothing) and CSV exports")
+        (name = "imports", description = "CSV import (checked row by row, all or nothing) and CSV exports"),
+        (name = "orders", description = "Purchase orders: drafting, approval, placing, receiving; reorder suggestions; returns and credits")
     )
 )]
 pub struct ApiDoc;
