@@ -71,8 +71,8 @@ pub enum Command {
         #[arg(long, value_parser = ["read", "write"])]
         scope: String,
     },
-    /// Check the database: stock levels against the ledger, foreign keys,
-    /// SQLite's own integrity. Exit 1 and list every problem found.
+    /// Check the database: stock levels against the ledger, orders against
+    /// their receipts, foreign keys, SQLite's own integrity. Exit 1 and list every problem found.
     Check,
     /// Fill an empty data directory with a demo practice (catalogue,
     /// suppliers, locations, users and six months of stock history) and print
@@ -297,7 +297,7 @@ fn create_token(config: &Config, username: &str, name: &str, scope: &str) -> any
 
 fn check_database(config: &Config) -> anyhow::Result<()> {
     let db = open_database(config, &SystemClock)?;
-    let (integrity, foreign_keys, drift) = db.read_blocking(|c| {
+    let (integrity, foreign_keys, drift, orders) = db.read_blocking(|c| {
         let integrity: Vec<String> = c
             .prepare("PRAGMA quick_check")?
             .query_map([], |r| r.get(0))?
@@ -306,7 +306,12 @@ fn check_database(config: &Config) -> anyhow::Result<()> {
             .prepare("PRAGMA foreign_key_check")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
-        Ok::<_, DbError>((integrity, foreign_keys, crate::stock::check(c)?))
+        Ok::<_, DbError>((
+            integrity,
+            foreign_keys,
+            crate::stock::check(c)?,
+            crate::orders::check::check(c)?,
+        ))
     })?;
     let mut problems = Vec::new();
     if integrity != ["ok"] {
@@ -327,9 +332,11 @@ fn check_database(config: &Config) -> anyhow::Result<()> {
             d.item_id, d.location_id, d.lot, d.expiry, d.level, d.ledger
         ));
     }
+    problems.extend(orders);
     if problems.is_empty() {
         println!(
-            "Database consistent: integrity ok, foreign keys ok, every stock level equals its ledger."
+            "Database consistent: integrity ok, foreign keys ok, every stock level equals its ledger, \
+             every order agrees with its receipts."
         );
         return Ok(());
     }

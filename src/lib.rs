@@ -17,6 +17,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod orders;
+pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod stock;

@@ -16,6 +16,7 @@
 //! creating the users writes.
 
 mod catalog;
+mod orders;
 #[cfg(test)]
 mod tests;
 
@@ -100,6 +101,8 @@ pub struct DemoSummary {
     pub expired_levels: u64,
     /// Stock levels above zero expiring within 30 days from today.
     pub expiring_levels: u64,
+    /// Purchase orders made from the reorder suggestions, in several states.
+    pub orders: u64,
     pub first_day: Date,
     pub last_day: Date,
     pub credentials: Vec<Credential>,
@@ -326,6 +329,7 @@ pub fn generate(
     // Users: the administrator through the first-run setup, so that the
     // setup link is closed exactly as if someone had used it.
     let mut user_ids = Vec::with_capacity(users.len());
+    let mut people = Vec::with_capacity(users.len());
     let mut credentials = Vec::with_capacity(users.len());
     for (i, u) in users.iter().enumerate() {
         let user = if i == usize::from(ADMIN) {
@@ -335,6 +339,7 @@ pub fn generate(
         }
         .map_err(|e| anyhow::anyhow!("cannot create demo user {}: {e}", u.new.username))?;
         user_ids.push(user.id);
+        people.push(user.clone());
         credentials.push(Credential {
             role: user.role,
             username: user.username,
@@ -535,13 +540,29 @@ pub fn generate(
     let history = write_history(tx, calendar, &mut sims, &user_ids, &location_ids, &mut rng);
     tx.pragma_update(None, "cache_size", cache_size)?;
     let History {
-        by_kind,
+        mut by_kind,
         levels,
         expired_levels,
         expiring_levels,
     } = history?;
-    let movements = by_kind.iter().sum();
-    tracing::debug!(movements, elapsed = ?started.elapsed(), "demo history written");
+    let history_movements: u64 = by_kind.iter().sum();
+    tracing::debug!(history_movements, elapsed = ?started.elapsed(), "demo history written");
+    let orders = orders::generate(
+        tx,
+        ctx,
+        &orders::Staff {
+            admin: &people[usize::from(ADMIN)],
+            manager: &people[usize::from(MANAGER)],
+            nurse: &people[usize::from(NURSE)],
+        },
+        &options.currency,
+        calendar.date(HISTORY_DAYS - 1),
+    )?;
+    // This morning's deliveries against those orders are receipts too.
+    let movements: i64 = tx.query_row("SELECT count(*) FROM stock_movements", [], |r| r.get(0))?;
+    let movements = movements as u64;
+    debug_assert_eq!(MovementKind::ALL[0], MovementKind::Receipt);
+    by_kind[0] += movements - history_movements;
 
     let summary = DemoSummary {
         scale: options.scale,
@@ -561,6 +582,7 @@ pub fn generate(
         levels,
         expired_levels,
         expiring_levels,
+        orders,
         first_day: calendar.date(0),
         last_day: calendar.date(HISTORY_DAYS - 1),
         credentials,
@@ -582,6 +604,7 @@ pub fn generate(
             "supplier_items": summary.supplier_items,
             "movements": summary.movements,
             "stock_levels_with_stock": summary.levels,
+            "orders": summary.orders,
             "users": summary.credentials.iter().map(|c| &c.username).collect::<Vec<_>>(),
         })),
     )?;
@@ -1414,7 +1437,8 @@ pub fn instructions(config: &Config, s: &DemoSummary) -> String {
         "Demo practice generated in {} (scale {}, {:.1} s):\n\
          \x20 {} items in {} categories ({} packs), {} locations, {} suppliers ({} supplier items)\n\
          \x20 {} stock movements from {} to {}: {}\n\
-         \x20 {} stock levels with stock, {} of them expired and {} expiring within 30 days\n",
+         \x20 {} stock levels with stock, {} of them expired and {} expiring within 30 days\n\
+         \x20 {} purchase orders (a draft, one for approval, one partly delivered, one closed)\n",
         config.data_dir.display(),
         s.scale,
         s.elapsed.as_secs_f64(),
@@ -1431,6 +1455,7 @@ pub fn instructions(config: &Config, s: &DemoSummary) -> String {
         s.levels,
         s.expired_levels,
         s.expiring_levels,
+        s.orders,
     );
     let _ = writeln!(
         out,

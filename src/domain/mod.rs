@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod barcode;
 pub mod ledger;
+pub mod money;
 pub mod order;
 pub mod password;
 pub mod role;

@@ -17,7 +17,7 @@ use crate::domain::approval::{self, OrderFacts};
 use crate::domain::order::{Action, Facts, OrderState, transition};
 use crate::validation::FieldErrors;
 
-pub const MAX_LINES: usize = 500;
+pub const MAX_LINES: usize = 1000;
 pub const MAX_PACKS: i64 = 100_000;
 pub const MAX_NOTE: usize = 1000;
 pub const MAX_REASON: usize = 500;

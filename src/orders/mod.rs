@@ -5,6 +5,7 @@
 //! who acts; each change writes its timeline event and audit row in the
 //! same transaction. No HTTP types here.
 
+pub mod check;
 pub mod lifecycle;
 pub mod receiving;
 pub mod returns;

@@ -44,16 +44,12 @@ pub struct RuleInput {
     pub role: String,
 }
 
-/// Minor units as "1234.50" (two decimals, as the practice currency has).
-pub fn money(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", m / 100, m % 100)
-}
-
 fn describe(kind: &str, amount: Option<i64>, category: &str, role: Role, currency: &str) -> String {
     let what = match kind {
-        "amount_over" => format!("total above {} {currency}", money(amount.unwrap_or(0))),
+        "amount_over" => format!(
+            "total above {} {currency}",
+            crate::domain::money::format_minor(amount.unwrap_or(0))
+        ),
         _ => format!("contains {category}"),
     };
     format!("{what} → {}", role.label().to_lowercase())

@@ -185,7 +185,8 @@ fn line_for(conn: &Connection, item_id: i64) -> rusqlite::Result<Option<Line>> {
     .optional()
 }
 
-/// Turns the suggestions for one supplier into a draft order.
+/// Turns the suggestions for one supplier into a draft order (the first
+/// `MAX_LINES` of them; the rest stay suggested for another draft).
 pub fn draft_from(
     tx: &Transaction,
     ctx: &Context,
@@ -208,6 +209,7 @@ pub fn draft_from(
         lines: group
             .lines
             .iter()
+            .take(lifecycle::MAX_LINES)
             .map(|s| LineInput {
                 supplier_item_id: s.supplier_item_id,
                 item_id: None,

@@ -831,6 +831,8 @@ proptest! {
             }
             let drift = db.read_blocking(|c| stock::check(c).map_err(DbError::from)).unwrap();
             prop_assert!(drift.is_empty(), "{:?}", drift);
+            let orders = db.read_blocking(|c| check::check(c).map_err(DbError::from)).unwrap();
+            prop_assert!(orders.is_empty(), "{:?}", orders);
             // Lines equal the sum of their receipt lines.
             for l in &after.lines {
                 let (mut got, mut sub, mut dmg) = (0, 0, 0);
@@ -849,4 +851,37 @@ proptest! {
         let stocked: i64 = detail_of(&db, o.id).receipts.iter().flat_map(|r| &r.lines).map(|l| l.quantity).sum();
         prop_assert_eq!(stocked, count(&db, "SELECT coalesce(sum(quantity), 0) FROM stock_levels"));
     }
+}
+
+#[test]
+fn check_names_what_disagrees_with_the_receipts() {
+    let (_d, db) = setup();
+    let (o, l) = sent_order(&db, vec![line(1, 1, 2), line(3, 1, 1)]);
+    receive(&db, 4, o.id, receipt(vec![rl(l[0], 50)])).unwrap();
+    let problems = || {
+        db.read_blocking(|c| check::check(c).map_err(DbError::from))
+            .unwrap()
+    };
+    assert!(problems().is_empty(), "{:?}", problems());
+    db.write_blocking(|tx| {
+        tx.execute_batch(
+            "UPDATE order_lines SET received = 60 WHERE id = 1;
+             UPDATE purchase_orders SET total_minor = total_minor + 1, state = 'received';
+             UPDATE receipt_lines SET lot = 'X';",
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let p = problems();
+    assert_eq!(p.len(), 4, "{p:?}");
+    assert!(p[0].starts_with("order PO-2026-00001 line 1: received/substituted/damaged 60/0/0 but its receipts add up to 50/0/0"), "{p:?}");
+    assert!(p[1].starts_with("receipt line 1 does not match"), "{p:?}");
+    assert!(
+        p[2].contains("total 2001 but its lines add up to 2000"),
+        "{p:?}"
+    );
+    assert!(
+        p[3].contains("is received but its deliveries say otherwise"),
+        "{p:?}"
+    );
 }

@@ -58,12 +58,18 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/items", "Items", Some(Permission::ViewStock)),
     ("/stock/use", "Use stock", Some(Permission::MoveStock)),
     ("/stock/receive", "Receive", Some(Permission::MoveStock)),
+    ("/orders", "Orders", Some(Permission::ViewStock)),
     ("/locations", "Locations", Some(Permission::ViewStock)),
     ("/suppliers", "Suppliers", Some(Permission::ViewStock)),
     ("/recall", "Recall", Some(Permission::ManageCatalog)),
     ("/import", "Import", Some(Permission::ManageCatalog)),
     ("/export", "Export", Some(Permission::ViewStock)),
     ("/admin/users", "Users", Some(Permission::ManageUsers)),
+    (
+        "/admin/practice",
+        "Practice",
+        Some(Permission::ManageSettings),
+    ),
     (
         "/admin/tokens",
         "API tokens",

@@ -92,6 +92,7 @@ impl RouteDef {
 pub fn table() -> Vec<RouteDef> {
     let mut table = foundation_and_catalog();
     table.extend(order_pages());
+    table.extend(order_receiving_pages());
     table.extend(purchasing_admin_pages());
     table.extend(order_api());
     table
@@ -100,15 +101,86 @@ pub fn table() -> Vec<RouteDef> {
 /// Pages for orders: the list, an order, receiving, suggestions, approvals.
 fn order_pages() -> Vec<RouteDef> {
     use Access::*;
-    let _ = Public;
-    vec![]
+    use pages::orders as o;
+    // The fixed paths before `/orders/{id}`: resources match in order.
+    vec![
+        get("/orders", Perm(ViewStock), o::list),
+        post("/orders", Perm(RequestOrders), o::create),
+        get("/orders/new", Perm(RequestOrders), o::new_form),
+        get("/orders/suggestions", Perm(ViewStock), o::suggestions),
+        post(
+            "/orders/suggestions/{supplier_id}/draft",
+            Perm(RequestOrders),
+            o::draft_from_suggestions,
+        ),
+        get("/orders/approvals", Perm(ApproveOrders), o::approvals),
+        get("/orders/{id}", Perm(ViewStock), o::show),
+        get("/orders/{id}/print", Perm(ViewStock), o::print),
+        post("/orders/{id}/lines", Perm(RequestOrders), o::add_line),
+        post(
+            "/orders/{id}/lines/{line_id}",
+            Perm(RequestOrders),
+            o::update_line,
+        ),
+        post(
+            "/orders/{id}/lines/{line_id}/remove",
+            Perm(RequestOrders),
+            o::remove_line,
+        ),
+        post("/orders/{id}/submit", Perm(RequestOrders), o::submit),
+        post("/orders/{id}/approve", Perm(ApproveOrders), o::approve),
+        post("/orders/{id}/reject", Perm(ApproveOrders), o::reject),
+        post("/orders/{id}/reopen", Perm(RequestOrders), o::reopen),
+        post("/orders/{id}/mark-sent", Perm(ManageOrders), o::mark_sent),
+        post(
+            "/orders/{id}/acknowledge",
+            Perm(ManageOrders),
+            o::acknowledge,
+        ),
+        post("/orders/{id}/close", Perm(ManageOrders), o::close),
+        post("/orders/{id}/cancel", Perm(RequestOrders), o::cancel),
+    ]
+}
+
+/// The receive screen of an order.
+fn order_receiving_pages() -> Vec<RouteDef> {
+    use Access::*;
+    use pages::order_receiving as r;
+    vec![
+        get("/orders/{id}/receive", Perm(MoveStock), r::form),
+        post("/orders/{id}/receive", Perm(MoveStock), r::submit),
+    ]
 }
 
 /// Pages for returns, credits, approval rules and practice details.
 fn purchasing_admin_pages() -> Vec<RouteDef> {
     use Access::*;
-    let _ = Public;
-    vec![]
+    use pages::purchasing as p;
+    vec![
+        get("/admin/practice", Perm(ManageSettings), p::practice),
+        post("/admin/practice", Perm(ManageSettings), p::save_practice),
+        post(
+            "/admin/approval-rules",
+            Perm(ManageSettings),
+            p::create_rule,
+        ),
+        post(
+            "/admin/approval-rules/{id}/active",
+            Perm(ManageSettings),
+            p::set_rule_active,
+        ),
+        get("/returns", Perm(ViewStock), p::list_returns),
+        post("/returns", Perm(ManageOrders), p::create_return),
+        get("/returns/new", Perm(ManageOrders), p::new_return),
+        get("/returns/{id}", Perm(ViewStock), p::show_return),
+        get("/credits", Perm(ViewStock), p::list_credits),
+        post("/credits", Perm(ManageOrders), p::create_credit),
+        post(
+            "/credits/{id}/received",
+            Perm(ManageOrders),
+            p::receive_credit,
+        ),
+    ]
 }
 
 /// `/api/v1` for orders, suggestions, approvals, returns and credits.

@@ -81,7 +81,7 @@ e2e(env, 'admin creates a user with a temporary password; the user must change i
   ]);
   await expectDashboard(bob, NEW_USER.displayName);
   assert.equal(await flash(bob), 'Your password has been changed. Other devices were signed out.');
-  assert.deepEqual(await navLabels(bob), ['Dashboard', 'Items', 'Use stock', 'Receive', 'Locations', 'Suppliers', 'Export']);
+  assert.deepEqual(await navLabels(bob), ['Dashboard', 'Items', 'Use stock', 'Receive', 'Orders', 'Locations', 'Suppliers', 'Export']);
 
   // The chosen password works from now on; the temporary one does not.
   await logout(bob);

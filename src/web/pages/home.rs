@@ -23,6 +23,11 @@ struct HomePage {
     low: i64,
     expired: i64,
     expiring: i64,
+    can_approve: bool,
+    /// Orders waiting for this user's approval.
+    approvals: usize,
+    /// Orders whose expected delivery has passed with lines still open.
+    overdue: i64,
 }
 crate::page!(HomePage);
 
@@ -32,7 +37,8 @@ pub async fn show(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> 
     let (uid, role) = (user.id, user.role);
     // What needs attention, in the reader's locations.
     let search = ctx.state.search.clone();
-    let (low, expired, expiring) = ctx
+    let reader = user.clone();
+    let (low, expired, expiring, (approvals, overdue)) = ctx
         .state
         .db
         .read(move |c| {
@@ -51,11 +57,15 @@ pub async fn show(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> 
                     expiring_by: Some(today + time::Duration::days(30)),
                     ..Filter::default()
                 })?,
+                super::orders::attention(c, &reader, today)?,
             ))
         })
         .await?;
     render(&HomePage {
         can_move: user.role.may(Permission::MoveStock),
+        can_approve: user.role.may(Permission::ApproveOrders),
+        approvals,
+        overdue,
         low,
         expired,
         expiring,

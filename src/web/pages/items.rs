@@ -299,9 +299,7 @@ impl ShowPage {
 
 /// Price in minor units as "12.50" (the currency is shown beside it).
 pub fn money(minor: impl std::borrow::Borrow<i64>) -> String {
-    let minor = *minor.borrow();
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", minor.abs() / 100, minor.abs() % 100)
+    crate::domain::money::format_minor(*minor.borrow())
 }
 
 pub async fn show(

@@ -269,6 +269,11 @@ struct ShowPage {
     can_manage: bool,
     form: LineForm,
     errors: FieldErrors,
+    /// Credits this supplier still owes, and their total.
+    open_credits: Vec<crate::web::pages::purchasing::CreditRow>,
+    open_total: String,
+    /// May record a return to them.
+    can_return: bool,
 }
 crate::page!(ShowPage);
 
@@ -313,14 +318,19 @@ async fn show_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
-    let (supplier, lines) = ctx
+    let can_return = ctx.user()?.role.may(Permission::ManageOrders);
+    let (supplier, lines, credits) = ctx
         .state
         .db
         .read(move |c| {
             let Some(s) = suppliers::get(c, id)? else {
                 return Ok(None);
             };
-            Ok::<_, DbError>(Some((s, suppliers::for_supplier(c, id)?)))
+            Ok::<_, DbError>(Some((
+                s,
+                suppliers::for_supplier(c, id)?,
+                crate::orders::returns::credits(c, Some(id), true)?,
+            )))
         })
         .await?
         .ok_or(AppError::NotFound)?;
@@ -340,6 +350,12 @@ async fn show_page(
             can_manage,
             form,
             errors,
+            open_total: money(credits.iter().map(|c| c.expected_minor).sum::<i64>()),
+            open_credits: credits
+                .into_iter()
+                .map(crate::web::pages::purchasing::CreditRow::new)
+                .collect(),
+            can_return,
         },
     )
 }
