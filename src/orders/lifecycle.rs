@@ -111,7 +111,7 @@ pub fn create(
     let id = tx.last_insert_rowid();
     let mut errors = FieldErrors::default();
     for (i, line) in input.lines.iter().enumerate() {
-        if let Err(e) = write_line(tx, id, input.supplier_id, line) {
+        if let Err(e) = write_line(tx, who, id, input.supplier_id, line) {
             for f in e.0 {
                 errors.add(&format!("lines[{i}].{}", f.field), f.message);
             }
@@ -135,11 +135,15 @@ pub fn create(
 /// the input's.
 fn write_line(
     tx: &Transaction,
+    who: Who,
     order_id: i64,
     supplier_id: i64,
     line: &LineInput,
 ) -> Result<i64, FieldErrors> {
     let mut errors = FieldErrors::default();
+    if !may_use(tx, who, line.location_id).map_err(|e| FieldErrors::single("location_id", e))? {
+        errors.add("location_id", "you may not use this location");
+    }
     let si = match (line.supplier_item_id, line.item_id) {
         (Some(id), _) => suppliers::get_item(tx, id)
             .map_err(|e| FieldErrors::single("supplier_item_id", e))?
@@ -248,6 +252,15 @@ fn write_line(
     Ok(tx.last_insert_rowid())
 }
 
+/// Whether `who` may order for (and so receive into) `location_id`; the
+/// system may always.
+fn may_use(tx: &Transaction, who: Who, location_id: i64) -> rusqlite::Result<bool> {
+    match who {
+        Who::User(u) => locations::may_use(tx, u.id, u.role, location_id),
+        Who::System | Who::Supplier => Ok(true),
+    }
+}
+
 /// The supplier's line to order `item_id` from them: the preferred one,
 /// else the cheapest per stocking unit.
 pub(crate) fn supplier_line_for(
@@ -292,7 +305,7 @@ pub fn add_line(
     line: &LineInput,
 ) -> Result<Order, OrdersError> {
     let order = editable(tx, order_id, env)?;
-    let line_id = write_line(tx, order_id, order.supplier_id, line)?;
+    let line_id = write_line(tx, who, order_id, order.supplier_id, line)?;
     touch(tx, ctx, order_id)?;
     add_event(
         tx,
@@ -350,6 +363,21 @@ pub fn update_line(
     }
     if !locations::get(tx, change.location_id)?.is_some_and(|l| l.active) {
         errors.add("location_id", "no such active location");
+    } else if !may_use(tx, who, change.location_id)? {
+        errors.add("location_id", "you may not use this location");
+    }
+    let twin: bool = tx.row_cached(
+        "SELECT EXISTS (SELECT 1 FROM order_lines o JOIN order_lines l ON l.id = ?1
+            WHERE o.order_id = l.order_id AND o.id <> l.id
+              AND o.supplier_item_id = l.supplier_item_id AND o.location_id = ?2)",
+        params![line_id, change.location_id],
+        |r| r.get(0),
+    )?;
+    if twin {
+        errors.add(
+            "location_id",
+            "the order already has a line of this for that location: change its packs instead",
+        );
     }
     check_note(&mut errors, "note", &change.note, MAX_REASON);
     errors.into_result()?;

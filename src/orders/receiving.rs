@@ -223,17 +223,21 @@ pub fn receive(
         *adding.entry(line.id).or_default() += l.quantity.max(0);
         planned.push((i, line, location, substitute, expiry));
     }
-    // Over-delivery, against the figures inside this transaction.
+    // Over-delivery, against the figures inside this transaction: the
+    // message goes on the row that takes the line past what was ordered.
     if !input.confirm_over_delivery {
+        let mut so_far: HashMap<i64, i64> = HashMap::new();
+        let mut flagged = std::collections::HashSet::new();
         for (i, l) in input.lines.iter().enumerate() {
             let Some(line) = lines.get(&l.order_line_id) else {
                 continue;
             };
-            let Some(add) = adding.remove(&line.id) else {
-                continue;
-            };
-            let after = line.received + line.substituted + add;
-            if add > 0 && after > line.quantity {
+            let before = *so_far
+                .entry(line.id)
+                .or_insert(line.received + line.substituted);
+            let after = before + l.quantity.max(0);
+            so_far.insert(line.id, after);
+            if l.quantity > 0 && after > line.quantity && flagged.insert(line.id) {
                 errors.add(
                     &format!("lines[{i}].quantity"),
                     format!(
@@ -242,7 +246,7 @@ pub fn receive(
                         line.quantity,
                         line.unit,
                         line.received + line.substituted,
-                        add
+                        adding.get(&line.id).copied().unwrap_or(0)
                     ),
                 );
             }

@@ -508,8 +508,10 @@ fn over_delivery_needs_confirmation() {
     let OrdersError::Invalid(e) = err else {
         panic!("{err:?}")
     };
+    // The message is on the row that goes past the order.
+    assert!(e.get("lines[0].quantity").is_none(), "{e:?}");
     assert!(
-        e.get("lines[0].quantity")
+        e.get("lines[1].quantity")
             .unwrap()
             .contains("100 each ordered, 0 received so far; 120 more"),
         "{e:?}"
@@ -525,6 +527,24 @@ fn over_delivery_needs_confirmation() {
     assert_eq!(
         (d.order.state, d.lines[0].received, d.lines[0].outstanding),
         (OrderState::Received, 120, 0)
+    );
+    // A line already over what was ordered needs confirming again for more,
+    // while the order waits for its other line.
+    let (o2, l2) = sent_order(&db, vec![line(1, 1, 1), line(3, 1, 1)]);
+    let over = ReceiptInput {
+        confirm_over_delivery: true,
+        ..receipt(vec![rl(l2[0], 110)])
+    };
+    receive(&db, 4, o2.id, over).unwrap();
+    let err = receive(&db, 4, o2.id, receipt(vec![rl(l2[0], 1)])).unwrap_err();
+    let OrdersError::Invalid(e) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        e.get("lines[0].quantity")
+            .unwrap()
+            .contains("110 received so far"),
+        "{e:?}"
     );
 }
 
@@ -884,4 +904,83 @@ fn check_names_what_disagrees_with_the_receipts() {
         p[3].contains("is received but its deliveries say otherwise"),
         "{p:?}"
     );
+}
+
+#[test]
+fn lines_only_for_usable_locations_and_never_twice() {
+    let (_d, db) = setup();
+    // The fridge is Mia's only.
+    db.write_blocking(|tx| {
+        tx.execute(
+            "INSERT INTO location_access (location_id, user_id) VALUES (2, 3)",
+            [],
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let o = draft(&db, 4, vec![line(1, 1, 1), line(3, 1, 1)]);
+    let sam = user(4);
+    let add = db.write_blocking(|tx| {
+        lifecycle::add_line(
+            tx,
+            &ctx(&sam),
+            Who::User(&sam),
+            &env(),
+            o.id,
+            &line(2, 2, 1),
+        )
+    });
+    let Err(OrdersError::Invalid(e)) = add else {
+        panic!("{add:?}")
+    };
+    assert_eq!(e.get("location_id"), Some("you may not use this location"));
+    let lines = detail_of(&db, o.id).lines;
+    let change = |location_id| {
+        db.write_blocking(|tx| {
+            lifecycle::update_line(
+                tx,
+                &ctx(&sam),
+                Who::User(&sam),
+                &env(),
+                o.id,
+                lines[0].id,
+                &lifecycle::LineChange {
+                    packs: 1,
+                    location_id,
+                    note: String::new(),
+                },
+            )
+        })
+    };
+    assert!(
+        matches!(change(2), Err(OrdersError::Invalid(e)) if e.get("location_id") == Some("you may not use this location"))
+    );
+    // Moving gloves where the order already has gloves would make two
+    // lines of one thing; swabs are another supplier line, so that is fine.
+    db.write_blocking(|tx| {
+        tx.execute("DELETE FROM location_access", [])
+            .map_err(DbError::from)
+    })
+    .unwrap();
+    let o2 = draft(&db, 4, vec![line(1, 1, 1), line(1, 2, 1)]);
+    let l2 = detail_of(&db, o2.id).lines;
+    let twin = db.write_blocking(|tx| {
+        lifecycle::update_line(
+            tx,
+            &ctx(&sam),
+            Who::User(&sam),
+            &env(),
+            o2.id,
+            l2[1].id,
+            &lifecycle::LineChange {
+                packs: 3,
+                location_id: 1,
+                note: String::new(),
+            },
+        )
+    });
+    assert!(
+        matches!(twin, Err(OrdersError::Invalid(e)) if e.get("location_id").unwrap().contains("change its packs instead"))
+    );
+    assert!(change(2).is_ok());
 }

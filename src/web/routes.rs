@@ -115,6 +115,11 @@ fn order_pages() -> Vec<RouteDef> {
         ),
         get("/orders/approvals", Perm(ApproveOrders), o::approvals),
         get("/orders/{id}", Perm(ViewStock), o::show),
+        post(
+            "/orders/{id}/details",
+            Perm(RequestOrders),
+            o::update_details,
+        ),
         get("/orders/{id}/print", Perm(ViewStock), o::print),
         post("/orders/{id}/lines", Perm(RequestOrders), o::add_line),
         post(

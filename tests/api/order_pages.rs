@@ -438,3 +438,68 @@ async fn suggestions_turn_into_a_draft_order() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_note_of_a_draft_and_the_date_of_a_sent_order_can_be_changed() {
+    let s = shop().await;
+    let mia = signed_in(&s.p.app, "mia").await;
+    let order = s.draft(&mia, s.supplier).await;
+    let res = s.add_line(&mia, &order, "2").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = mia
+        .post_form(
+            &format!("{order}/details"),
+            &[("note", "Please deliver to the side door")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = mia.get_html(&order).await;
+    assert!(html.contains("Please deliver to the side door"), "{html}");
+    let print = mia.get_html(&format!("{order}/print")).await;
+    assert!(print.contains("Please deliver to the side door"), "{print}");
+    for action in ["submit", "mark-sent"] {
+        let res = mia.post_form(&format!("{order}/{action}"), &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{action}");
+    }
+    // The note is fixed once submitted; the expected date is not.
+    let html = mia.get_html(&order).await;
+    assert!(!html.contains(r#"id="details_note""#), "{html}");
+    let res = mia
+        .post_form(
+            &format!("{order}/details"),
+            &[("expected_on", "31.12.2026")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Expected delivery: must be a date in the form YYYY-MM-DD"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="31.12.2026""#),
+        "typed value kept: {html}"
+    );
+    let res = mia
+        .post_form(
+            &format!("{order}/details"),
+            &[("expected_on", "2026-12-31")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id: i64 = order.trim_start_matches("/orders/").parse().unwrap();
+    let expected: String =
+        s.p.app
+            .raw_connection()
+            .query_row(
+                "SELECT expected_on FROM purchase_orders WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert_eq!(expected, "2026-12-31");
+    let res = mia
+        .post_form(&format!("{order}/details"), &[("note", "changed")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

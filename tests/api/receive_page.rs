@@ -389,3 +389,88 @@ async fn a_scan_without_javascript_fills_lot_expiry_and_adds_the_pack() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_substitute_is_named_by_its_code_or_barcode() {
+    let s = sent_order().await;
+    // Another item to come instead, with a box GTIN.
+    let other = created(
+        post_json(
+            &s.p.manager,
+            s.p.url("/api/v1/items"),
+            &json!({"code": "ART-1", "name": "Articaine 4%", "unit": "ampoule"}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let res = post_json(
+        &s.p.manager,
+        s.p.url(&format!("/api/v1/items/{other}/packs")),
+        &json!({"name": "box", "quantity": 10, "gtin": "09506000134376"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let unknown = s
+        .post(&[
+            ("r0_quantity", "10"),
+            ("r0_lot", "L1"),
+            ("r0_expiry", "2027-01-31"),
+            ("r0_substitute", "NOPE-9"),
+            ("action", "receive"),
+        ])
+        .await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = unknown.text().await.unwrap();
+    assert!(
+        html.contains("no active item has this code or barcode"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="NOPE-9""#),
+        "typed value kept: {html}"
+    );
+    assert_eq!(
+        s.p.app.scalar("SELECT count(*) FROM receipt_lines").await,
+        1
+    );
+    // By barcode.
+    let res = s
+        .post(&[
+            ("r0_quantity", "10"),
+            ("r0_substitute", "09506000134376"),
+            ("action", "receive"),
+        ])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let row: (i64, i64) =
+        s.p.app
+            .raw_connection()
+            .query_row(
+                "SELECT item_id, substitute FROM receipt_lines ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+    assert_eq!(row, (other, 1));
+    // By code.
+    let res = s
+        .post(&[
+            ("r0_quantity", "5"),
+            ("r0_substitute", "art-1"),
+            ("action", "receive"),
+        ])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let substituted: i64 =
+        s.p.app
+            .raw_connection()
+            .query_row(
+                "SELECT substituted FROM order_lines WHERE id = ?1",
+                [s.line],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert_eq!(substituted, 15);
+}

@@ -133,7 +133,6 @@ struct Context {
     /// Per item: (GTIN or HIBCC code, units in that pack).
     packs: HashMap<i64, Vec<(String, i64)>>,
     locations: Vec<Location>,
-    items: Vec<(i64, String)>,
 }
 
 fn load(
@@ -171,18 +170,11 @@ fn load(
             l
         })
         .collect();
-    let mut stmt = c.prepare_cached(
-        "SELECT id, name || ' (' || code || ')' FROM items WHERE active = 1 ORDER BY name, code",
-    )?;
-    let items = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
     Ok(Some(Context {
         order,
         lines,
         packs,
         locations,
-        items,
     }))
 }
 
@@ -258,7 +250,6 @@ struct ReceivePage {
     form: ReceiveForm,
     rows: Vec<RowView>,
     locations: Vec<Location>,
-    items: Vec<(i64, String)>,
     code_error: Option<String>,
     delivery_note_error: Option<String>,
     note_error: Option<String>,
@@ -417,7 +408,6 @@ fn render_page(
             scanned,
             rows,
             locations: c.locations,
-            items: c.items,
             order: c.order,
             form,
         },
@@ -525,9 +515,63 @@ fn apply_scan(c: &Context, form: &mut ReceiveForm, year: i32) -> Result<String, 
     Ok(said)
 }
 
+/// The items typed as substitutes (by code or barcode), by row; a code
+/// that names no active item is an error on its row.
+async fn find_substitutes(
+    ctx: &Ctx,
+    form: &ReceiveForm,
+    errors: &mut FieldErrors,
+) -> Result<HashMap<usize, i64>, AppError> {
+    let typed: Vec<(usize, String)> = form
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.is_empty() && !r.substitute_item_id.trim().is_empty())
+        .map(|(n, r)| (n, r.substitute_item_id.trim().to_string()))
+        .collect();
+    if typed.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let year = ctx.state.today().year();
+    let found = ctx
+        .state
+        .db
+        .read(move |c| {
+            let mut found = Vec::new();
+            for (n, code) in typed {
+                let mut item = items::find_by_code(c, &code)?.map(|i| i.id);
+                if item.is_none()
+                    && let Ok(pack_code) = crate::domain::barcode::PackCode::parse(&code, year)
+                {
+                    item = items::find_by_pack_code(c, &pack_code)?.map(|p| p.item_id);
+                }
+                found.push((n, item));
+            }
+            Ok::<_, DbError>(found)
+        })
+        .await?;
+    let mut out = HashMap::new();
+    for (n, item) in found {
+        match item {
+            Some(id) => {
+                out.insert(n, id);
+            }
+            None => errors.add(
+                &format!("r{n}_substitute"),
+                "no active item has this code or barcode",
+            ),
+        }
+    }
+    Ok(out)
+}
+
 /// Turns the typed rows into the service's input; `map[i]` is the row of
 /// input line `i`.
-fn to_input(form: &ReceiveForm, errors: &mut FieldErrors) -> (ReceiptInput, Vec<usize>) {
+fn to_input(
+    form: &ReceiveForm,
+    substitutes: &HashMap<usize, i64>,
+    errors: &mut FieldErrors,
+) -> (ReceiptInput, Vec<usize>) {
     let mut lines = Vec::new();
     let mut map = Vec::new();
     for (n, r) in form.rows.iter().enumerate() {
@@ -552,6 +596,7 @@ fn to_input(form: &ReceiveForm, errors: &mut FieldErrors) -> (ReceiptInput, Vec<
         let quantity = number("quantity", &r.quantity);
         let damaged = number("damaged", &r.damaged);
         let opt_id = |text: &str| text.trim().parse::<i64>().ok();
+        let substitute = substitutes.get(&n).copied();
         lines.push(ReceiptLineInput {
             order_line_id: r.line_id,
             quantity,
@@ -559,7 +604,7 @@ fn to_input(form: &ReceiveForm, errors: &mut FieldErrors) -> (ReceiptInput, Vec<
             lot: r.lot.trim().to_string(),
             expiry: r.expiry.trim().to_string(),
             location_id: opt_id(&r.location_id),
-            substitute_item_id: opt_id(&r.substitute_item_id),
+            substitute_item_id: substitute,
         });
         map.push(n);
     }
@@ -629,7 +674,8 @@ pub async fn submit(
     }
 
     let mut errors = FieldErrors::default();
-    let (input, map) = to_input(&form, &mut errors);
+    let substitutes = find_substitutes(&ctx, &form, &mut errors).await?;
+    let (input, map) = to_input(&form, &substitutes, &mut errors);
     if input.lines.is_empty() && errors.is_empty() {
         errors.add(
             "lines",

@@ -383,6 +383,7 @@ struct Typed {
     reason: String,
     expected_on: String,
     supplier_reference: String,
+    note: String,
 }
 
 struct LineView {
@@ -488,6 +489,8 @@ struct ShowPage {
     catalogue: Vec<SupplierItem>,
     locations: Vec<(i64, String)>,
     can_edit: bool,
+    /// May change the expected delivery date of an order on its way.
+    can_change_date: bool,
     buttons: Buttons,
     problems: Problems,
     typed: Typed,
@@ -635,6 +638,7 @@ async fn order_page(
                 })
                 .collect(),
             can_edit: order.state.editable() && user.role.may(Permission::RequestOrders),
+            can_change_date: user.role.may(Permission::RequestOrders),
             buttons: Buttons::for_order(&order, user),
             catalogue,
             locations,
@@ -1041,6 +1045,60 @@ action_page!(mark_sent, Action::MarkSent);
 action_page!(acknowledge, Action::Acknowledge);
 action_page!(close, Action::Close);
 action_page!(cancel, Action::Cancel);
+
+/// The order's note (drafts) or expected delivery date (open orders).
+#[derive(Debug, Default, Deserialize)]
+pub struct DetailsForm {
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    expected_on: Option<String>,
+}
+
+pub async fn update_details(
+    req: HttpRequest,
+    ctx: Ctx,
+    id: web::Path<i64>,
+    f: web::Form<DetailsForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, form) = (id.into_inner(), f.into_inner());
+    let change = lifecycle::HeaderChange {
+        note: form.note.clone(),
+        expected_on: form.expected_on.clone(),
+    };
+    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let outcome = ctx
+        .state
+        .db
+        .write(move |tx| lifecycle::update_header(tx, &a, Who::User(&user), &env, id, &change))
+        .await;
+    match outcome {
+        Ok(order) => Ok(redirect_with_flash(
+            &format!("/orders/{id}"),
+            "success",
+            &format!("Saved the details of {}.", order.number),
+        )),
+        Err(e) => {
+            let typed = Typed {
+                form: "details".to_string(),
+                note: form.note.unwrap_or_default(),
+                expected_on: form.expected_on.unwrap_or_default(),
+                ..Typed::default()
+            };
+            refused(&req, &ctx, id, e, typed, |field| match field {
+                "note" => (
+                    "details_note".to_string(),
+                    "Note for the supplier".to_string(),
+                ),
+                _ => (
+                    "details_expected_on".to_string(),
+                    "Expected delivery".to_string(),
+                ),
+            })
+            .await
+        }
+    }
+}
 
 // ----------------------------------------------------------- the print
 
