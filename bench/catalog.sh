@@ -9,6 +9,8 @@
 #
 # - the item search page /items?q=… (signed-in session) and the API
 #   /api/v1/items?q=… (bearer token), 32 connections: req/s, p50, p99;
+# - the order list, an order page, its API and receive screen (32
+#   connections) and the reorder suggestions page (4 connections);
 # - consumption POSTs to /api/v1/movements (one unit each, 8 connections)
 #   against the single-row commit rate raw SQLite reaches on the same disk
 #   with the same durability settings (bench/sqlite_commits.py), measured in
@@ -84,11 +86,12 @@ row() { # name path connections out
   printf '| %s | `%s` | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$rps" "$p50" "$p99" "${errors:-0}"
   last_rps=$rps
 }
-get() { # name path header
+get() { # name path header [connections]
   # Two seconds first, not counted: the first search after start-up builds
   # the in-memory index, and the figures are for a server in use.
-  wrk -t2 -c32 -d2s -H "$3" "$base$2" >/dev/null
-  row "$1" "$2" 32 "$(wrk -t2 -c32 -d"${secs}s" --latency -H "$3" "$base$2")"
+  local c=${4:-32}
+  wrk -t2 -c"$c" -d2s -H "$3" "$base$2" >/dev/null
+  row "$1" "$2" "$c" "$(wrk -t2 -c"$c" -d"${secs}s" --latency -H "$3" "$base$2")"
 }
 
 echo "stockroom $("$bin" --version | awk '{print $2}'), $(nproc) cores, demo --scale $scale: $n_items items, $n_movements movements (generated in $((gen_ms / 1000)).$(( (gen_ms % 1000) / 100 )) s), $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -100,6 +103,14 @@ get "item search page" "/items?q=glove" "Cookie: stockroom_session=$session"
 get "item search page, narrow" "/items?q=syringe%205" "Cookie: stockroom_session=$session"
 get "item search API" "/api/v1/items?q=glove" "Authorization: Bearer $token"
 get "item search API, GTIN" "/api/v1/items?q=$(api GET '/api/v1/items/1' | python3 -c 'import json,sys; print(next(p["gtin"] for p in json.load(sys.stdin)["packs"] if p["gtin"]) )')" "Authorization: Bearer $token"
+# Purchasing: the demo's partly delivered order (PO 3), the order list and
+# the reorder suggestions (every item and location at or below its reorder
+# point: a planning page, measured with 4 connections).
+get "order list page" "/orders" "Cookie: stockroom_session=$session"
+get "order page" "/orders/3" "Cookie: stockroom_session=$session"
+get "order API" "/api/v1/orders/3" "Authorization: Bearer $token"
+get "receive screen" "/orders/3/receive" "Cookie: stockroom_session=$session"
+get "reorder suggestions page" "/orders/suggestions" "Cookie: stockroom_session=$session" 4
 raw=$(python3 bench/sqlite_commits.py "$work" "$secs")
 row "consumption POST" /api/v1/movements 8 "$(wrk -t2 -c8 -d"${secs}s" --latency -s "$work/consume.lua" "$base/api/v1/movements")"
 consume=$last_rps

@@ -120,3 +120,34 @@ impl std::fmt::Display for FieldErrors {
         f.write_str(&parts.join("; "))
     }
 }
+
+/// A service error that may carry per-field problems, so that a form's own
+/// parse errors can be reported together with the service's.
+pub trait FormError: Sized {
+    /// The field problems, or the error itself when it is of another kind.
+    fn into_field_errors(self) -> Result<FieldErrors, Self>;
+    fn from_field_errors(errors: FieldErrors) -> Self;
+}
+
+/// The result of a service call together with the problems a form found
+/// before it (fields that did not even parse): every problem is reported at
+/// once (the form's first, one per field), and anything the call wrote is
+/// rolled back with the error. Errors of another kind pass unchanged.
+pub fn with_form_errors<T, E: FormError>(form: FieldErrors, result: Result<T, E>) -> Result<T, E> {
+    match result {
+        Err(e) => match e.into_field_errors() {
+            Ok(service) => {
+                let mut all = form;
+                for f in service.0 {
+                    if all.get(&f.field).is_none() {
+                        all.0.push(f);
+                    }
+                }
+                Err(E::from_field_errors(all))
+            }
+            Err(other) => Err(other),
+        },
+        Ok(_) if !form.is_empty() => Err(E::from_field_errors(form)),
+        ok => ok,
+    }
+}

@@ -42,27 +42,20 @@ impl From<FieldErrors> for CatalogError {
     }
 }
 
-/// The result of a service call together with the problems a form found
-/// before it (fields that did not even parse): every problem is reported at
-/// once, and anything the call wrote is rolled back with the error.
-pub fn with_form_errors<T>(
-    form: FieldErrors,
-    result: Result<T, CatalogError>,
-) -> Result<T, CatalogError> {
-    match result {
-        Err(CatalogError::Invalid(e)) => {
-            let mut all = form;
-            for f in e.0 {
-                if all.get(&f.field).is_none() {
-                    all.0.push(f);
-                }
-            }
-            Err(CatalogError::Invalid(all))
+impl crate::validation::FormError for CatalogError {
+    fn into_field_errors(self) -> Result<FieldErrors, Self> {
+        match self {
+            CatalogError::Invalid(e) => Ok(e),
+            other => Err(other),
         }
-        Ok(_) if !form.is_empty() => Err(CatalogError::Invalid(form)),
-        other => other,
+    }
+
+    fn from_field_errors(errors: FieldErrors) -> Self {
+        CatalogError::Invalid(errors)
     }
 }
+
+pub use crate::validation::with_form_errors;
 
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,7 @@ use crate::audit::{self, Context, Event};
 use crate::catalog::{items, locations, suppliers};
 use crate::db::Cached;
 use crate::domain::approval::{self, OrderFacts};
-use crate::domain::order::{Action, Facts, OrderState, transition};
+use crate::domain::order::{Action, Facts, OrderState, Refusal, transition};
 use crate::validation::FieldErrors;
 
 pub const MAX_LINES: usize = 1000;
@@ -597,8 +597,13 @@ pub fn act(
         }
         _ => {}
     }
-    let outcome = transition(order.state, action, facts)
-        .map_err(|r| OrdersError::Refused(format!("{}: {}", order.number, r)))?;
+    let outcome = transition(order.state, action, facts).map_err(|r| match r {
+        // A missing reason is the form's to fix: a field error.
+        Refusal::ReasonRequired { .. } => {
+            OrdersError::Invalid(FieldErrors::single("reason", r.to_string()))
+        }
+        r => OrdersError::Refused(format!("{}: {}", order.number, r)),
+    })?;
     let to = outcome.to;
     let at = ctx.at.to_db();
     match action {

@@ -54,6 +54,19 @@ impl From<FieldErrors> for OrdersError {
     }
 }
 
+impl crate::validation::FormError for OrdersError {
+    fn into_field_errors(self) -> Result<FieldErrors, Self> {
+        match self {
+            OrdersError::Invalid(e) => Ok(e),
+            other => Err(other),
+        }
+    }
+
+    fn from_field_errors(errors: FieldErrors) -> Self {
+        OrdersError::Invalid(errors)
+    }
+}
+
 impl From<StockError> for OrdersError {
     fn from(e: StockError) -> Self {
         match e {

@@ -399,7 +399,10 @@ async fn suggestions_turn_into_a_draft_order() {
     assert_eq!(res.status(), StatusCode::OK);
     let b = signed_in(&s.p.app, "sam").await;
     let html = b.get_html("/orders/suggestions").await;
-    assert!(html.contains("<h2>MedSupply</h2>"), "{html}");
+    assert!(
+        html.contains(&format!(r#"<h2 id="group-{}">MedSupply</h2>"#, s.supplier)),
+        "{html}"
+    );
     assert!(html.contains("<td>25 ampoule</td>"), "need: {html}");
     assert!(html.contains("3 × 10 = 30 ampoule"), "{html}");
     assert!(html.contains(r#"<td data-testid="group-total">37.50</td>"#));
@@ -502,4 +505,14 @@ async fn the_note_of_a_draft_and_the_date_of_a_sent_order_can_be_changed() {
         .post_form(&format!("{order}/details"), &[("note", "changed")])
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Cancelling what was placed reminds to tell the supplier.
+    let res = mia
+        .post_form(&format!("{order}/cancel"), &[("reason", "ordered twice")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = mia.get_html(&order).await;
+    assert!(
+        html.contains("It had already been placed: tell the supplier it is cancelled."),
+        "{html}"
+    );
 }

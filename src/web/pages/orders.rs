@@ -973,6 +973,9 @@ fn done(action: Action, order: &Order) -> String {
         Action::MarkSent => format!("Marked {n} as sent."),
         Action::Acknowledge => format!("Recorded the supplier's confirmation of {n}."),
         Action::Close => format!("Closed {n}."),
+        Action::Cancel if order.sent_at.is_some() => {
+            format!("Cancelled {n}. It had already been placed: tell the supplier it is cancelled.")
+        }
         Action::Cancel => format!("Cancelled {n}."),
         other => format!("{} {n}.", capitalised(other.verb())),
     }

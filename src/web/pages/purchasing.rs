@@ -19,6 +19,7 @@ use crate::orders::returns::{
 use crate::orders::rules::{self, ApprovalRule, RuleInput};
 use crate::orders::{self, OrdersError, Who};
 use crate::settings::{self, Practice};
+use crate::validation::with_form_errors;
 use crate::validation::{FieldErrors, capitalised};
 use crate::web::context::Ctx;
 use crate::web::pages::ActiveForm;
@@ -1118,15 +1119,10 @@ pub async fn create_credit(
                 expected_minor,
                 note,
             };
-            match returns::create_credit(tx, &a, Who::User(&user), &input) {
-                Ok(c) if errors.is_empty() => Ok(c),
-                Ok(_) => Err(OrdersError::Invalid(errors)),
-                Err(OrdersError::Invalid(e)) => {
-                    errors.0.extend(e.0);
-                    Err(OrdersError::Invalid(errors))
-                }
-                Err(e) => Err(e),
-            }
+            with_form_errors(
+                errors,
+                returns::create_credit(tx, &a, Who::User(&user), &input),
+            )
         })
         .await;
     match outcome {
@@ -1173,17 +1169,9 @@ pub async fn receive_credit(
     let outcome = ctx
         .state
         .db
-        .write(
-            move |tx| match returns::receive_credit(tx, &a, &env, id, &input) {
-                Ok(c) if errors.is_empty() => Ok(c),
-                Ok(_) => Err(OrdersError::Invalid(errors)),
-                Err(OrdersError::Invalid(e)) => {
-                    errors.0.extend(e.0);
-                    Err(OrdersError::Invalid(errors))
-                }
-                Err(e) => Err(e),
-            },
-        )
+        .write(move |tx| {
+            with_form_errors(errors, returns::receive_credit(tx, &a, &env, id, &input))
+        })
         .await;
     match outcome {
         Ok(c) => Ok(redirect_with_flash(
