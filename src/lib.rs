@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod orders;
 pub mod settings;
 pub mod startup;

@@ -24,6 +24,8 @@ pub struct Application {
     addr: std::net::SocketAddr,
     server: Server,
     state: AppState,
+    /// The kinds of job this process runs.
+    job_kinds: Vec<crate::jobs::worker::Kind>,
 }
 
 /// Opens the database and applies pending migrations (writing the
@@ -102,6 +104,9 @@ impl Application {
             )
         });
 
+        let jobs_waker = crate::jobs::worker::Waker::default();
+        jobs_waker.install(&db)?;
+
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("while binding {}", config.listen))?;
         let addr = listener.local_addr()?;
@@ -115,6 +120,7 @@ impl Application {
                 config.security.auth_rate_burst,
             )),
             search: Default::default(),
+            jobs_waker,
         };
 
         let s = state.clone();
@@ -135,6 +141,7 @@ impl Application {
             addr,
             server,
             state,
+            job_kinds: Vec::new(),
         };
         if let Some(url) = app.setup_url() {
             // Printed for whoever installs the appliance, and logged for
@@ -182,10 +189,38 @@ impl Application {
 
     /// Serves until the server is stopped (signal or handle), then waits for
     /// in-flight requests up to `http.shutdown_timeout_secs`.
+    /// Adds a kind of job for the worker to run.
+    pub fn with_job_kind(mut self, kind: crate::jobs::worker::Kind) -> Self {
+        self.job_kinds.push(kind);
+        self
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let (stop_jobs, stop_rx) = tokio::sync::watch::channel(false);
+        let jobs = self.state.config.jobs.clone();
+        let worker = crate::jobs::worker::Worker {
+            db: self.state.db.clone(),
+            clock: self.state.clock.clone(),
+            kinds: self.job_kinds,
+            settings: crate::jobs::worker::Settings {
+                lease: jobs.lease,
+                backoff_base: jobs.backoff_base,
+                backoff_cap: jobs.backoff_cap,
+                shutdown_grace: jobs.shutdown_grace,
+                max_idle: Duration::from_secs(30),
+            },
+            waker: self.state.jobs_waker.clone(),
+            id: format!("{}-{}", std::process::id(), &random_token(6)[..6]),
+        };
+        let worker = tokio::spawn(worker.run(stop_rx));
         let result = self.server.await;
         housekeeping.abort();
+        // The worker gets its grace period after the last request ends.
+        let _ = stop_jobs.send(true);
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "the job worker ended abnormally");
+        }
         // Leave the WAL folded into the database file on a clean stop.
         let db = self.state.db.clone();
         if let Err(e) = run_blocking(move || db.checkpoint(Checkpoint::Truncate)).await {

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Present while no admin exists; cleared when setup completes.
     pub setup_token: Arc<RwLock<Option<SetupToken>>>,
     pub auth_limiter: Arc<AuthLimiter>,
+    /// Wakes the job worker (inserts into `jobs` do it by themselves).
+    pub jobs_waker: crate::jobs::worker::Waker,
     /// The catalog's searchable text, kept in step with `catalog_version`.
     pub search: Arc<crate::catalog::search::SearchCache>,
 }

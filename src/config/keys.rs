@@ -145,6 +145,31 @@ pub const KEYS: &[KeySpec] = &[
         "ISO 4217 code of the practice's one currency (prices are in it), e.g. EUR, GBP, USD.",
     ),
     key(
+        "jobs.concurrency",
+        "2",
+        "Jobs of one kind (sending an order, a digest …) run at once (1-32).",
+    ),
+    key(
+        "jobs.lease_seconds",
+        "300",
+        "How long a running job is held before another worker may take it over, e.g. after a crash (10-86400).",
+    ),
+    key(
+        "jobs.backoff_base_seconds",
+        "30",
+        "Wait before a failed job's first retry; doubled for each further one (1-3600).",
+    ),
+    key(
+        "jobs.backoff_cap_seconds",
+        "3600",
+        "Longest wait between retries (1-86400).",
+    ),
+    key(
+        "jobs.shutdown_grace_seconds",
+        "10",
+        "On shutdown, how long running jobs may finish before they are released for the next start (0-300).",
+    ),
+    key(
         "health.min_free_disk_mb",
         "1024",
         "Free space in the data directory below which /readyz reports failure.",

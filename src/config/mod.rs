@@ -43,6 +43,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub security: SecurityConfig,
     pub health: HealthConfig,
+    pub jobs: JobsConfig,
     pub practice: PracticeConfig,
     pub setup: SetupConfig,
     /// Every key with its effective value and origin, for `check-config`.
@@ -100,6 +101,16 @@ pub struct SecurityConfig {
 #[derive(Debug, Clone)]
 pub struct HealthConfig {
     pub min_free_disk_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// Jobs of one kind that run at once.
+    pub concurrency: usize,
+    pub lease: Duration,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -7,8 +7,9 @@ use std::time::Duration;
 use super::keys::{self, KEYS};
 use super::sources::{Origin, RawValue, Sources};
 use super::{
-    Config, ConfigProblem, DbConfig, EffectiveValue, HealthConfig, HttpConfig, LogConfig,
-    LogFormat, PracticeConfig, Secret, SecurityConfig, SessionConfig, SetupConfig, TlsConfig,
+    Config, ConfigProblem, DbConfig, EffectiveValue, HealthConfig, HttpConfig, JobsConfig,
+    LogConfig, LogFormat, PracticeConfig, Secret, SecurityConfig, SessionConfig, SetupConfig,
+    TlsConfig,
 };
 
 struct Validator<'a> {
@@ -293,6 +294,23 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         min_free_disk_bytes: v.int("health.min_free_disk_mb", 0, 1 << 30) * 1024 * 1024,
     };
 
+    let secs = Duration::from_secs;
+    let jobs = JobsConfig {
+        concurrency: v.int("jobs.concurrency", 1, 32) as usize,
+        lease: secs(v.int("jobs.lease_seconds", 10, 86_400)),
+        backoff_base: secs(v.int("jobs.backoff_base_seconds", 1, 3600)),
+        backoff_cap: secs(v.int("jobs.backoff_cap_seconds", 1, 86_400)),
+        shutdown_grace: secs(v.int("jobs.shutdown_grace_seconds", 0, 300)),
+    };
+    if jobs.backoff_cap < jobs.backoff_base {
+        let origin = v.text("jobs.backoff_cap_seconds").1;
+        v.problem(
+            "jobs.backoff_cap_seconds",
+            &origin,
+            "must not be shorter than jobs.backoff_base_seconds",
+        );
+    }
+
     let (zone, zone_origin) = v.text("practice.time_zone");
     let time_zone = match zone.trim() {
         "" => jiff::tz::TimeZone::system(),
@@ -347,6 +365,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         session,
         security,
         health,
+        jobs,
         practice,
         setup,
         effective: v.effective,

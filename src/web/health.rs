@@ -113,11 +113,30 @@ pub async fn readiness(state: &AppState) -> Readiness {
         }
     })
     .await;
-    let checks = vec![read, write, disk, migrations];
-    let status = if checks.iter().all(|c| c.status == "ok") {
-        "ok"
-    } else {
+    let db = state.db.clone();
+    let now = state.clock.now();
+    let mut jobs = timed("jobs", async move {
+        let s = db
+            .read(move |c| crate::jobs::stats(c, now).map_err(DbError::from))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "{} queued, {} running, {} waiting to retry, {} dead; oldest due {} s ago",
+            s.queued, s.running, s.retrying, s.dead, s.oldest_queued_secs
+        ))
+    })
+    .await;
+    // Dead jobs do not stop the practice working, but need a person.
+    if jobs.status == "ok" && !jobs.detail.contains(", 0 dead") {
+        jobs.status = "degraded";
+    }
+    let checks = vec![read, write, disk, migrations, jobs];
+    let status = if checks.iter().any(|c| c.status == "fail") {
         "fail"
+    } else if checks.iter().any(|c| c.status == "degraded") {
+        "degraded"
+    } else {
+        "ok"
     };
     Readiness {
         status,
@@ -128,7 +147,7 @@ pub async fn readiness(state: &AppState) -> Readiness {
 
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let report = readiness(&state).await;
-    let mut res = if report.status == "ok" {
+    let mut res = if report.status != "fail" {
         HttpResponse::Ok()
     } else {
         HttpResponse::ServiceUnavailable()

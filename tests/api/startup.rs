@@ -65,7 +65,13 @@ async fn healthz_and_readyz_report_each_check() {
         .collect();
     assert_eq!(
         names,
-        ["database_read", "database_write", "disk_free", "migrations"]
+        [
+            "database_read",
+            "database_write",
+            "disk_free",
+            "migrations",
+            "jobs"
+        ]
     );
     for c in body["checks"].as_array().unwrap() {
         assert_eq!(c["status"], "ok", "{c}");
@@ -168,4 +174,33 @@ async fn a_new_data_directory_is_private() {
     stockroom::startup::prepare_data_dir(&dir).unwrap();
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
+}
+
+#[tokio::test]
+async fn readyz_is_degraded_while_a_job_is_dead() {
+    let app = spawn_app().await;
+    app.raw_connection()
+        .execute(
+            "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, last_error,
+                created_at, finished_at)
+             VALUES ('order.dispatch', '{}', 'dead', 5, 5, '2026-11-30T10:00:00.000Z',
+                '550 mailbox unknown', '2026-11-30T10:00:00.000Z', '2026-11-30T10:05:00.000Z')",
+            [],
+        )
+        .unwrap();
+    let res = app.browser.get("/readyz").await;
+    assert_eq!(res.status(), StatusCode::OK, "degraded still serves");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    let jobs = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "jobs")
+        .unwrap();
+    assert_eq!(jobs["status"], "degraded");
+    assert!(
+        jobs["detail"].as_str().unwrap().contains("1 dead"),
+        "{jobs}"
+    );
 }

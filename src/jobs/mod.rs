@@ -1,0 +1,562 @@
+//! The durable job queue, in the application's own SQLite database.
+//!
+//! [`enqueue`] takes the caller's transaction, so a job exists if and only
+//! if the change that needs it committed (the outbox rule). The worker in
+//! [`worker`] claims due jobs with a lease ([`claim`]), runs them, and
+//! records the outcome: [`succeed`], [`fail`] (a retry after an exponential
+//! back-off with jitter, or `dead` after the last attempt or a permanent
+//! error), or [`release`] on shutdown. A job whose lease ran out — its
+//! process was killed — is due again at the next claim. Every attempt is
+//! kept in `job_attempts`.
+
+pub mod worker;
+
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::audit::{self, Context, Event};
+use crate::db::Cached;
+use crate::domain::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    /// Failed; waiting for its retry at `run_at`.
+    Failed,
+    Dead,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 6] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Failed,
+        JobState::Dead,
+        JobState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Dead => "dead",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|s| s.as_str() == raw.trim())
+    }
+}
+
+/// A job to add.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: Value,
+    pub max_attempts: u32,
+    /// Not before; now when absent.
+    pub run_at: Option<Timestamp>,
+    /// A second enqueue with the same key returns the first job.
+    pub idempotency_key: Option<String>,
+}
+
+impl NewJob {
+    pub fn new(kind: &str, payload: Value) -> Self {
+        NewJob {
+            kind: kind.to_string(),
+            payload,
+            max_attempts: 5,
+            run_at: None,
+            idempotency_key: None,
+        }
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    pub fn attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    pub fn at(mut self, when: Timestamp) -> Self {
+        self.run_at = Some(when);
+        self
+    }
+}
+
+/// Adds a job in the caller's transaction; returns its id (the existing
+/// job's when the idempotency key was used before).
+pub fn enqueue(tx: &Transaction, now: Timestamp, job: &NewJob) -> rusqlite::Result<i64> {
+    let inserted = tx.exec_cached(
+        "INSERT INTO jobs (kind, payload, max_attempts, run_at, idempotency_key, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (idempotency_key) DO NOTHING",
+        params![
+            job.kind,
+            job.payload.to_string(),
+            job.max_attempts,
+            job.run_at.unwrap_or(now).to_db(),
+            job.idempotency_key,
+            now.to_db()
+        ],
+    )?;
+    if inserted == 1 {
+        return Ok(tx.last_insert_rowid());
+    }
+    tx.row_cached(
+        "SELECT id FROM jobs WHERE idempotency_key = ?1",
+        [&job.idempotency_key],
+        |r| r.get(0),
+    )
+}
+
+/// A job handed to a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    /// This attempt's number, from 1.
+    pub attempt: u32,
+    pub max_attempts: u32,
+}
+
+/// First gives back the jobs whose lease ran out (their worker is gone:
+/// the attempt counts, and the last one makes the job dead), then claims up
+/// to `slots` due jobs of each kind for `worker`, oldest due first.
+pub fn claim(
+    tx: &Transaction,
+    now: Timestamp,
+    worker: &str,
+    lease: Duration,
+    slots: &[(&str, usize)],
+) -> rusqlite::Result<Vec<Claimed>> {
+    expire_leases(tx, now)?;
+    let until = now.plus(lease).to_db();
+    let mut out = Vec::new();
+    for (kind, n) in slots.iter().filter(|(_, n)| *n > 0) {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, payload, attempts, max_attempts FROM jobs
+             WHERE state IN ('queued', 'failed') AND kind = ?1 AND run_at <= ?2
+             ORDER BY run_at, id LIMIT ?3",
+        )?;
+        let due: Vec<(i64, String, u32, u32)> = stmt
+            .query_map(params![kind, now.to_db(), *n as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (id, payload, attempts, max_attempts) in due {
+            tx.exec_cached(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?1,
+                    lease_expires_at = ?2, started_at = ?3 WHERE id = ?4",
+                params![worker, until, now.to_db(), id],
+            )?;
+            tx.exec_cached(
+                "INSERT INTO job_attempts (job_id, attempt, worker, started_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, attempts + 1, worker, now.to_db()],
+            )?;
+            out.push(Claimed {
+                id,
+                kind: kind.to_string(),
+                payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                attempt: attempts + 1,
+                max_attempts,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn expire_leases(tx: &Transaction, now: Timestamp) -> rusqlite::Result<usize> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, lease_owner FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1",
+    )?;
+    let expired: Vec<(i64, String)> = stmt
+        .query_map([now.to_db()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, owner) in &expired {
+        let error = format!("lease expired: worker {owner} stopped before finishing");
+        tx.exec_cached(
+            "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END,
+                run_at = ?1, lease_owner = NULL, lease_expires_at = NULL, last_error = ?2,
+                finished_at = CASE WHEN attempts >= max_attempts THEN ?1 ELSE NULL END
+             WHERE id = ?3",
+            params![now.to_db(), error, id],
+        )?;
+        end_attempt(tx, now, *id, owner, "lease_expired", &error)?;
+    }
+    Ok(expired.len())
+}
+
+fn end_attempt(
+    tx: &Transaction,
+    now: Timestamp,
+    id: i64,
+    worker: &str,
+    outcome: &str,
+    error: &str,
+) -> rusqlite::Result<()> {
+    tx.exec_cached(
+        "UPDATE job_attempts SET finished_at = ?1, outcome = ?2, error = ?3
+         WHERE job_id = ?4 AND worker = ?5 AND outcome IS NULL",
+        params![now.to_db(), outcome, error, id, worker],
+    )?;
+    Ok(())
+}
+
+/// Extends the lease of a job `worker` still holds; false when it holds it
+/// no more (the lease ran out and someone else took it).
+pub fn renew(
+    tx: &Transaction,
+    now: Timestamp,
+    id: i64,
+    worker: &str,
+    lease: Duration,
+) -> rusqlite::Result<bool> {
+    Ok(tx.exec_cached(
+        "UPDATE jobs SET lease_expires_at = ?1 WHERE id = ?2 AND state = 'running' AND lease_owner = ?3",
+        params![now.plus(lease).to_db(), id, worker],
+    )? == 1)
+}
+
+/// Records success; false when `worker` no longer held the job.
+pub fn succeed(tx: &Transaction, now: Timestamp, id: i64, worker: &str) -> rusqlite::Result<bool> {
+    let n = tx.exec_cached(
+        "UPDATE jobs SET state = 'succeeded', finished_at = ?1, lease_owner = NULL,
+            lease_expires_at = NULL WHERE id = ?2 AND state = 'running' AND lease_owner = ?3",
+        params![now.to_db(), id, worker],
+    )?;
+    if n == 1 {
+        end_attempt(tx, now, id, worker, "succeeded", "")?;
+    }
+    Ok(n == 1)
+}
+
+/// How long to wait before retry number `attempt` (1 for the first retry):
+/// `base · 2^(attempt−1)`, at most `cap`, of which a random half (`jitter`
+/// in 0..1) is taken off so that jobs failing together do not retry
+/// together.
+pub fn backoff(attempt: u32, base: Duration, cap: Duration, jitter: f64) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(30));
+    let full = exp.min(cap);
+    full.mul_f64(1.0 - 0.5 * jitter.clamp(0.0, 1.0))
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterFailure {
+    RetryAt(Timestamp),
+    Dead,
+    /// The worker no longer held the job: nothing recorded.
+    NotHeld,
+}
+
+/// Records a failed attempt: a retry after `delay`, or dead when it was the
+/// last attempt or `permanent`.
+pub fn fail(
+    tx: &Transaction,
+    now: Timestamp,
+    id: i64,
+    worker: &str,
+    error: &str,
+    permanent: bool,
+    delay: Duration,
+) -> rusqlite::Result<AfterFailure> {
+    let held: Option<(u32, u32)> = tx
+        .row_cached(
+            "SELECT attempts, max_attempts FROM jobs WHERE id = ?1 AND state = 'running' AND lease_owner = ?2",
+            params![id, worker],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((attempts, max)) = held else {
+        return Ok(AfterFailure::NotHeld);
+    };
+    let error: String = error.chars().take(2000).collect();
+    if permanent || attempts >= max {
+        tx.exec_cached(
+            "UPDATE jobs SET state = 'dead', last_error = ?1, finished_at = ?2, lease_owner = NULL,
+                lease_expires_at = NULL WHERE id = ?3",
+            params![error, now.to_db(), id],
+        )?;
+        end_attempt(tx, now, id, worker, "dead", &error)?;
+        return Ok(AfterFailure::Dead);
+    }
+    let at = now.plus(delay);
+    tx.exec_cached(
+        "UPDATE jobs SET state = 'failed', last_error = ?1, run_at = ?2, lease_owner = NULL,
+            lease_expires_at = NULL WHERE id = ?3",
+        params![error, at.to_db(), id],
+    )?;
+    end_attempt(tx, now, id, worker, "failed", &error)?;
+    Ok(AfterFailure::RetryAt(at))
+}
+
+/// Gives back every job `worker` holds, unfinished (shutdown): due again at
+/// once, the attempt not counted.
+pub fn release(tx: &Transaction, now: Timestamp, worker: &str) -> rusqlite::Result<usize> {
+    let mut stmt =
+        tx.prepare_cached("SELECT id FROM jobs WHERE state = 'running' AND lease_owner = ?1")?;
+    let ids: Vec<i64> = stmt
+        .query_map([worker], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        end_attempt(tx, now, *id, worker, "released", "stopped before finishing")?;
+        tx.exec_cached(
+            "UPDATE jobs SET state = CASE WHEN attempts > 1 THEN 'failed' ELSE 'queued' END,
+                attempts = attempts - 1, run_at = ?1, lease_owner = NULL, lease_expires_at = NULL
+             WHERE id = ?2",
+            params![now.to_db(), id],
+        )?;
+    }
+    Ok(ids.len())
+}
+
+/// When the worker should look again at the latest: the earliest run_at
+/// of a waiting job or lease end of a running one, among `kinds` (the
+/// kinds it runs and has room for).
+pub fn next_wake(conn: &Connection, kinds: &[String]) -> rusqlite::Result<Option<Timestamp>> {
+    let kinds: Vec<rusqlite::types::Value> = kinds
+        .iter()
+        .map(|k| rusqlite::types::Value::Text(k.clone()))
+        .collect();
+    let at: Option<String> = conn.row_cached(
+        "SELECT min(t) FROM (
+             SELECT min(run_at) AS t FROM jobs
+             WHERE state IN ('queued', 'failed') AND kind IN rarray(?1)
+             UNION ALL SELECT min(lease_expires_at) FROM jobs
+             WHERE state = 'running' AND kind IN rarray(?1))",
+        [std::rc::Rc::new(kinds)],
+        |r| r.get(0),
+    )?;
+    Ok(at.and_then(|t| Timestamp::parse(&t).ok()))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub state: JobState,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub run_at: String,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<String>,
+    pub last_error: String,
+    pub idempotency_key: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, lease_owner,
+    lease_expires_at, last_error, idempotency_key, created_at, started_at, finished_at";
+
+fn map_job(r: &rusqlite::Row) -> rusqlite::Result<Job> {
+    let payload: String = r.get(2)?;
+    let state: String = r.get(3)?;
+    Ok(Job {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+        state: JobState::parse(&state).unwrap_or(JobState::Dead),
+        attempts: r.get(4)?,
+        max_attempts: r.get(5)?,
+        run_at: r.get(6)?,
+        lease_owner: r.get(7)?,
+        lease_expires_at: r.get(8)?,
+        last_error: r.get(9)?,
+        idempotency_key: r.get(10)?,
+        created_at: r.get(11)?,
+        started_at: r.get(12)?,
+        finished_at: r.get(13)?,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Job>> {
+    conn.row_cached(
+        &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
+        [id],
+        map_job,
+    )
+    .optional()
+}
+
+/// Jobs in `state` (all when None) of `kind` (all when None), newest first,
+/// and how many match.
+pub fn list(
+    conn: &Connection,
+    state: Option<JobState>,
+    kind: Option<&str>,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<(Vec<Job>, i64)> {
+    let state = state.map(JobState::as_str);
+    let total = conn.row_cached(
+        "SELECT count(*) FROM jobs WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2)",
+        params![state, kind],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2)
+         ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows = stmt.query_map(params![state, kind, limit, offset], map_job)?;
+    Ok((rows.collect::<Result<_, _>>()?, total))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Attempt {
+    pub attempt: u32,
+    pub worker: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// succeeded, failed, dead, released, lease_expired; none while running.
+    pub outcome: Option<String>,
+    pub error: String,
+}
+
+pub fn attempts(conn: &Connection, id: i64) -> rusqlite::Result<Vec<Attempt>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT attempt, worker, started_at, finished_at, outcome, error FROM job_attempts
+         WHERE job_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(Attempt {
+            attempt: r.get(0)?,
+            worker: r.get(1)?,
+            started_at: r.get(2)?,
+            finished_at: r.get(3)?,
+            outcome: r.get(4)?,
+            error: r.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Figures for the admin page, `/readyz` and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    pub queued: i64,
+    pub running: i64,
+    /// Failed, waiting for a retry.
+    pub retrying: i64,
+    pub dead: i64,
+    /// Seconds the oldest due job has been waiting (0 when none).
+    pub oldest_queued_secs: i64,
+    /// Per kind: (kind, state, count).
+    pub by_kind: Vec<(String, String, i64)>,
+}
+
+pub fn stats(conn: &Connection, now: Timestamp) -> rusqlite::Result<Stats> {
+    let mut s = Stats::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, state, count(*) FROM jobs
+         WHERE state IN ('queued', 'running', 'failed', 'dead') GROUP BY kind, state ORDER BY kind, state",
+    )?;
+    for row in stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })? {
+        let (kind, state, n) = row?;
+        match state.as_str() {
+            "queued" => s.queued += n,
+            "running" => s.running += n,
+            "failed" => s.retrying += n,
+            _ => s.dead += n,
+        }
+        s.by_kind.push((kind, state, n));
+    }
+    let oldest: Option<String> = conn.row_cached(
+        "SELECT min(run_at) FROM jobs WHERE state IN ('queued', 'failed') AND run_at <= ?1",
+        [now.to_db()],
+        |r| r.get(0),
+    )?;
+    s.oldest_queued_secs = oldest
+        .and_then(|t| Timestamp::parse(&t).ok())
+        .map_or(0, |t| now.since(t).as_secs() as i64);
+    Ok(s)
+}
+
+/// Why an administrator's action on a job was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum JobsError {
+    #[error("no such job")]
+    NoSuchJob,
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<rusqlite::Error> for JobsError {
+    fn from(e: rusqlite::Error) -> Self {
+        JobsError::Db(crate::db::DbError::Sqlite(e))
+    }
+}
+
+/// A dead job gets a fresh set of attempts, due now.
+pub fn retry(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError> {
+    let job = get(tx, id)?.ok_or(JobsError::NoSuchJob)?;
+    if job.state != JobState::Dead {
+        return Err(JobsError::Refused(format!(
+            "Job {id} is {}: only a dead job can be retried",
+            job.state.as_str()
+        )));
+    }
+    tx.exec_cached(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?1, finished_at = NULL WHERE id = ?2",
+        params![ctx.at.to_db(), id],
+    )?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("job.retry", "job", id)
+            .before(json!({"state": job.state, "last_error": job.last_error}))
+            .after(json!({"state": "queued", "kind": job.kind})),
+    )?;
+    Ok(get(tx, id)?.expect("exists"))
+}
+
+/// A job that has not started (or waits for a retry) will not run.
+pub fn cancel(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError> {
+    let job = get(tx, id)?.ok_or(JobsError::NoSuchJob)?;
+    if !matches!(job.state, JobState::Queued | JobState::Failed) {
+        return Err(JobsError::Refused(format!(
+            "Job {id} is {}: only a waiting job can be cancelled",
+            job.state.as_str()
+        )));
+    }
+    tx.exec_cached(
+        "UPDATE jobs SET state = 'cancelled', finished_at = ?1 WHERE id = ?2",
+        params![ctx.at.to_db(), id],
+    )?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("job.cancel", "job", id)
+            .before(json!({"state": job.state}))
+            .after(json!({"state": "cancelled", "kind": job.kind})),
+    )?;
+    Ok(get(tx, id)?.expect("exists"))
+}
+
+#[cfg(test)]
+mod tests;

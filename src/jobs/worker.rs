@@ -1,0 +1,310 @@
+//! The worker: one tokio task that claims due jobs up to each kind's
+//! concurrency, runs them on the runtime, keeps their leases alive while
+//! they run, and records how each ended.
+//!
+//! It sleeps until the next job is due or a lease runs out, and is woken at
+//! once when a job is inserted (an SQLite update hook on the writer
+//! connection, see [`Waker::install`]), so an enqueued job does not wait
+//! for a polling interval. On shutdown it stops claiming, gives running
+//! jobs a bounded time to finish, and releases the rest: they are due
+//! again at the next start, never lost.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use super::{AfterFailure, Claimed};
+use crate::db::{Db, DbError};
+use crate::domain::Clock;
+
+/// How a job's run ended when it did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    /// Worth trying again later (a timeout, a 4xx/5xx that may pass).
+    Retry(String),
+    /// Trying again cannot help (a rejected address, a 4xx): dead at once.
+    Permanent(String),
+}
+
+/// What a handler gets.
+#[derive(Clone)]
+pub struct JobContext {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+pub type Handler = Arc<dyn Fn(JobContext) -> JobFuture + Send + Sync>;
+
+/// A kind of job this process runs.
+#[derive(Clone)]
+pub struct Kind {
+    pub name: String,
+    pub handler: Handler,
+    /// How many of this kind run at once.
+    pub concurrency: usize,
+}
+
+/// The worker's timing.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a claim holds a job before another worker may take it.
+    pub lease: Duration,
+    /// First retry delay; doubled for each further attempt.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// How long running jobs get to finish on shutdown.
+    pub shutdown_grace: Duration,
+    /// The longest sleep between looks at the queue.
+    pub max_idle: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lease: Duration::from_secs(300),
+            backoff_base: Duration::from_secs(10),
+            backoff_cap: Duration::from_secs(3600),
+            shutdown_grace: Duration::from_secs(10),
+            max_idle: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Wakes the worker when a job is inserted.
+#[derive(Clone, Default)]
+pub struct Waker(Arc<Notify>);
+
+impl Waker {
+    /// Hooks the writer connection: every insert into `jobs` wakes the
+    /// worker (before the commit; its claim is a write, so it runs after).
+    pub fn install(&self, db: &Db) -> Result<(), DbError> {
+        let notify = self.0.clone();
+        db.write_blocking(move |tx| {
+            tx.update_hook(Some(
+                move |action: rusqlite::hooks::Action, _db: &str, table: &str, _row: i64| {
+                    if action == rusqlite::hooks::Action::SQLITE_INSERT && table == "jobs" {
+                        notify.notify_one();
+                    }
+                },
+            ))?;
+            Ok::<_, DbError>(())
+        })
+    }
+
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    async fn woken(&self) {
+        self.0.notified().await
+    }
+}
+
+pub struct Worker {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub kinds: Vec<Kind>,
+    pub settings: Settings,
+    pub waker: Waker,
+    /// This process's name in leases and attempts.
+    pub id: String,
+}
+
+impl Worker {
+    /// Runs until `stop` turns true, then shuts down as described above.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let kinds: HashMap<String, Kind> = self
+            .kinds
+            .iter()
+            .map(|k| (k.name.clone(), k.clone()))
+            .collect();
+        let mut busy: HashMap<String, usize> = HashMap::new();
+        let mut running: JoinSet<String> = JoinSet::new();
+        let worker = Arc::new(self);
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let slots: Vec<(String, usize)> = kinds
+                .values()
+                .map(|k| {
+                    let used = busy.get(&k.name).copied().unwrap_or(0);
+                    (k.name.clone(), k.concurrency.saturating_sub(used))
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            let claimed = if slots.is_empty() {
+                Vec::new()
+            } else {
+                worker.claim(slots).await
+            };
+            for job in claimed {
+                *busy.entry(job.kind.clone()).or_default() += 1;
+                let handler = kinds[&job.kind].handler.clone();
+                running.spawn(worker.clone().run_one(job, handler));
+            }
+            let free: Vec<String> = kinds
+                .values()
+                .filter(|k| busy.get(&k.name).copied().unwrap_or(0) < k.concurrency)
+                .map(|k| k.name.clone())
+                .collect();
+            let wait = worker.next_wait(free).await;
+            tokio::select! {
+                _ = worker.waker.woken() => {}
+                Some(done) = running.join_next(), if !running.is_empty() => {
+                    if let Ok(kind) = done
+                        && let Some(n) = busy.get_mut(&kind)
+                    {
+                        *n = n.saturating_sub(1);
+                    }
+                }
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        // Shutdown: a bounded wait, then whatever still runs is released.
+        let grace = worker.settings.shutdown_grace;
+        let _ = tokio::time::timeout(grace, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        running.abort_all();
+        while running.join_next().await.is_some() {}
+        let (now, id) = (worker.clock.now(), worker.id.clone());
+        match worker
+            .db
+            .write(move |tx| super::release(tx, now, &id).map_err(DbError::from))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "unfinished jobs released for the next start"),
+            Err(e) => tracing::error!(error = %e, "could not release unfinished jobs"),
+        }
+    }
+
+    async fn claim(&self, slots: Vec<(String, usize)>) -> Vec<Claimed> {
+        let (now, id, lease) = (self.clock.now(), self.id.clone(), self.settings.lease);
+        let result = self
+            .db
+            .write(move |tx| {
+                let slots: Vec<(&str, usize)> =
+                    slots.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+                super::claim(tx, now, &id, lease, &slots).map_err(DbError::from)
+            })
+            .await;
+        result.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "claiming jobs failed");
+            Vec::new()
+        })
+    }
+
+    /// Until the next job of a kind with room is due or a lease ends, at
+    /// most `max_idle`.
+    async fn next_wait(&self, kinds: Vec<String>) -> Duration {
+        if kinds.is_empty() {
+            return self.settings.max_idle;
+        }
+        let next = self
+            .db
+            .read(move |c| super::next_wake(c, &kinds).map_err(DbError::from))
+            .await
+            .ok()
+            .flatten();
+        let now = self.clock.now();
+        match next {
+            Some(t) if t.to_db() <= now.to_db() => Duration::from_millis(50),
+            Some(t) => t.since(now).min(self.settings.max_idle),
+            None => self.settings.max_idle,
+        }
+    }
+
+    /// Runs one job with its lease renewed meanwhile; records the outcome.
+    /// Returns the job's kind (for the concurrency count).
+    async fn run_one(self: Arc<Self>, job: Claimed, handler: Handler) -> String {
+        let kind = job.kind.clone();
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
+        let _enter = span.enter();
+        drop(_enter);
+        let ctx = JobContext {
+            id: job.id,
+            kind: job.kind.clone(),
+            payload: job.payload.clone(),
+            attempt: job.attempt,
+            max_attempts: job.max_attempts,
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+        };
+        let mut work = handler(ctx);
+        let mut renew = tokio::time::interval(self.settings.lease / 3);
+        renew.tick().await;
+        let result = loop {
+            tokio::select! {
+                r = &mut work => break r,
+                _ = renew.tick() => {
+                    let (now, id, worker, lease) = (self.clock.now(), job.id, self.id.clone(), self.settings.lease);
+                    let held = self.db.write(move |tx| super::renew(tx, now, id, &worker, lease).map_err(DbError::from)).await;
+                    if let Ok(false) = held {
+                        tracing::warn!(id = job.id, "lease lost while running; its outcome will not be recorded");
+                    }
+                }
+            }
+        };
+        let (now, id, worker) = (self.clock.now(), job.id, self.id.clone());
+        let delay = super::backoff(
+            job.attempt,
+            self.settings.backoff_base,
+            self.settings.backoff_cap,
+            fastrand::f64(),
+        );
+        let recorded = self
+            .db
+            .write(move |tx| {
+                match &result {
+                    Ok(()) => super::succeed(tx, now, id, &worker).map(|held| {
+                        if held {
+                            None
+                        } else {
+                            Some(AfterFailure::NotHeld)
+                        }
+                    }),
+                    Err(JobError::Retry(e)) => {
+                        super::fail(tx, now, id, &worker, e, false, delay).map(Some)
+                    }
+                    Err(JobError::Permanent(e)) => {
+                        super::fail(tx, now, id, &worker, e, true, delay).map(Some)
+                    }
+                }
+                .map_err(DbError::from)
+                .map(|after| (after, result))
+            })
+            .await;
+        match recorded {
+            Ok((None, _)) => tracing::info!(id, kind = %kind, "job succeeded"),
+            Ok((Some(AfterFailure::RetryAt(at)), Err(e))) => {
+                tracing::warn!(id, kind = %kind, error = ?e, retry_at = %at.to_db(), "job failed; will retry")
+            }
+            Ok((Some(AfterFailure::Dead), Err(e))) => {
+                tracing::error!(id, kind = %kind, error = ?e, "job failed for the last time: dead")
+            }
+            Ok((Some(_), _)) => {
+                tracing::warn!(id, kind = %kind, "job no longer held; outcome dropped")
+            }
+            Err(e) => {
+                tracing::error!(id, kind = %kind, error = %e, "could not record the job's outcome")
+            }
+        }
+        kind
+    }
+}
