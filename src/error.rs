@@ -205,6 +205,17 @@ impl From<crate::orders::OrdersError> for AppError {
     }
 }
 
+impl From<crate::jobs::JobsError> for AppError {
+    fn from(e: crate::jobs::JobsError) -> Self {
+        use crate::jobs::JobsError::*;
+        match e {
+            NoSuchJob => AppError::NotFound,
+            Refused(m) => AppError::Conflict(m),
+            Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<AccountsError> for AppError {
     fn from(e: AccountsError) -> Self {
         match e {

@@ -213,11 +213,24 @@ impl Application {
             waker: self.state.jobs_waker.clone(),
             id: format!("{}-{}", std::process::id(), &random_token(6)[..6]),
         };
+        for s in &jobs.schedules {
+            if !worker.kinds.iter().any(|k| k.name == s.kind) {
+                tracing::warn!(kind = %s.kind, "jobs.schedule names a kind of job this version does not run; its jobs will wait");
+            }
+        }
+        let scheduler = tokio::spawn(crate::jobs::schedule::run(
+            self.state.db.clone(),
+            self.state.clock.clone(),
+            self.state.config.practice.time_zone.clone(),
+            jobs.schedules.clone(),
+            stop_rx.clone(),
+        ));
         let worker = tokio::spawn(worker.run(stop_rx));
         let result = self.server.await;
         housekeeping.abort();
         // The worker gets its grace period after the last request ends.
         let _ = stop_jobs.send(true);
+        let _ = scheduler.await;
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the job worker ended abnormally");
         }

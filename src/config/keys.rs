@@ -170,6 +170,11 @@ pub const KEYS: &[KeySpec] = &[
         "On shutdown, how long running jobs may finish before they are released for the next start (0-300).",
     ),
     key(
+        "jobs.schedule",
+        "",
+        "Recurring jobs in the practice's time zone: `kind = minute hour day month weekday`, separated by `;`.",
+    ),
+    key(
         "health.min_free_disk_mb",
         "1024",
         "Free space in the data directory below which /readyz reports failure.",

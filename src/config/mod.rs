@@ -111,6 +111,8 @@ pub struct JobsConfig {
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     pub shutdown_grace: Duration,
+    /// Recurring jobs (kind and cron expression), already checked.
+    pub schedules: Vec<crate::jobs::schedule::Schedule>,
 }
 
 #[derive(Debug, Clone)]

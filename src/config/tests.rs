@@ -267,3 +267,32 @@ fn allowed_origins_accept_a_trailing_slash_but_not_a_path() {
     .unwrap_err();
     assert_eq!(err.0[0].key, "http.allowed_origins");
 }
+
+#[test]
+fn job_settings_and_schedules_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load(
+        &LoadOptions::default(),
+        env(&[
+            ("STOCKROOM_DATA_DIR", dir.path().to_str().unwrap()),
+            ("STOCKROOM_JOBS_SCHEDULE", "digest.daily = 0 25 * * *"),
+            ("STOCKROOM_JOBS_BACKOFF_BASE_SECONDS", "600"),
+            ("STOCKROOM_JOBS_BACKOFF_CAP_SECONDS", "60"),
+        ]),
+    )
+    .unwrap_err();
+    let schedule = err.0.iter().find(|p| p.key == "jobs.schedule").unwrap();
+    assert!(schedule.message.contains("digest.daily"), "{schedule}");
+    assert_eq!(schedule.origin, "env STOCKROOM_JOBS_SCHEDULE");
+    assert!(err.0.iter().any(|p| p.key == "jobs.backoff_cap_seconds"));
+    let ok = load(
+        &LoadOptions::default(),
+        env(&[
+            ("STOCKROOM_DATA_DIR", dir.path().to_str().unwrap()),
+            ("STOCKROOM_JOBS_SCHEDULE", "digest.daily = 0 7 * * 1-5"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(ok.jobs.schedules[0].kind, "digest.daily");
+    assert_eq!(ok.jobs.concurrency, 2);
+}

@@ -301,9 +301,16 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         backoff_base: secs(v.int("jobs.backoff_base_seconds", 1, 3600)),
         backoff_cap: secs(v.int("jobs.backoff_cap_seconds", 1, 86_400)),
         shutdown_grace: secs(v.int("jobs.shutdown_grace_seconds", 0, 300)),
+        schedules: {
+            let (raw, origin) = v.text("jobs.schedule");
+            crate::jobs::schedule::parse(&raw).unwrap_or_else(|problem| {
+                v.problem("jobs.schedule", &origin, problem);
+                Vec::new()
+            })
+        },
     };
     if jobs.backoff_cap < jobs.backoff_base {
-        let origin = v.text("jobs.backoff_cap_seconds").1;
+        let origin = v.origin_of("jobs.backoff_cap_seconds");
         v.problem(
             "jobs.backoff_cap_seconds",
             &origin,

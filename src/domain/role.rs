@@ -46,6 +46,7 @@ impl Role {
             ManageSettings => self == Role::Admin,
             ViewAudit => matches!(self, Role::Admin | Role::Manager),
             ManageUsers | ManageApiTokens => self == Role::Admin,
+            ManageJobs => self == Role::Admin,
         }
     }
 }
@@ -93,6 +94,9 @@ pub enum Permission {
     ManageUsers,
     /// Create and revoke API tokens.
     ManageApiTokens,
+    /// See the job queue (counts, jobs, attempts, errors), retry dead jobs
+    /// and cancel waiting ones: admins.
+    ManageJobs,
 }
 
 #[cfg(test)]
@@ -104,6 +108,7 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.may(Permission::ManageUsers), role == Role::Admin);
             assert_eq!(role.may(Permission::ManageApiTokens), role == Role::Admin);
+            assert_eq!(role.may(Permission::ManageJobs), role == Role::Admin);
             assert!(role.may(Permission::ViewStock));
         }
         assert!(Role::Manager.may(Permission::ViewAudit));

@@ -9,6 +9,7 @@
 //! process was killed — is due again at the next claim. Every attempt is
 //! kept in `job_attempts`.
 
+pub mod schedule;
 pub mod worker;
 
 use std::time::Duration;

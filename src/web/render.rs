@@ -75,6 +75,7 @@ const NAV: &[(&str, &str, Option<Permission>)] = &[
         "API tokens",
         Some(Permission::ManageApiTokens),
     ),
+    ("/admin/jobs", "Jobs", Some(Permission::ManageJobs)),
     ("/audit", "Audit log", Some(Permission::ViewAudit)),
 ];
 

@@ -95,6 +95,7 @@ pub fn table() -> Vec<RouteDef> {
     table.extend(order_receiving_pages());
     table.extend(purchasing_admin_pages());
     table.extend(order_api());
+    table.extend(job_routes());
     table
 }
 
@@ -261,6 +262,25 @@ fn order_api() -> Vec<RouteDef> {
             Perm(ManageOrders),
             o::receive_credit,
         ),
+    ]
+}
+
+/// The job queue's admin pages and `/api/v1/jobs`.
+fn job_routes() -> Vec<RouteDef> {
+    use Access::*;
+    use api::jobs as a;
+    use pages::jobs as p;
+    // `/api/v1/jobs/stats` before `/api/v1/jobs/{id}`: resources match in order.
+    vec![
+        get("/admin/jobs", Perm(ManageJobs), p::list),
+        get("/admin/jobs/{id}", Perm(ManageJobs), p::show),
+        post("/admin/jobs/{id}/retry", Perm(ManageJobs), p::retry),
+        post("/admin/jobs/{id}/cancel", Perm(ManageJobs), p::cancel),
+        get("/api/v1/jobs", Perm(ManageJobs), a::list),
+        get("/api/v1/jobs/stats", Perm(ManageJobs), a::stats),
+        get("/api/v1/jobs/{id}", Perm(ManageJobs), a::show),
+        post("/api/v1/jobs/{id}/retry", Perm(ManageJobs), a::retry),
+        post("/api/v1/jobs/{id}/cancel", Perm(ManageJobs), a::cancel),
     ]
 }
 

@@ -66,17 +66,33 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_jobs(adjust, Vec::new()).await
+}
+
+/// An application whose worker also runs these kinds of job.
+pub async fn spawn_app_with_jobs(
+    adjust: impl FnOnce(&mut Config),
+    kinds: Vec<stockroom::jobs::worker::Kind>,
+) -> TestApp {
     LazyLock::force(&TRACING);
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let mut config = test_config(&dir);
     adjust(&mut config);
-    start(config, ManualClock::starting_now(), dir).await
+    start(config, ManualClock::starting_now(), dir, kinds).await
 }
 
-async fn start(config: Config, clock: ManualClock, data_dir: Arc<TempDir>) -> TestApp {
-    let app = Application::build_with_clock(config.clone(), Arc::new(clock.clone()))
+async fn start(
+    config: Config,
+    clock: ManualClock,
+    data_dir: Arc<TempDir>,
+    kinds: Vec<stockroom::jobs::worker::Kind>,
+) -> TestApp {
+    let mut app = Application::build_with_clock(config.clone(), Arc::new(clock.clone()))
         .await
         .expect("the application starts");
+    for kind in kinds {
+        app = app.with_job_kind(kind);
+    }
     let scheme = if config.tls.is_some() {
         "https"
     } else {
@@ -111,6 +127,7 @@ impl TestApp {
             self.config.clone(),
             self.clock.clone(),
             self.data_dir.clone(),
+            Vec::new(),
         )
         .await;
         app.browser = Browser {

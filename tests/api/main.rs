@@ -15,6 +15,8 @@ mod demo;
 mod headers;
 mod helpers;
 mod item_pages;
+mod job_runtime;
+mod jobs;
 mod lockout;
 mod order_pages;
 mod orders;

@@ -3,8 +3,10 @@
 // axe violations fail the test; lesser ones are printed as diagnostics.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 
-import { checkPage, findings, report } from './lib/a11y.mjs';
+import { checkPage, findings, horizontalOverflow, report } from './lib/a11y.mjs';
 import { e2e, useStockroom } from './lib/harness.mjs';
 import { expectDashboard, heading, visit } from './lib/pages.mjs';
 
@@ -65,6 +67,7 @@ e2e(env, 'the other pages: no serious accessibility violation, no CSP violation'
     ['/admin/users/new', 'New user'],
     ['/admin/users/1', /^Ada Admin/],
     ['/admin/tokens', 'API tokens'],
+    ['/admin/jobs', 'Jobs'],
     ['/audit', 'Audit log'],
     ['/stock/use', 'Use stock'],
     ['/stock/use?code=4006381333932', 'Use stock'],
@@ -86,6 +89,71 @@ e2e(env, 'the other pages: no serious accessibility violation, no CSP violation'
   await page.waitForLoadState('load');
   assert.match(await page.locator('main').innerText(), /Username must be 2 to 64 characters long/);
   await checkPage(s, t, page, 'new user form with errors', found);
+  report(t, found);
+});
+
+/**
+ * Adds jobs straight to the database with the sqlite3 command (no job kind
+ * runs in this binary yet, so none can be made through the application): a
+ * queued one, one waiting to retry and a dead one with its attempts.
+ * Resolves to the dead job's id. scripts/test installs sqlite3.
+ */
+function seedJobs(dataDir) {
+  assert.equal(spawnSync('sqlite3', ['--version']).status, 0, 'the sqlite3 command is needed (apt-get install sqlite3)');
+  const at = (secondsFromNow) => new Date(Date.now() + secondsFromNow * 1000).toISOString();
+  const error = 'supplier portal answered 503 Service Unavailable after 30 s; the order was not sent and will need a person to look at it';
+  const sql = `
+    INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, created_at)
+      VALUES ('example.queued', '{"order_id": 7}', 'queued', 0, 3, '${at(-7200)}', '${at(-7200)}');
+    INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, last_error, created_at)
+      VALUES ('example.digest', '{"day": "2026-03-01"}', 'failed', 1, 3, '${at(600)}', 'smtp timeout', '${at(-3600)}');
+    INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, last_error, created_at, finished_at)
+      VALUES ('example.send', '{"order_id": 42, "lines": [1, 2, 3], "note": "<b>urgent</b>"}', 'dead', 2, 2, '${at(-60)}', '${error}', '${at(-3600)}', '${at(-60)}');
+    INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error)
+      VALUES (last_insert_rowid(), 1, 'host-a:1234', '${at(-3600)}', '${at(-3500)}', 'failed', 'connection refused');
+    INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error)
+      SELECT job_id, 2, worker, '${at(-120)}', '${at(-60)}', 'dead', '${error}' FROM job_attempts WHERE id = last_insert_rowid();
+    SELECT max(id) FROM jobs;`;
+  const out = spawnSync('sqlite3', ['-cmd', '.timeout 5000', path.join(dataDir, 'stockroom.db'), sql], { encoding: 'utf8' });
+  assert.equal(out.status, 0, `sqlite3 failed: ${out.stderr}`);
+  return Number(out.stdout.trim());
+}
+
+e2e(env, 'the job queue with jobs in it: no serious accessibility violation, no CSP violation, nothing too wide', async (s, t) => {
+  const dead = seedJobs(s.server.dataDir);
+  const page = await s.newPage();
+  const found = findings(KNOWN);
+  await visit(page, '/login');
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.getByRole('button', { name: 'Sign in' }).click()]);
+
+  const layout = [];
+  for (const [url, expected, label] of [
+    ['/admin/jobs', /^Jobs$/, 'jobs page with jobs'],
+    ['/admin/jobs?state=asleep', /^Jobs$/, 'jobs page with a filter error'],
+    [`/admin/jobs/${dead}`, new RegExp(`^Job ${dead}\\b`), 'a dead job'],
+  ]) {
+    await visit(page, url);
+    assert.match(await heading(page), expected);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await checkPage(s, t, page, label, found);
+    await page.setViewportSize({ width: 800, height: 1280 });
+    const overflow = await horizontalOverflow(page);
+    if (overflow) layout.push(`${label} at 800 px:\n${overflow}`);
+  }
+  assert.match(await page.getByTestId('payload').innerText(), /"note": "<b>urgent<\/b>"/);
+  assert.equal(await page.getByRole('row').filter({ hasText: 'connection refused' }).count(), 1);
+
+  // Retry it: the job page comes back with the message.
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === `/admin/jobs/${dead}`),
+    page.getByRole('button', { name: `Retry job ${dead}` }).click(),
+  ]);
+  await page.waitForLoadState('load');
+  assert.match(await page.locator('main .flash').innerText(), new RegExp(`Job ${dead} will run again\\.`));
+  await checkPage(s, t, page, 'a job queued again, with its message', found);
+  assert.deepEqual(layout, [], layout.join('\n\n'));
   report(t, found);
 });
 

@@ -14,7 +14,7 @@ const ROLES = [
     username: 'ada',
     displayName: 'Ada Admin',
     label: 'Administrator',
-    nav: ['Dashboard', 'Items', 'Use stock', 'Receive', 'Orders', 'Locations', 'Suppliers', 'Recall', 'Import', 'Export', 'Users', 'Practice', 'API tokens', 'Audit log'],
+    nav: ['Dashboard', 'Items', 'Use stock', 'Receive', 'Orders', 'Locations', 'Suppliers', 'Recall', 'Import', 'Export', 'Users', 'Practice', 'API tokens', 'Jobs', 'Audit log'],
     tiles: ['Stock', 'Orders', 'Users', 'Audit log'],
   },
   {
@@ -50,6 +50,7 @@ const PAGES = [
   { url: '/admin/users', heading: /^Users$/, roles: ['admin'] },
   { url: '/admin/users/new', heading: /^New user$/, roles: ['admin'] },
   { url: '/admin/tokens', heading: /^API tokens$/, roles: ['admin'] },
+  { url: '/admin/jobs', heading: /^Jobs$/, roles: ['admin'] },
   { url: '/audit', heading: /^Audit log$/, roles: ['admin', 'manager'] },
   { url: '/stock/use', heading: /^Use stock$/, roles: ['admin', 'manager', 'staff'] },
   { url: '/stock/receive', heading: /^Receive stock$/, roles: ['admin', 'manager', 'staff'] },

@@ -88,7 +88,7 @@ e2e(env, 'first-run setup creates the administrator, signs them in, and the link
   await expectDashboard(page, ADMIN.displayName);
   assert.equal(await flash(page), 'Welcome to stockroom. Your administrator account is ready.');
   assert.match(await page.getByTestId('current-user').innerText(), /Anna Adler\s+Administrator/);
-  assert.deepEqual(await navLabels(page), ['Dashboard', 'Items', 'Use stock', 'Receive', 'Orders', 'Locations', 'Suppliers', 'Recall', 'Import', 'Export', 'Users', 'Practice', 'API tokens', 'Audit log']);
+  assert.deepEqual(await navLabels(page), ['Dashboard', 'Items', 'Use stock', 'Receive', 'Orders', 'Locations', 'Suppliers', 'Recall', 'Import', 'Export', 'Users', 'Practice', 'API tokens', 'Jobs', 'Audit log']);
 
   // The link is spent: for the new admin and for anyone else.
   const stranger = await s.newPage();

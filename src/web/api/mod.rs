@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod imports;
+pub mod jobs;
 pub mod me;
 pub mod openapi;
 pub mod orders;

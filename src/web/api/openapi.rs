@@ -31,6 +31,8 @@ use utoipa::{Modify, OpenApi};
         super::orders::create_rule, super::orders::set_rule_active, super::orders::list_returns,
         super::orders::show_return, super::orders::create_return, super::orders::list_credits,
         super::orders::create_credit, super::orders::receive_credit,
+        super::jobs::list, super::jobs::stats, super::jobs::show, super::jobs::retry,
+        super::jobs::cancel,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -40,7 +42,8 @@ use utoipa::{Modify, OpenApi};
         (name = "suppliers", description = "Suppliers and what they sell at which price"),
         (name = "stock", description = "The stock ledger: movements, transfers, levels"),
         (name = "imports", description = "CSV import (checked row by row, all or nothing) and CSV exports"),
-        (name = "orders", description = "Purchase orders: drafting, approval, placing, receiving; reorder suggestions; returns and credits")
+        (name = "orders", description = "Purchase orders: drafting, approval, placing, receiving; reorder suggestions; returns and credits"),
+        (name = "jobs", description = "The background job queue: jobs, attempts and figures; retrying dead jobs, cancelling waiting ones (admins)")
     )
 )]
 pub struct ApiDoc;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod home;
 pub mod imports;
 pub mod items;
+pub mod jobs;
 pub mod locations;
 pub mod order_receiving;
 pub mod orders;

@@ -1,0 +1,151 @@
+//! The job worker and scheduler as the application runs them: a job
+//! enqueued in a business transaction runs at once, a recurring job from
+//! `jobs.schedule` is enqueued and run, and a job still running at shutdown
+//! is released for the next start. The kinds here are made
+//! for the test (this version has no job kind of its own yet).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use stockroom::db::DbError;
+use stockroom::domain::Clock;
+use stockroom::jobs::worker::{Handler, JobError, Kind};
+use stockroom::jobs::{self, JobState, NewJob};
+
+use crate::helpers::*;
+
+fn counting(calls: &Arc<AtomicUsize>) -> Handler {
+    let calls = calls.clone();
+    Arc::new(move |ctx| {
+        let calls = calls.clone();
+        Box::pin(async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            if ctx.payload["fail"] == true {
+                return Err(JobError::Permanent("told to fail".into()));
+            }
+            Ok(())
+        })
+    })
+}
+
+fn kind(name: &str, handler: Handler) -> Kind {
+    Kind {
+        name: name.into(),
+        handler,
+        concurrency: 2,
+    }
+}
+
+async fn state_of(app: &TestApp, id: i64) -> JobState {
+    app.db()
+        .read(move |c| jobs::get(c, id).map_err(DbError::from))
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+}
+
+async fn wait_for(app: &TestApp, id: i64, want: JobState) {
+    for _ in 0..500 {
+        if state_of(app, id).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("job {id} never became {want:?}");
+}
+
+#[tokio::test]
+async fn jobs_enqueued_with_a_change_run_and_schedules_enqueue_theirs() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let app = spawn_app_with_jobs(
+        |c| {
+            c.jobs.schedules = jobs::schedule::parse("test.tick = * * * * *").unwrap();
+        },
+        vec![
+            kind("test.work", counting(&calls)),
+            kind("test.tick", counting(&calls)),
+        ],
+    )
+    .await;
+    let now = app.clock.now();
+    let id = app
+        .db()
+        .write(move |tx| {
+            jobs::enqueue(tx, now, &NewJob::new("test.work", json!({}))).map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    wait_for(&app, id, JobState::Succeeded).await;
+    let failing = app
+        .db()
+        .write(move |tx| {
+            jobs::enqueue(tx, now, &NewJob::new("test.work", json!({"fail": true})))
+                .map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    wait_for(&app, failing, JobState::Dead).await;
+    // This minute's occurrence of the schedule was enqueued at start and ran.
+    let scheduled = app
+        .scalar("SELECT count(*) FROM jobs WHERE kind = 'test.tick' AND state = 'succeeded'")
+        .await;
+    let mut tries = 0;
+    let mut scheduled = scheduled;
+    while scheduled == 0 && tries < 500 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        scheduled = app
+            .scalar("SELECT count(*) FROM jobs WHERE kind = 'test.tick' AND state = 'succeeded'")
+            .await;
+        tries += 1;
+    }
+    assert_eq!(scheduled, 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let res = app.browser.get("/readyz").await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["status"], "degraded",
+        "a dead job needs a person: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_job_running_at_shutdown_is_released_for_the_next_start() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let s = started.clone();
+    let hang: Handler = Arc::new(move |_ctx| {
+        let s = s.clone();
+        Box::pin(async move {
+            s.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(())
+        })
+    });
+    let app = spawn_app_with_jobs(
+        |c| c.jobs.shutdown_grace = Duration::from_millis(100),
+        vec![kind("test.long", hang)],
+    )
+    .await;
+    let now = app.clock.now();
+    let id = app
+        .db()
+        .write(move |tx| {
+            jobs::enqueue(tx, now, &NewJob::new("test.long", json!({}))).map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    wait_for(&app, id, JobState::Running).await;
+    let app = app.restart().await;
+    // Released at shutdown: queued again, the attempt not counted. The
+    // restarted application does not run this kind, so it waits.
+    assert_eq!(state_of(&app, id).await, JobState::Queued);
+    assert_eq!(app.scalar("SELECT attempts FROM jobs").await, 0);
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM job_attempts WHERE outcome = 'released'")
+            .await,
+        1
+    );
+    assert_eq!(started.load(Ordering::SeqCst), 1);
+}
