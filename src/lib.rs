@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod csv_io;
 pub mod db;
 pub mod demo;
+pub mod dispatch;
 pub mod domain;
 pub mod error;
 pub mod jobs;

@@ -141,7 +141,7 @@ impl Application {
             addr,
             server,
             state,
-            job_kinds: Vec::new(),
+            job_kinds: vec![crate::dispatch::kind(config.clone())],
         };
         if let Some(url) = app.setup_url() {
             // Printed for whoever installs the appliance, and logged for

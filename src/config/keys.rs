@@ -175,6 +175,11 @@ pub const KEYS: &[KeySpec] = &[
         "Recurring jobs in the practice's time zone: `kind = minute hour day month weekday`, separated by `;`.",
     ),
     key(
+        "dispatch.folder_root",
+        "",
+        "Folder under which suppliers' CSV drop folders live (a mounted share); <data_dir>/outbox when empty.",
+    ),
+    key(
         "health.min_free_disk_mb",
         "1024",
         "Free space in the data directory below which /readyz reports failure.",

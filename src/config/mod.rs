@@ -44,6 +44,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub health: HealthConfig,
     pub jobs: JobsConfig,
+    pub dispatch: DispatchConfig,
     pub practice: PracticeConfig,
     pub setup: SetupConfig,
     /// Every key with its effective value and origin, for `check-config`.
@@ -113,6 +114,12 @@ pub struct JobsConfig {
     pub shutdown_grace: Duration,
     /// Recurring jobs (kind and cron expression), already checked.
     pub schedules: Vec<crate::jobs::schedule::Schedule>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DispatchConfig {
+    /// Suppliers' CSV folders are named relative to this.
+    pub folder_root: PathBuf,
 }
 
 #[derive(Debug, Clone)]

@@ -7,9 +7,9 @@ use std::time::Duration;
 use super::keys::{self, KEYS};
 use super::sources::{Origin, RawValue, Sources};
 use super::{
-    Config, ConfigProblem, DbConfig, EffectiveValue, HealthConfig, HttpConfig, JobsConfig,
-    LogConfig, LogFormat, PracticeConfig, Secret, SecurityConfig, SessionConfig, SetupConfig,
-    TlsConfig,
+    Config, ConfigProblem, DbConfig, DispatchConfig, EffectiveValue, HealthConfig, HttpConfig,
+    JobsConfig, LogConfig, LogFormat, PracticeConfig, Secret, SecurityConfig, SessionConfig,
+    SetupConfig, TlsConfig,
 };
 
 struct Validator<'a> {
@@ -318,6 +318,13 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         );
     }
 
+    let dispatch = DispatchConfig {
+        folder_root: match v.text("dispatch.folder_root").0.trim() {
+            "" => data_dir.join("outbox"),
+            path => PathBuf::from(path),
+        },
+    };
+
     let (zone, zone_origin) = v.text("practice.time_zone");
     let time_zone = match zone.trim() {
         "" => jiff::tz::TimeZone::system(),
@@ -373,6 +380,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         security,
         health,
         jobs,
+        dispatch,
         practice,
         setup,
         effective: v.effective,

@@ -702,11 +702,16 @@ pub fn act(
                 params![at, order_id],
             )?;
         }
-        Action::Reopen
-        | Action::Queue
-        | Action::Retry
-        | Action::DispatchFailed
-        | Action::Receive => {}
+        Action::Queue | Action::Retry => {
+            crate::dispatch::enqueue_send(
+                tx,
+                ctx,
+                order_id,
+                &order.supplier_name,
+                order.supplier_id,
+            )?;
+        }
+        Action::Reopen | Action::DispatchFailed | Action::Receive => {}
     }
     if !reason.is_empty() {
         tx.exec_cached(

@@ -138,6 +138,8 @@ fn order_pages() -> Vec<RouteDef> {
         post("/orders/{id}/reject", Perm(ApproveOrders), o::reject),
         post("/orders/{id}/reopen", Perm(RequestOrders), o::reopen),
         post("/orders/{id}/mark-sent", Perm(ManageOrders), o::mark_sent),
+        post("/orders/{id}/send", Perm(ManageOrders), o::send),
+        post("/orders/{id}/retry-send", Perm(ManageOrders), o::retry_send),
         post(
             "/orders/{id}/acknowledge",
             Perm(ManageOrders),
@@ -225,6 +227,12 @@ fn order_api() -> Vec<RouteDef> {
             "/api/v1/orders/{id}/mark-sent",
             Perm(ManageOrders),
             o::mark_sent,
+        ),
+        post("/api/v1/orders/{id}/send", Perm(ManageOrders), o::send),
+        post(
+            "/api/v1/orders/{id}/retry-send",
+            Perm(ManageOrders),
+            o::retry_send,
         ),
         post(
             "/api/v1/orders/{id}/acknowledge",
@@ -434,6 +442,11 @@ fn foundation_and_catalog() -> Vec<RouteDef> {
             Perm(ManageCatalog),
             pages::suppliers::set_active,
         ),
+        post(
+            "/suppliers/{id}/dispatch",
+            Perm(ManageCatalog),
+            pages::suppliers::set_dispatch,
+        ),
         get("/recall", Perm(ManageCatalog), pages::recall::show),
         post(
             "/recall/quarantine",
@@ -615,6 +628,11 @@ fn foundation_and_catalog() -> Vec<RouteDef> {
             "/api/v1/suppliers/{id}/active",
             Perm(ManageCatalog),
             api::suppliers::set_active,
+        ),
+        put(
+            "/api/v1/suppliers/{id}/dispatch",
+            Perm(ManageCatalog),
+            api::suppliers::set_dispatch,
         ),
         post(
             "/api/v1/supplier-items",

@@ -516,3 +516,261 @@ async fn the_note_of_a_draft_and_the_date_of_a_sent_order_can_be_changed() {
         "{html}"
     );
 }
+
+/// An approved order for the shop's supplier, through the pages; its path.
+async fn approved_order(s: &Shop, b: &Browser) -> String {
+    let order = s.draft(b, s.supplier).await;
+    assert_eq!(
+        s.add_line(b, &order, "2").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = b.post_form(&format!("{order}/submit"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(s.state(&order).await, "approved");
+    order
+}
+
+/// Sets the supplier's channel to a CSV file into `folder` through its page.
+async fn csv_channel(s: &Shop, b: &Browser, folder: &str) {
+    let res = b
+        .post_form(
+            &format!("/suppliers/{}/dispatch", s.supplier),
+            &[
+                ("channel", "csv_folder"),
+                ("folder", folder),
+                ("columns", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+fn order_id(order: &str) -> i64 {
+    order.trim_start_matches("/orders/").parse().unwrap()
+}
+
+/// Waits up to five seconds for `done` to hold of the order page.
+async fn page_when(b: &Browser, order: &str, done: impl Fn(&str) -> bool) -> String {
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = b.get_html(order).await;
+        if done(&html) {
+            return html;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the order page never got there: {html}");
+}
+
+#[tokio::test]
+async fn the_supplier_page_sets_how_orders_are_sent() {
+    let s = shop().await;
+    let mia = signed_in(&s.p.app, "mia").await;
+    let page = format!("/suppliers/{}", s.supplier);
+    let html = mia.get_html(&page).await;
+    assert!(html.contains("How orders are sent"), "{html}");
+    assert!(
+        html.contains("Placed by phone or portal, marked as sent by hand"),
+        "{html}"
+    );
+    assert!(html.contains(r#"<label for="folder">Folder"#), "{html}");
+    assert!(
+        html.contains("Leave empty for the default layout: order_number, line,"),
+        "{html}"
+    );
+    let channel = || {
+        s.p.app
+            .raw_connection()
+            .query_row(
+                "SELECT dispatch_channel || ' ' || dispatch_settings FROM suppliers WHERE id = ?1",
+                [s.supplier],
+                |r| r.get::<_, String>(0),
+            )
+            .unwrap()
+    };
+    let before = channel();
+
+    // A folder outside the root is named beside the field; nothing changes.
+    let res = mia
+        .post_form(
+            &format!("{page}/dispatch"),
+            &[
+                ("channel", "csv_folder"),
+                ("folder", "../etc"),
+                ("columns", "order_number, packs"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r##"<a href="#folder">Folder must be a folder name"##),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<p class="field-error" id="folder-error">Folder: must be a folder name"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("order_number, packs"),
+        "typed columns kept: {html}"
+    );
+    assert!(
+        html.contains(r#"value="../etc""#),
+        "typed folder kept: {html}"
+    );
+    assert_eq!(channel(), before);
+    assert_eq!(s.p.app.audit_count("supplier.dispatch").await, 0);
+
+    let res = mia
+        .post_form(
+            &format!("{page}/dispatch"),
+            &[
+                ("channel", "csv_folder"),
+                ("folder", "medsupply"),
+                ("columns", "order_number, supplier_code, packs"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), page);
+    assert!(channel().starts_with("csv_folder "), "{}", channel());
+    assert_eq!(s.p.app.audit_count("supplier.dispatch").await, 1);
+    let html = mia.get_html(&page).await;
+    assert!(
+        html.contains(
+            "CSV file into folder medsupply (columns order_number, supplier_code, packs)"
+        ),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="medsupply""#), "{html}");
+
+    // Staff see the channel but not the form.
+    let sam = signed_in(&s.p.app, "sam").await;
+    let html = sam.get_html(&page).await;
+    assert!(html.contains("CSV file into folder medsupply"), "{html}");
+    assert!(!html.contains("dispatch-form"), "{html}");
+}
+
+#[tokio::test]
+async fn send_to_supplier_is_offered_only_when_the_supplier_has_a_channel() {
+    let s = shop().await;
+    let mia = signed_in(&s.p.app, "mia").await;
+    let order = approved_order(&s, &mia).await;
+    let html = mia.get_html(&order).await;
+    assert!(html.contains(">Mark as sent</button>"), "{html}");
+    assert!(!html.contains(">Send to supplier</button>"), "{html}");
+    // Sending anyway is refused like any other action.
+    let res = mia.post_form(&format!("{order}/send"), &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("has no sending channel"));
+    assert_eq!(s.state(&order).await, "approved");
+
+    csv_channel(&s, &mia, "medsupply").await;
+    let html = mia.get_html(&order).await;
+    assert!(html.contains(">Send to supplier</button>"), "{html}");
+    assert!(html.contains(">Mark as sent</button>"), "{html}");
+}
+
+#[tokio::test]
+async fn an_order_sent_through_the_page_lands_in_the_supplier_folder() {
+    let s = shop().await;
+    let root = s.p.app.config.dispatch.folder_root.clone();
+    std::fs::create_dir_all(&root).unwrap();
+    let mia = signed_in(&s.p.app, "mia").await;
+    csv_channel(&s, &mia, "medsupply").await;
+    let order = approved_order(&s, &mia).await;
+    let res = mia.post_form(&format!("{order}/send"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), order);
+    let number: String =
+        s.p.app
+            .raw_connection()
+            .query_row(
+                "SELECT number FROM purchase_orders WHERE id = ?1",
+                [order_id(&order)],
+                |r| r.get(0),
+            )
+            .unwrap();
+    let html = page_when(&mia, &order, |h| {
+        h.contains(r#"<dd data-testid="order-state">Sent</dd>"#)
+    })
+    .await;
+    assert!(!html.contains(">Send to supplier</button>"), "{html}");
+    let file = root.join("medsupply").join(format!("{number}.csv"));
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(csv.contains("MS-4411"), "{csv}");
+    assert!(csv.contains(&number), "{csv}");
+}
+
+#[tokio::test]
+async fn a_missing_folder_root_keeps_the_order_queued_and_shows_the_retry() {
+    let s = shop().await;
+    assert!(!s.p.app.config.dispatch.folder_root.exists());
+    let mia = signed_in(&s.p.app, "mia").await;
+    csv_channel(&s, &mia, "medsupply").await;
+    let order = approved_order(&s, &mia).await;
+    let res = mia.post_form(&format!("{order}/send"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = mia.get_html(&order).await;
+    assert!(
+        html.contains("Queued PO-") && html.contains(" to be sent to MedSupply."),
+        "{html}"
+    );
+    let html = page_when(&mia, &order, |h| h.contains("is not there")).await;
+    assert!(
+        html.contains(r#"<dd data-testid="order-state">Queued to send</dd>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-testid="order-sending""#), "{html}");
+    assert!(
+        html.contains(r#"<dd data-testid="sending-attempt">attempt 1 of 8</dd>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-testid="sending-next-try""#), "{html}");
+    assert!(
+        html.contains("is not there (is the share mounted?)"),
+        "{html}"
+    );
+    assert_eq!(s.state(&order).await, "queued");
+}
+
+#[tokio::test]
+async fn a_failed_send_is_retried_from_the_page() {
+    let s = shop().await;
+    let mia = signed_in(&s.p.app, "mia").await;
+    csv_channel(&s, &mia, "medsupply").await;
+    let order = approved_order(&s, &mia).await;
+    // Settings that cannot work fail the send for good.
+    s.p.app
+        .raw_connection()
+        .execute(
+            "UPDATE suppliers SET dispatch_settings = '{\"folder\": \"../etc\"}' WHERE id = ?1",
+            [s.supplier],
+        )
+        .unwrap();
+    let res = mia.post_form(&format!("{order}/send"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = page_when(&mia, &order, |h| {
+        h.contains(r#"<dd data-testid="order-state">Sending failed</dd>"#)
+    })
+    .await;
+    assert!(html.contains(r#"data-testid="sending-reason""#), "{html}");
+    assert!(html.contains("settings are wrong"), "{html}");
+    assert!(html.contains(">Retry sending</button>"), "{html}");
+    assert!(html.contains(">Mark as sent</button>"), "{html}");
+
+    let res = mia.post_form(&format!("{order}/retry-send"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = mia.get_html(&order).await;
+    assert!(
+        html.contains("Sending PO-") && html.contains(" again."),
+        "{html}"
+    );
+    assert_eq!(
+        s.p.app
+            .scalar("SELECT count(*) FROM jobs WHERE kind = 'order.dispatch'")
+            .await,
+        2
+    );
+}

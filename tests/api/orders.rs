@@ -482,3 +482,97 @@ async fn suggestions_become_a_draft_and_returns_create_credits() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// Sent through the supplier's CSV folder by the application's own worker:
+/// the order becomes sent only once the file is there.
+#[tokio::test]
+async fn an_order_sent_through_a_csv_folder_arrives_once_and_is_then_sent() {
+    let o = ordering().await;
+    let root = o.p.app.config.dispatch.folder_root.clone();
+    std::fs::create_dir_all(&root).unwrap();
+    let res =
+        o.p.manager
+            .put(o.p.url(&format!("/api/v1/suppliers/{}/dispatch", o.supplier)))
+            .json(&json!({"channel": "csv_folder", "folder": "../outside"}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res =
+        o.p.manager
+            .put(o.p.url(&format!("/api/v1/suppliers/{}/dispatch", o.supplier)))
+            .json(&json!({"channel": "csv_folder", "folder": "medsupply",
+                      "columns": ["order_number", "supplier_code", "packs"]}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let detail = get_json(
+        &o.p.staff,
+        o.p.url(&format!("/api/v1/suppliers/{}", o.supplier)),
+    )
+    .await;
+    assert_eq!(detail["dispatch"]["folder"], "medsupply");
+
+    let d = o.draft(2).await;
+    let id = d["order"]["id"].as_i64().unwrap();
+    let number = d["order"]["number"].as_str().unwrap().to_string();
+    let (s, _) = o
+        .post(
+            &o.p.manager,
+            &format!("/api/v1/orders/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = o
+        .post(&o.p.staff, &format!("/api/v1/orders/{id}/send"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "staff do not send orders");
+    let (s, b) = o
+        .post(
+            &o.p.manager,
+            &format!("/api/v1/orders/{id}/send"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["state"].as_str()),
+        (StatusCode::OK, Some("queued")),
+        "{b}"
+    );
+    let mut state = String::new();
+    for _ in 0..500 {
+        let got = get_json(&o.p.staff, o.p.url(&format!("/api/v1/orders/{id}"))).await;
+        state = got["order"]["state"].as_str().unwrap().to_string();
+        if state == "sent" {
+            assert_eq!(got["order"]["channel"], "csv_folder");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(state, "sent");
+    let text =
+        std::fs::read_to_string(root.join("medsupply").join(format!("{number}.csv"))).unwrap();
+    assert_eq!(
+        text,
+        format!("order_number,supplier_code,packs\n{number},LD-10,2\n")
+    );
+    // Sending again is not allowed once sent.
+    let (s, _) = o
+        .post(
+            &o.p.manager,
+            &format!("/api/v1/orders/{id}/send"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(
+        o.p.app
+            .scalar(
+                "SELECT count(*) FROM jobs WHERE kind = 'order.dispatch' AND state = 'succeeded'"
+            )
+            .await,
+        1
+    );
+}

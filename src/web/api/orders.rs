@@ -284,6 +284,18 @@ action_endpoint!(
     "Records that an approved order was placed outside stockroom (phone, supplier portal)."
 );
 action_endpoint!(
+    send,
+    "/api/v1/orders/{id}/send",
+    Action::Queue,
+    "Sends an approved order through its supplier's channel: the order is queued and a job sends it; it becomes sent when the channel confirms."
+);
+action_endpoint!(
+    retry_send,
+    "/api/v1/orders/{id}/retry-send",
+    Action::Retry,
+    "Sends again an order whose sending failed (after fixing the supplier's channel)."
+);
+action_endpoint!(
     close,
     "/api/v1/orders/{id}/close",
     Action::Close,

@@ -40,6 +40,8 @@ pub async fn create(ctx: Ctx, body: Json<SupplierInput>) -> Result<HttpResponse,
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SupplierDetail {
     pub supplier: Supplier,
+    /// How orders reach them.
+    pub dispatch: crate::dispatch::Channel,
     /// What they sell us, by item name.
     pub items: Vec<SupplierItem>,
 }
@@ -58,6 +60,7 @@ pub async fn show(ctx: Ctx, id: Path<i64>) -> Result<Json<SupplierDetail>, AppEr
                 return Ok(None);
             };
             Ok::<_, DbError>(Some(SupplierDetail {
+                dispatch: crate::dispatch::channel_of(c, id)?,
                 items: suppliers::for_supplier(c, id)?,
                 supplier,
             }))
@@ -157,4 +160,24 @@ pub async fn set_item_active(
         .write(move |tx| suppliers::set_item_active(tx, &a, id, active))
         .await?;
     Ok(Json(si))
+}
+
+/// Sets how orders reach a supplier: `{"channel": "manual"}` or
+/// `{"channel": "csv_folder", "folder": "medsupply", "columns": [...]}`.
+#[utoipa::path(put, path = "/api/v1/suppliers/{id}/dispatch", tag = "suppliers",
+    params(("id" = i64, Path)), request_body = crate::dispatch::Channel,
+    responses((status = 200, body = crate::dispatch::Channel), (status = 404, body = super::ErrorBody),
+    (status = 422, body = super::ErrorBody)), security(("bearer" = [])))]
+pub async fn set_dispatch(
+    ctx: Ctx,
+    id: Path<i64>,
+    body: Json<crate::dispatch::Channel>,
+) -> Result<Json<crate::dispatch::Channel>, AppError> {
+    let (id, channel, a) = (id.into_inner(), body.into_inner(), ctx.audit());
+    let saved = ctx
+        .state
+        .db
+        .write(move |tx| crate::dispatch::set_channel(tx, &a, id, &channel))
+        .await?;
+    Ok(Json(saved))
 }

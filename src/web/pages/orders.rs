@@ -9,15 +9,18 @@ use std::collections::HashSet;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use rusqlite::OptionalExtension;
 use serde::Deserialize;
 
 use crate::accounts::users::User;
 use crate::catalog::locations;
 use crate::catalog::suppliers::{self, Supplier, SupplierItem};
 use crate::db::DbError;
+use crate::dispatch::{self, Channel};
 use crate::domain::order::{Action, OrderState};
 use crate::domain::{Permission, Timestamp};
 use crate::error::AppError;
+use crate::jobs::{self, Job, JobState};
 use crate::orders::lifecycle::{self, ActInput, LineChange, LineInput, NewOrder};
 use crate::orders::suggest::{self, SupplierGroup};
 use crate::orders::{self, Filter, Order, OrderDetail, OrdersError, Who, rules};
@@ -419,6 +422,9 @@ struct Buttons {
     reject: bool,
     reopen: bool,
     mark_sent: bool,
+    /// Send through the supplier's channel (not by hand).
+    send: bool,
+    retry_send: bool,
     acknowledge: bool,
     close: bool,
     close_needs_reason: bool,
@@ -430,7 +436,7 @@ struct Buttons {
 }
 
 impl Buttons {
-    fn for_order(order: &Order, user: &User) -> Self {
+    fn for_order(order: &Order, user: &User, channel: &Channel) -> Self {
         use OrderState as S;
         let may = |p| user.role.may(p);
         let (request, approve, manage) = (
@@ -445,6 +451,8 @@ impl Buttons {
             reject: approve && state == S::Submitted,
             reopen: request && state == S::Rejected,
             mark_sent: manage && matches!(state, S::Approved | S::DispatchFailed),
+            send: manage && state == S::Approved && *channel != Channel::Manual,
+            retry_send: manage && state == S::DispatchFailed,
             acknowledge: manage && state == S::Sent,
             close: manage && matches!(state, S::Received | S::PartiallyReceived),
             close_needs_reason: state == S::PartiallyReceived,
@@ -465,6 +473,8 @@ impl Buttons {
             || self.reject
             || self.reopen
             || self.mark_sent
+            || self.send
+            || self.retry_send
             || self.acknowledge
             || self.close
             || self.cancel
@@ -492,6 +502,8 @@ struct ShowPage {
     /// May change the expected delivery date of an order on its way.
     can_change_date: bool,
     buttons: Buttons,
+    /// The latest try at sending, while queued or failed.
+    sending: Option<Sending>,
     problems: Problems,
     typed: Typed,
 }
@@ -532,8 +544,66 @@ impl Refusal {
 }
 
 /// An order with, while it is a draft the user may change, the supplier's
-/// active catalogue lines and the locations to choose from.
-type Loaded = (OrderDetail, Vec<SupplierItem>, Vec<(i64, String)>);
+/// active catalogue lines and the locations to choose from; the supplier's
+/// sending channel and the latest job sending the order.
+type Loaded = (
+    OrderDetail,
+    Vec<SupplierItem>,
+    Vec<(i64, String)>,
+    Channel,
+    Option<Job>,
+);
+
+/// The newest `order.dispatch` job for `order_id`.
+fn latest_send_job(c: &rusqlite::Connection, order_id: i64) -> rusqlite::Result<Option<Job>> {
+    let id: Option<i64> = c
+        .query_row(
+            "SELECT id FROM jobs WHERE kind = ?1 AND json_extract(payload, '$.order_id') = ?2
+             ORDER BY id DESC LIMIT 1",
+            rusqlite::params![dispatch::KIND, order_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => jobs::get(c, id),
+        None => Ok(None),
+    }
+}
+
+/// The "Sending" block of a queued or failed order.
+struct Sending {
+    state: &'static str,
+    attempt: String,
+    /// When the next try is due, while waiting to retry.
+    next_try: String,
+    last_error: String,
+}
+
+impl Sending {
+    fn new(job: &Job) -> Self {
+        let state = match job.state {
+            JobState::Queued if job.attempts > 0 => "waiting to try again",
+            JobState::Queued => "waiting to be sent",
+            JobState::Running => "sending now",
+            JobState::Succeeded => "sent",
+            JobState::Failed => "failed, waiting to try again",
+            JobState::Dead => "gave up",
+            JobState::Cancelled => "cancelled",
+        };
+        let waiting = matches!(job.state, JobState::Failed)
+            || (job.state == JobState::Queued && job.attempts > 0);
+        Sending {
+            state,
+            attempt: format!("attempt {} of {}", job.attempts, job.max_attempts),
+            next_try: if waiting {
+                when(&job.run_at)
+            } else {
+                String::new()
+            },
+            last_error: job.last_error.clone(),
+        }
+    }
+}
 
 async fn load(ctx: &Ctx, id: i64) -> Result<Loaded, AppError> {
     let today = ctx.state.today();
@@ -568,7 +638,16 @@ async fn load(ctx: &Ctx, id: i64) -> Result<Loaded, AppError> {
             } else {
                 (Vec::new(), Vec::new())
             };
-            Ok::<_, DbError>(Some((d, catalogue, locs)))
+            let channel = dispatch::channel_of(c, d.order.supplier_id)?;
+            let job = if matches!(
+                d.order.state,
+                OrderState::Queued | OrderState::DispatchFailed
+            ) {
+                latest_send_job(c, id)?
+            } else {
+                None
+            };
+            Ok::<_, DbError>(Some((d, catalogue, locs, channel, job)))
         })
         .await?
         .ok_or(AppError::NotFound)
@@ -580,7 +659,7 @@ async fn order_page(
     id: i64,
     refusal: Refusal,
 ) -> Result<HttpResponse, AppError> {
-    let (detail, catalogue, locations) = load(ctx, id).await?;
+    let (detail, catalogue, locations, channel, job) = load(ctx, id).await?;
     let user = ctx.user()?;
     let OrderDetail {
         order,
@@ -639,7 +718,8 @@ async fn order_page(
                 .collect(),
             can_edit: order.state.editable() && user.role.may(Permission::RequestOrders),
             can_change_date: user.role.may(Permission::RequestOrders),
-            buttons: Buttons::for_order(&order, user),
+            buttons: Buttons::for_order(&order, user, &channel),
+            sending: job.as_ref().map(Sending::new),
             catalogue,
             locations,
             problems: refusal.problems,
@@ -971,6 +1051,8 @@ fn done(action: Action, order: &Order) -> String {
         Action::Reject => format!("Rejected {n}."),
         Action::Reopen => format!("{n} is a draft again."),
         Action::MarkSent => format!("Marked {n} as sent."),
+        Action::Queue => format!("Queued {n} to be sent to {}.", order.supplier_name),
+        Action::Retry => format!("Sending {n} again."),
         Action::Acknowledge => format!("Recorded the supplier's confirmation of {n}."),
         Action::Close => format!("Closed {n}."),
         Action::Cancel if order.sent_at.is_some() => {
@@ -1045,6 +1127,8 @@ action_page!(approve, Action::Approve);
 action_page!(reject, Action::Reject);
 action_page!(reopen, Action::Reopen);
 action_page!(mark_sent, Action::MarkSent);
+action_page!(send, Action::Queue);
+action_page!(retry_send, Action::Retry);
 action_page!(acknowledge, Action::Acknowledge);
 action_page!(close, Action::Close);
 action_page!(cancel, Action::Cancel);

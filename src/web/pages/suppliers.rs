@@ -10,6 +10,7 @@ use crate::catalog::items;
 use crate::catalog::suppliers::{self, Supplier, SupplierInput, SupplierItem, SupplierItemInput};
 use crate::catalog::{CatalogError, with_form_errors};
 use crate::db::DbError;
+use crate::dispatch::{self, Channel, csv_folder};
 use crate::domain::Permission;
 use crate::error::AppError;
 use crate::validation::FieldErrors;
@@ -274,8 +275,82 @@ struct ShowPage {
     open_total: String,
     /// May record a return to them.
     can_return: bool,
+    /// How orders reach them, in words.
+    channel_text: String,
+    /// The sending form, as saved or as typed.
+    dispatch: DispatchForm,
+    dispatch_errors: FieldErrors,
+    /// The columns a CSV file may have, and the default layout.
+    all_columns: String,
+    default_columns: String,
 }
 crate::page!(ShowPage);
+
+/// The "how orders are sent" form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DispatchForm {
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    folder: String,
+    /// Comma-separated column names; empty for the default layout.
+    #[serde(default)]
+    columns: String,
+}
+
+impl DispatchForm {
+    fn from_channel(channel: &Channel) -> Self {
+        match channel {
+            Channel::Manual => DispatchForm {
+                channel: "manual".into(),
+                ..DispatchForm::default()
+            },
+            Channel::CsvFolder(s) => DispatchForm {
+                channel: "csv_folder".into(),
+                folder: s.folder.clone(),
+                columns: s.columns.join(", "),
+            },
+        }
+    }
+
+    fn channel(&self) -> Result<Channel, FieldErrors> {
+        match self.channel.trim() {
+            "manual" => Ok(Channel::Manual),
+            "csv_folder" => Ok(Channel::CsvFolder(csv_folder::Settings {
+                folder: self.folder.trim().to_string(),
+                columns: self
+                    .columns
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            })),
+            _ => Err(FieldErrors::single(
+                "channel",
+                "must be by hand or CSV file into a folder",
+            )),
+        }
+    }
+}
+
+/// How orders reach a supplier, as the supplier page says it.
+fn channel_text(channel: &Channel) -> String {
+    match channel {
+        Channel::Manual => "Placed by phone or portal, marked as sent by hand".to_string(),
+        Channel::CsvFolder(s) => {
+            let columns = if s.columns.is_empty() {
+                format!(
+                    "the default layout: {}",
+                    csv_folder::DEFAULT_COLUMNS.join(", ")
+                )
+            } else {
+                s.columns.join(", ")
+            };
+            format!("CSV file into folder {} (columns {columns})", s.folder)
+        }
+    }
+}
 
 /// "12.50", "12,50", "12" → 1250 minor units; `None` when not a price.
 pub fn parse_price(raw: &str) -> Option<i64> {
@@ -317,9 +392,23 @@ async fn show_page(
     form: LineForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
+    supplier_page(req, ctx, id, status, form, errors, None).await
+}
+
+/// The supplier page; `dispatch` is the sending form as typed, with its
+/// errors, when it was refused.
+async fn supplier_page(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    id: i64,
+    status: StatusCode,
+    form: LineForm,
+    errors: FieldErrors,
+    dispatch: Option<(DispatchForm, FieldErrors)>,
+) -> Result<HttpResponse, AppError> {
     let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
     let can_return = ctx.user()?.role.may(Permission::ManageOrders);
-    let (supplier, lines, credits) = ctx
+    let (supplier, lines, credits, channel) = ctx
         .state
         .db
         .read(move |c| {
@@ -330,6 +419,7 @@ async fn show_page(
                 s,
                 suppliers::for_supplier(c, id)?,
                 crate::orders::returns::credits(c, Some(id), true)?,
+                dispatch::channel_of(c, id)?,
             )))
         })
         .await?
@@ -356,8 +446,59 @@ async fn show_page(
                 .map(crate::web::pages::purchasing::CreditRow::new)
                 .collect(),
             can_return,
+            channel_text: channel_text(&channel),
+            dispatch: dispatch
+                .as_ref()
+                .map_or_else(|| DispatchForm::from_channel(&channel), |(f, _)| f.clone()),
+            dispatch_errors: dispatch.map(|(_, e)| e).unwrap_or_default(),
+            all_columns: csv_folder::COLUMNS.join(", "),
+            default_columns: csv_folder::DEFAULT_COLUMNS.join(", "),
         },
     )
+}
+
+/// Sets how orders reach the supplier.
+pub async fn set_dispatch(
+    req: HttpRequest,
+    ctx: Ctx,
+    id: web::Path<i64>,
+    f: web::Form<DispatchForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, form, a) = (id.into_inner(), f.into_inner(), ctx.audit());
+    let outcome = match form.channel() {
+        Ok(channel) => {
+            ctx.state
+                .db
+                .write(move |tx| {
+                    let name = suppliers::get(tx, id)?
+                        .ok_or(CatalogError::NoSuchSupplier)?
+                        .name;
+                    dispatch::set_channel(tx, &a, id, &channel).map(|c| (name, c))
+                })
+                .await
+        }
+        Err(e) => Err(CatalogError::Invalid(e)),
+    };
+    match outcome {
+        Ok((name, channel)) => Ok(redirect_with_flash(
+            &format!("/suppliers/{id}"),
+            "success",
+            &format!("Orders to {name}: {}.", channel_text(&channel)),
+        )),
+        Err(CatalogError::Invalid(e)) => {
+            supplier_page(
+                &req,
+                &ctx,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                LineForm::default(),
+                FieldErrors::default(),
+                Some((form, e)),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn add_line(

@@ -1,0 +1,167 @@
+//! The CSV-folder channel: the order as a CSV file (one row per line, the
+//! supplier's choice of columns) written atomically into the supplier's
+//! drop folder — a temporary file, synced, renamed to `<order number>.csv`,
+//! the folder synced — so a supplier's sync tool never picks up half a file.
+//! Sending the same order again writes the same file name.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::jobs::worker::JobError;
+use crate::orders::OrderDetail;
+use crate::validation::FieldErrors;
+
+/// Columns a supplier may ask for, in their order.
+pub const COLUMNS: [&str; 14] = [
+    "order_number",
+    "order_date",
+    "line",
+    "supplier_code",
+    "item_code",
+    "description",
+    "packs",
+    "pack_size",
+    "quantity",
+    "unit",
+    "unit_price",
+    "line_total",
+    "currency",
+    "account_number",
+];
+
+pub const DEFAULT_COLUMNS: [&str; 8] = [
+    "order_number",
+    "line",
+    "supplier_code",
+    "description",
+    "packs",
+    "unit_price",
+    "line_total",
+    "currency",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Settings {
+    /// The supplier's folder: a name inside `dispatch.folder_root`.
+    pub folder: String,
+    /// Columns, from [`COLUMNS`]; the default layout when empty.
+    #[serde(default)]
+    pub columns: Vec<String>,
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let f = self.folder.trim();
+        if f.is_empty()
+            || f.len() > 64
+            || f.starts_with('.')
+            || !f
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            errors.add(
+                "folder",
+                "must be a folder name of 1 to 64 letters, digits, - _ . (not starting with a dot), inside the configured folder root",
+            );
+        }
+        for c in &self.columns {
+            if !COLUMNS.contains(&c.as_str()) {
+                errors.add(
+                    "columns",
+                    format!("{c:?} is not one of {}", COLUMNS.join(", ")),
+                );
+            }
+        }
+        errors.into_result()
+    }
+
+    fn columns(&self) -> Vec<&str> {
+        if self.columns.is_empty() {
+            DEFAULT_COLUMNS.to_vec()
+        } else {
+            self.columns.iter().map(String::as_str).collect()
+        }
+    }
+}
+
+fn transient(what: &str, path: &Path, e: std::io::Error) -> JobError {
+    JobError::Retry(format!("{what} {}: {e}", path.display()))
+}
+
+/// The CSV text of an order.
+pub fn render(settings: &Settings, detail: &OrderDetail, account: &str) -> Vec<u8> {
+    let columns = settings.columns();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record(&columns);
+    let money = crate::domain::money::format_minor;
+    let date = detail
+        .order
+        .submitted_at
+        .as_deref()
+        .unwrap_or(&detail.order.created_at)
+        .get(..10)
+        .unwrap_or_default()
+        .to_string();
+    for (i, l) in detail.lines.iter().enumerate() {
+        let row: Vec<String> = columns
+            .iter()
+            .map(|c| match *c {
+                "order_number" => detail.order.number.clone(),
+                "order_date" => date.clone(),
+                "line" => (i + 1).to_string(),
+                "supplier_code" => l.supplier_code.clone(),
+                "item_code" => l.item_code.clone(),
+                "description" => l.item_name.clone(),
+                "packs" => l.packs.to_string(),
+                "pack_size" => l.pack_size.to_string(),
+                "quantity" => l.quantity.to_string(),
+                "unit" => l.unit.clone(),
+                "unit_price" => money(l.unit_price_minor),
+                "line_total" => money(l.line_total_minor),
+                "currency" => detail.order.currency.clone(),
+                "account_number" => account.to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        let _ = out.write_record(&row);
+    }
+    out.into_inner().unwrap_or_default()
+}
+
+/// Writes the order into `<root>/<folder>/<number>.csv`; returns the path.
+/// A missing root (a share not mounted) or a failing write may pass: retry.
+pub fn write(
+    root: &Path,
+    settings: &Settings,
+    detail: &OrderDetail,
+    account: &str,
+) -> Result<PathBuf, JobError> {
+    settings.validate().map_err(|e| {
+        JobError::Permanent(format!("the supplier's CSV folder settings are wrong: {e}"))
+    })?;
+    if !root.is_dir() {
+        return Err(JobError::Retry(format!(
+            "the folder root {} is not there (is the share mounted?)",
+            root.display()
+        )));
+    }
+    let dir = root.join(settings.folder.trim());
+    std::fs::create_dir_all(&dir).map_err(|e| transient("cannot create", &dir, e))?;
+    let name = format!("{}.csv", detail.order.number);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = dir.join(&name);
+    let body = render(settings, detail, account);
+    let mut file = std::fs::File::create(&tmp).map_err(|e| transient("cannot create", &tmp, e))?;
+    file.write_all(&body)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| transient("cannot write", &tmp, e))?;
+    drop(file);
+    std::fs::rename(&tmp, &path).map_err(|e| transient("cannot rename into", &path, e))?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| transient("cannot sync", &dir, e))?;
+    Ok(path)
+}

@@ -1,0 +1,297 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::accounts::users::User;
+use crate::audit::Actor;
+use crate::db::Db;
+use crate::domain::{Clock, Role, SystemClock};
+use crate::jobs;
+use crate::orders::lifecycle::{LineInput, NewOrder};
+
+/// An approved order of 2 boxes of gloves (their code GL-100) from
+/// "MedSupply" (account C-77), by manager Max; the data dir is `dir`.
+fn setup() -> (tempfile::TempDir, Db, Arc<Config>, i64) {
+    let (dir, db) = crate::db::testing::migrated_db();
+    db.write_blocking(|tx| {
+        tx.execute_batch(
+            "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at)
+               VALUES (2, 'max', 'Max', 'manager', 'x', 'now', 'now');
+             INSERT INTO items (id, code, name, unit, created_at, updated_at)
+               VALUES (1, 'GLV-M', 'Nitrile gloves M', 'each', 'now', 'now');
+             INSERT INTO locations (id, name, kind, created_at, updated_at) VALUES (1, 'Store', 'room', 'now', 'now');
+             INSERT INTO suppliers (id, name, account_number, created_at, updated_at)
+               VALUES (1, 'MedSupply', 'C-77', 'now', 'now');
+             INSERT INTO supplier_items (id, supplier_id, item_id, supplier_code, pack_size, price_minor, currency, preferred, created_at, updated_at)
+               VALUES (1, 1, 1, 'GL-100', 100, 800, 'EUR', 1, 'now', 'now');",
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let config = Arc::new(Config::for_data_dir(dir.path()));
+    let max = manager();
+    let order = db
+        .write_blocking(|tx| {
+            let o = lifecycle::create(
+                tx,
+                &ctx(),
+                Who::User(&max),
+                &env(),
+                &NewOrder {
+                    supplier_id: 1,
+                    note: String::new(),
+                    lines: vec![LineInput {
+                        supplier_item_id: Some(1),
+                        item_id: None,
+                        location_id: 1,
+                        packs: 2,
+                        note: String::new(),
+                    }],
+                },
+            )?;
+            lifecycle::act(
+                tx,
+                &ctx(),
+                Who::User(&max),
+                &env(),
+                o.id,
+                Action::Submit,
+                &ActInput::default(),
+            )
+        })
+        .unwrap();
+    assert_eq!(order.state, OrderState::Approved);
+    (dir, db, config, order.id)
+}
+
+fn manager() -> User {
+    User {
+        id: 2,
+        username: "max".into(),
+        display_name: "Max".into(),
+        role: Role::Manager,
+        must_change_password: false,
+        disabled: false,
+        created_at: "now".into(),
+    }
+}
+
+fn ctx() -> Context {
+    Context {
+        actor: Actor::User {
+            id: 2,
+            username: "max".into(),
+        },
+        ip: None,
+        request_id: None,
+        at: SystemClock.now(),
+    }
+}
+
+fn env() -> Env {
+    Env {
+        currency: "EUR".into(),
+        today: time::macros::date!(2026 - 11 - 30),
+    }
+}
+
+fn csv(folder: &str) -> Channel {
+    Channel::CsvFolder(csv_folder::Settings {
+        folder: folder.into(),
+        columns: vec![],
+    })
+}
+
+fn act(db: &Db, id: i64, action: Action, reason: &str) -> Result<orders::Order, OrdersError> {
+    let max = manager();
+    db.write_blocking(|tx| {
+        lifecycle::act(
+            tx,
+            &ctx(),
+            Who::User(&max),
+            &env(),
+            id,
+            action,
+            &ActInput {
+                reason: reason.into(),
+                ..ActInput::default()
+            },
+        )
+    })
+}
+
+fn state(db: &Db, id: i64) -> (OrderState, String, String) {
+    let o = db
+        .read_blocking(|c| orders::get(c, id, env().today).map_err(DbError::from))
+        .unwrap()
+        .unwrap();
+    (o.state, o.channel, o.reason)
+}
+
+/// Runs the newest dispatch job's handler once, as the worker would, with
+/// the given attempt number.
+async fn run_job(db: &Db, config: &Arc<Config>, attempt: u32) -> Result<(), JobError> {
+    let (list, _) = db
+        .read(|c| jobs::list(c, None, Some(KIND), 1, 0).map_err(DbError::from))
+        .await
+        .unwrap();
+    let job = &list[0];
+    let handler = kind(config.clone()).handler;
+    handler(JobContext {
+        id: job.id,
+        kind: job.kind.clone(),
+        payload: job.payload.clone(),
+        attempt,
+        max_attempts: job.max_attempts,
+        db: db.clone(),
+        clock: Arc::new(SystemClock),
+    })
+    .await
+}
+
+fn set(db: &Db, channel: &Channel) -> Result<Channel, CatalogError> {
+    db.write_blocking(|tx| set_channel(tx, &ctx(), 1, channel))
+}
+
+#[test]
+fn channel_settings_are_checked_and_kept() {
+    let (_d, db, _c, _) = setup();
+    for bad in ["", "../etc", ".hidden", "a/b", "x y"] {
+        let err = set(&db, &csv(bad)).unwrap_err();
+        assert!(
+            matches!(&err, CatalogError::Invalid(e) if e.get("folder").is_some()),
+            "{bad}: {err:?}"
+        );
+    }
+    let cols = Channel::CsvFolder(csv_folder::Settings {
+        folder: "medsupply".into(),
+        columns: vec!["supplier_code".into(), "price".into()],
+    });
+    let err = set(&db, &cols).unwrap_err();
+    assert!(
+        matches!(&err, CatalogError::Invalid(e) if e.get("columns").unwrap().contains("\"price\""))
+    );
+    assert_eq!(
+        db.read_blocking(|c| channel_of(c, 1).map_err(DbError::from))
+            .unwrap(),
+        Channel::Manual
+    );
+    assert_eq!(set(&db, &csv("medsupply")).unwrap(), csv("medsupply"));
+    assert_eq!(
+        db.read_blocking(|c| channel_of(c, 1).map_err(DbError::from))
+            .unwrap(),
+        csv("medsupply")
+    );
+}
+
+#[test]
+fn a_supplier_without_a_channel_cannot_be_sent_to() {
+    let (_d, db, _c, id) = setup();
+    let err = act(&db, id, Action::Queue, "").unwrap_err();
+    assert!(
+        matches!(&err, OrdersError::Refused(m) if m.contains("MedSupply has no sending channel")),
+        "{err:?}"
+    );
+    assert_eq!(state(&db, id).0, OrderState::Approved);
+    let n: i64 = db
+        .read_blocking(|c| {
+            c.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))
+                .map_err(DbError::from)
+        })
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_sent_order_is_a_csv_file_in_the_suppliers_folder() {
+    let (_d, db, config, id) = setup();
+    std::fs::create_dir_all(&config.dispatch.folder_root).unwrap();
+    set(&db, &csv("medsupply")).unwrap();
+    let queued = act(&db, id, Action::Queue, "").unwrap();
+    assert_eq!(queued.state, OrderState::Queued);
+    run_job(&db, &config, 1).await.unwrap();
+    let (s, channel, _) = state(&db, id);
+    assert_eq!((s, channel.as_str()), (OrderState::Sent, "csv_folder"));
+    let file = config
+        .dispatch
+        .folder_root
+        .join("medsupply")
+        .join(format!("{}.csv", queued.number));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "order_number,line,supplier_code,description,packs,unit_price,line_total,currency\n\
+             {},1,GL-100,Nitrile gloves M,2,8.00,16.00,EUR\n",
+            queued.number
+        )
+    );
+    // No temporary file is left behind.
+    let names: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let events = db
+        .read_blocking(|c| orders::events(c, id).map_err(DbError::from))
+        .unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("dispatch_succeeded", "stockroom")
+    );
+    // The job for an order no longer queued does nothing.
+    run_job(&db, &config, 2).await.unwrap();
+    assert_eq!(state(&db, id).0, OrderState::Sent);
+}
+
+#[tokio::test]
+async fn an_unreachable_folder_is_retried_then_fails_the_order_which_can_be_sent_again() {
+    let (_d, db, config, id) = setup();
+    set(&db, &csv("medsupply")).unwrap();
+    act(&db, id, Action::Queue, "").unwrap();
+    // The root does not exist: retried while attempts remain.
+    let first = run_job(&db, &config, 1).await.unwrap_err();
+    assert!(
+        matches!(&first, JobError::Retry(m) if m.contains("is not there")),
+        "{first:?}"
+    );
+    assert_eq!(state(&db, id).0, OrderState::Queued);
+    // The last attempt gives up: the order says why.
+    let last = run_job(&db, &config, 8).await.unwrap_err();
+    assert!(matches!(last, JobError::Permanent(_)));
+    let (s, _, reason) = state(&db, id);
+    assert_eq!(s, OrderState::DispatchFailed);
+    assert!(reason.contains("is not there"), "{reason}");
+    // Fixed: send again; a new job, then sent.
+    std::fs::create_dir_all(&config.dispatch.folder_root).unwrap();
+    act(&db, id, Action::Retry, "").unwrap();
+    let keys: Vec<String> = db
+        .read_blocking(|c| {
+            c.prepare("SELECT idempotency_key FROM jobs ORDER BY id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(DbError::from)
+        })
+        .unwrap();
+    assert_eq!(
+        keys,
+        [
+            format!("order-dispatch-{id}-1"),
+            format!("order-dispatch-{id}-2")
+        ]
+    );
+    run_job(&db, &config, 1).await.unwrap();
+    assert_eq!(state(&db, id).0, OrderState::Sent);
+}
+
+#[tokio::test]
+async fn an_order_cancelled_while_queued_is_not_sent() {
+    let (_d, db, config, id) = setup();
+    std::fs::create_dir_all(&config.dispatch.folder_root).unwrap();
+    set(&db, &csv("medsupply")).unwrap();
+    act(&db, id, Action::Queue, "").unwrap();
+    act(&db, id, Action::Cancel, "ordered by phone instead").unwrap();
+    run_job(&db, &config, 1).await.unwrap();
+    assert_eq!(state(&db, id).0, OrderState::Cancelled);
+    assert!(!config.dispatch.folder_root.join("medsupply").exists());
+}
