@@ -84,18 +84,7 @@ impl ListQuery {
                 Sort::Name
             }
         };
-        let page = match self.page.trim() {
-            "" => 1,
-            t => errors
-                .check(
-                    "page",
-                    t.parse::<u32>()
-                        .ok()
-                        .filter(|p| (1..=100_000).contains(p))
-                        .ok_or("must be a page number"),
-                )
-                .unwrap_or(1),
-        };
+        let page = super::page_number(&mut errors, &self.page);
         errors.into_result()?;
         Ok((
             Filter {
@@ -121,22 +110,18 @@ impl ListQuery {
             },
             ..self.clone()
         };
-        let pairs: Vec<(&str, &str)> = [
-            ("q", q.q.as_str()),
-            ("category", &q.category),
-            ("location", &q.location),
-            ("low", &q.low),
-            ("expiring", &q.expiring),
-            ("inactive", &q.inactive),
-            ("sort", &q.sort),
-            ("page", &q.page),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
-        format!(
-            "/items?{}",
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        super::query_link(
+            "/items",
+            &[
+                ("q", q.q.as_str()),
+                ("category", &q.category),
+                ("location", &q.location),
+                ("low", &q.low),
+                ("expiring", &q.expiring),
+                ("inactive", &q.inactive),
+                ("sort", &q.sort),
+                ("page", &q.page),
+            ],
         )
     }
 }

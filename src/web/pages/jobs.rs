@@ -49,18 +49,7 @@ impl ListQuery {
         if kind.chars().count() > 64 {
             errors.add("kind", "must be at most 64 characters");
         }
-        let page = match self.page.trim() {
-            "" => 1,
-            t => errors
-                .check(
-                    "page",
-                    t.parse::<u32>()
-                        .ok()
-                        .filter(|p| (1..=100_000).contains(p))
-                        .ok_or("must be a page number"),
-                )
-                .unwrap_or(1),
-        };
+        let page = super::page_number(&mut errors, &self.page);
         errors.into_result()?;
         Ok((state, (!kind.is_empty()).then(|| kind.to_string()), page))
     }
@@ -72,17 +61,13 @@ impl ListQuery {
         } else {
             page.to_string()
         };
-        let pairs: Vec<(&str, &str)> = [
-            ("state", self.state.trim()),
-            ("kind", self.kind.trim()),
-            ("page", &page),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
-        format!(
-            "/admin/jobs?{}",
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        super::query_link(
+            "/admin/jobs",
+            &[
+                ("state", self.state.trim()),
+                ("kind", self.kind.trim()),
+                ("page", &page),
+            ],
         )
     }
 }

@@ -47,6 +47,36 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// A list's `?page=` as typed: 1 when empty, a field error on `page` when
+/// it is not a page number.
+pub fn page_number(errors: &mut crate::validation::FieldErrors, raw: &str) -> u32 {
+    match raw.trim() {
+        "" => 1,
+        t => errors
+            .check(
+                "page",
+                t.parse::<u32>()
+                    .ok()
+                    .filter(|p| (1..=100_000).contains(p))
+                    .ok_or("must be a page number"),
+            )
+            .unwrap_or(1),
+    }
+}
+
+/// `path?name=value&…` with the empty values left out.
+pub fn query_link(path: &str, pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(kept).unwrap_or_default()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -86,18 +86,7 @@ impl ListQuery {
             &self.supplier,
             "is not one of the choices",
         );
-        let page = match self.page.trim() {
-            "" => 1,
-            t => errors
-                .check(
-                    "page",
-                    t.parse::<u32>()
-                        .ok()
-                        .filter(|p| (1..=100_000).contains(p))
-                        .ok_or("must be a page number"),
-                )
-                .unwrap_or(1),
-        };
+        let page = super::page_number(&mut errors, &self.page);
         if self.number.chars().count() > 100 {
             errors.add("number", "must be at most 100 characters");
         }
@@ -120,19 +109,15 @@ impl ListQuery {
         } else {
             page.to_string()
         };
-        let pairs: Vec<(&str, &str)> = [
-            ("state", self.state.as_str()),
-            ("supplier", &self.supplier),
-            ("overdue", &self.overdue),
-            ("number", &self.number),
-            ("page", &page),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
-        format!(
-            "/orders?{}",
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        super::query_link(
+            "/orders",
+            &[
+                ("state", self.state.as_str()),
+                ("supplier", &self.supplier),
+                ("overdue", &self.overdue),
+                ("number", &self.number),
+                ("page", &page),
+            ],
         )
     }
 }
