@@ -306,23 +306,16 @@ pub fn add_line(
 ) -> Result<Order, OrdersError> {
     let order = editable(tx, order_id, env)?;
     let line_id = write_line(tx, who, order_id, order.supplier_id, line)?;
-    touch(tx, ctx, order_id)?;
-    add_event(
+    edited(
         tx,
         ctx,
         who,
-        order_id,
-        Step::within("add_line", order.state),
-    )?;
-    let order = for_change(tx, order_id, env.today)?;
-    audit_order(
-        tx,
-        ctx,
-        "order.add_line",
+        env,
         &order,
+        "add_line",
+        "order.add_line",
         json!({"line_id": line_id, "packs": line.packs}),
-    )?;
-    Ok(order)
+    )
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -391,24 +384,17 @@ pub fn update_line(
             line_id
         ],
     )?;
-    touch(tx, ctx, order_id)?;
-    add_event(
+    edited(
         tx,
         ctx,
         who,
-        order_id,
-        Step::within("change_line", order.state),
-    )?;
-    let order = for_change(tx, order_id, env.today)?;
-    audit_order(
-        tx,
-        ctx,
-        "order.change_line",
+        env,
         &order,
+        "change_line",
+        "order.change_line",
         json!({"line_id": line_id, "packs": [old_packs, change.packs],
                "location_id": [old_location, change.location_id]}),
-    )?;
-    Ok(order)
+    )
 }
 
 /// Removes a line from a draft.
@@ -428,23 +414,16 @@ pub fn remove_line(
     if n == 0 {
         return Err(FieldErrors::single("line_id", "is not a line of this order").into());
     }
-    touch(tx, ctx, order_id)?;
-    add_event(
+    edited(
         tx,
         ctx,
         who,
-        order_id,
-        Step::within("remove_line", order.state),
-    )?;
-    let order = for_change(tx, order_id, env.today)?;
-    audit_order(
-        tx,
-        ctx,
-        "order.remove_line",
+        env,
         &order,
+        "remove_line",
+        "order.remove_line",
         json!({"line_id": line_id}),
-    )?;
-    Ok(order)
+    )
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -518,12 +497,27 @@ pub fn update_header(
     Ok(after)
 }
 
-fn touch(tx: &Transaction, ctx: &Context, order_id: i64) -> rusqlite::Result<()> {
+/// After a draft's lines changed: its time, timeline entry and audit row;
+/// returns the order as it is now.
+#[allow(clippy::too_many_arguments)]
+fn edited(
+    tx: &Transaction,
+    ctx: &Context,
+    who: Who,
+    env: &Env,
+    order: &Order,
+    step: &str,
+    audit_action: &'static str,
+    detail: serde_json::Value,
+) -> Result<Order, OrdersError> {
     tx.exec_cached(
         "UPDATE purchase_orders SET updated_at = ?1 WHERE id = ?2",
-        params![ctx.at.to_db(), order_id],
-    )
-    .map(|_| ())
+        params![ctx.at.to_db(), order.id],
+    )?;
+    add_event(tx, ctx, who, order.id, Step::within(step, order.state))?;
+    let after = for_change(tx, order.id, env.today)?;
+    audit_order(tx, ctx, audit_action, &after, detail)?;
+    Ok(after)
 }
 
 /// What an action may carry.
