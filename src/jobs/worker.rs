@@ -234,9 +234,8 @@ impl Worker {
     /// Returns the job's kind (for the concurrency count).
     async fn run_one(self: Arc<Self>, job: Claimed, handler: Handler) -> String {
         let kind = job.kind.clone();
+        // The handler's own log lines carry the job they belong to.
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
-        let _enter = span.enter();
-        drop(_enter);
         let ctx = JobContext {
             id: job.id,
             kind: job.kind.clone(),
@@ -246,7 +245,7 @@ impl Worker {
             db: self.db.clone(),
             clock: self.clock.clone(),
         };
-        let mut work = handler(ctx);
+        let mut work = tracing::Instrument::instrument(handler(ctx), span);
         let mut renew = tokio::time::interval(self.settings.lease / 3);
         renew.tick().await;
         let result = loop {
