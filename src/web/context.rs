@@ -73,6 +73,21 @@ impl Ctx {
         }
     }
 
+    /// What an orders service call takes besides its input: the audit
+    /// context, the practice's currency and today, and who acts.
+    pub fn for_orders(
+        &self,
+    ) -> Result<
+        (
+            audit::Context,
+            crate::orders::Env,
+            crate::accounts::users::User,
+        ),
+        AppError,
+    > {
+        Ok((self.audit(), self.state.order_env(), self.user()?.clone()))
+    }
+
     /// The signed-in user; routes reach here only past authorization, so a
     /// missing user is an authorization bug and is refused.
     pub fn user(&self) -> Result<&User, AppError> {

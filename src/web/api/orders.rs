@@ -102,12 +102,8 @@ async fn detail(ctx: &Ctx, id: i64) -> Result<OrderDetail, AppError> {
     responses((status = 201, body = OrderDetail), (status = 422, body = super::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(ctx: Ctx, body: Json<NewOrder>) -> Result<HttpResponse, AppError> {
-    let (a, env, user, input) = (
-        ctx.audit(),
-        ctx.state.order_env(),
-        ctx.user()?.clone(),
-        body.into_inner(),
-    );
+    let (a, env, user) = ctx.for_orders()?;
+    let input = body.into_inner();
     let order = ctx
         .state
         .db
@@ -134,13 +130,8 @@ pub async fn update(
     id: Path<i64>,
     body: Json<HeaderChange>,
 ) -> Result<Json<Order>, AppError> {
-    let (a, env, user, id, input) = (
-        ctx.audit(),
-        ctx.state.order_env(),
-        ctx.user()?.clone(),
-        id.into_inner(),
-        body.into_inner(),
-    );
+    let (a, env, user) = ctx.for_orders()?;
+    let (id, input) = (id.into_inner(), body.into_inner());
     let order = ctx
         .state
         .db
@@ -159,13 +150,8 @@ pub async fn add_line(
     id: Path<i64>,
     body: Json<LineInput>,
 ) -> Result<Json<OrderDetail>, AppError> {
-    let (a, env, user, id, input) = (
-        ctx.audit(),
-        ctx.state.order_env(),
-        ctx.user()?.clone(),
-        id.into_inner(),
-        body.into_inner(),
-    );
+    let (a, env, user) = ctx.for_orders()?;
+    let (id, input) = (id.into_inner(), body.into_inner());
     ctx.state
         .db
         .write(move |tx| lifecycle::add_line(tx, &a, Who::User(&user), &env, id, &input))
@@ -183,13 +169,8 @@ pub async fn update_line(
     path: Path<(i64, i64)>,
     body: Json<LineChange>,
 ) -> Result<Json<OrderDetail>, AppError> {
-    let ((id, line_id), a, env, user, input) = (
-        path.into_inner(),
-        ctx.audit(),
-        ctx.state.order_env(),
-        ctx.user()?.clone(),
-        body.into_inner(),
-    );
+    let ((id, line_id), input) = (path.into_inner(), body.into_inner());
+    let (a, env, user) = ctx.for_orders()?;
     ctx.state
         .db
         .write(move |tx| {
@@ -205,12 +186,8 @@ pub async fn update_line(
     responses((status = 200, body = OrderDetail), (status = 409, body = super::ErrorBody),
     (status = 422, body = super::ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_line(ctx: Ctx, path: Path<(i64, i64)>) -> Result<Json<OrderDetail>, AppError> {
-    let ((id, line_id), a, env, user) = (
-        path.into_inner(),
-        ctx.audit(),
-        ctx.state.order_env(),
-        ctx.user()?.clone(),
-    );
+    let (id, line_id) = path.into_inner();
+    let (a, env, user) = ctx.for_orders()?;
     ctx.state
         .db
         .write(move |tx| lifecycle::remove_line(tx, &a, Who::User(&user), &env, id, line_id))
@@ -229,7 +206,7 @@ fn act_input(body: &Bytes) -> Result<ActInput, AppError> {
 
 async fn act(ctx: Ctx, id: i64, action: Action, body: Bytes) -> Result<Json<Order>, AppError> {
     let input = act_input(&body)?;
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let order = ctx
         .state
         .db
@@ -331,13 +308,8 @@ pub async fn receive(
     id: Path<i64>,
     body: Json<ReceiptInput>,
 ) -> Result<HttpResponse, AppError> {
-    let (a, env, user, id, input) = (
-        ctx.audit(),
-        ctx.state.order_env(),
-        ctx.user()?.clone(),
-        id.into_inner(),
-        body.into_inner(),
-    );
+    let (a, env, user) = ctx.for_orders()?;
+    let (id, input) = (id.into_inner(), body.into_inner());
     let receipt = ctx
         .state
         .db
@@ -373,12 +345,8 @@ pub async fn draft_from_suggestions(
     ctx: Ctx,
     supplier_id: Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (a, env, user, supplier_id) = (
-        ctx.audit(),
-        ctx.state.order_env(),
-        ctx.user()?.clone(),
-        supplier_id.into_inner(),
-    );
+    let (a, env, user) = ctx.for_orders()?;
+    let supplier_id = supplier_id.into_inner();
     let order = ctx
         .state
         .db
@@ -505,12 +473,8 @@ pub async fn show_return(ctx: Ctx, id: Path<i64>) -> Result<Json<SupplierReturn>
     (status = 409, description = "Not enough stock (`stock-would-go-negative`)", body = super::ErrorBody),
     (status = 422, body = super::ErrorBody)), security(("bearer" = [])))]
 pub async fn create_return(ctx: Ctx, body: Json<ReturnInput>) -> Result<HttpResponse, AppError> {
-    let (a, env, user, input) = (
-        ctx.audit(),
-        ctx.state.order_env(),
-        ctx.user()?.clone(),
-        body.into_inner(),
-    );
+    let (a, env, user) = ctx.for_orders()?;
+    let input = body.into_inner();
     let ret = ctx
         .state
         .db

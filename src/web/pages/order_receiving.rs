@@ -690,7 +690,7 @@ pub async fn submit(
         };
         return render_page(&req, c, form, outcome);
     }
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let today = env.today;
     let result = ctx
         .state

@@ -303,7 +303,7 @@ pub async fn create(
         note: form.note.clone(),
         lines: Vec::new(),
     };
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
@@ -848,7 +848,7 @@ pub async fn add_line(
         packs,
         note: String::new(),
     };
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
@@ -906,7 +906,7 @@ pub async fn update_line(
         &form.location_id,
         "is not one of the choices",
     );
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
@@ -963,7 +963,7 @@ pub async fn remove_line(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, line_id) = path.into_inner();
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
@@ -1060,7 +1060,7 @@ async fn act(
         expected_on: form.expected_on.clone(),
         supplier_reference: form.supplier_reference.clone(),
     };
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
@@ -1138,7 +1138,7 @@ pub async fn update_details(
         note: form.note.clone(),
         expected_on: form.expected_on.clone(),
     };
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
@@ -1300,7 +1300,7 @@ pub async fn draft_from_suggestions(
     supplier_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let supplier_id = supplier_id.into_inner();
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db

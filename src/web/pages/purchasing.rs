@@ -763,7 +763,7 @@ pub async fn create_return(
         ));
     }
     let rows: Vec<usize> = lines.iter().map(|(row, _, _)| *row).collect();
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let (number, reason, note) = (
         form.order_number.trim().to_string(),
         form.reason.clone(),
@@ -1096,7 +1096,7 @@ pub async fn create_credit(
             parse_price(&form.amount).ok_or("is required: an amount such as 12.50 or 12,50"),
         )
         .unwrap_or(0);
-    let (a, env, user) = (ctx.audit(), ctx.state.order_env(), ctx.user()?.clone());
+    let (a, env, user) = ctx.for_orders()?;
     let (number, note) = (form.order_number.trim().to_string(), form.note.clone());
     let outcome = ctx
         .state
