@@ -9,6 +9,8 @@
 //! order `dispatch_failed` with the reason.
 
 pub mod csv_folder;
+pub mod pdf;
+pub mod x12;
 
 use std::sync::Arc;
 
