@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod notify;
 pub mod orders;
 pub mod settings;
 pub mod startup;

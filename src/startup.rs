@@ -32,6 +32,13 @@ pub struct Application {
 /// pre-migrate copy first when the database already has a schema).
 pub fn open_database(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
     prepare_data_dir(&config.data_dir)?;
+    // The default outbox lives in the data directory and is made here; a
+    // configured root is a share, and its absence means "not mounted".
+    let outbox = config.data_dir.join("outbox");
+    if config.dispatch.folder_root == outbox {
+        std::fs::create_dir_all(&outbox)
+            .with_context(|| format!("while creating {}", outbox.display()))?;
+    }
     let db = Db::open(&config.db_path(), &config.db)
         .with_context(|| format!("while opening {}", config.db_path().display()))?;
     {
@@ -141,7 +148,12 @@ impl Application {
             addr,
             server,
             state,
-            job_kinds: vec![crate::dispatch::kind(config.clone())],
+            job_kinds: {
+                let dispatcher = crate::dispatch::Dispatcher::new(config.clone())?;
+                let mut kinds = crate::dispatch::kinds(dispatcher.clone());
+                kinds.extend(crate::notify::kinds(dispatcher));
+                kinds
+            },
         };
         if let Some(url) = app.setup_url() {
             // Printed for whoever installs the appliance, and logged for
@@ -222,7 +234,7 @@ impl Application {
             self.state.db.clone(),
             self.state.clock.clone(),
             self.state.config.practice.time_zone.clone(),
-            jobs.schedules.clone(),
+            crate::notify::schedules(&self.state.config),
             stop_rx.clone(),
         ));
         let worker = tokio::spawn(worker.run(stop_rx));

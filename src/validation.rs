@@ -44,6 +44,18 @@ impl FieldError {
             "supplier_code" => "Their code",
             "pack_size" => "Units per pack",
             "price" => "Price per pack",
+            // The supplier page's sending form and the supplier's confirmation.
+            "email_to" => "Send to",
+            "email_cc" => "Copy to",
+            "url" => "Address",
+            "secret" => "Signing secret",
+            "sender_id" => "Our id",
+            "sender_qualifier" => "Our id qualifier",
+            "receiver_id" => "Their id",
+            "receiver_qualifier" => "Their id qualifier",
+            "inbox" => "Inbox folder",
+            "expected_on" => "Expected delivery date",
+            "supplier_reference" => "Your order reference",
             other if other.starts_with("cat-name-") => "Category name",
             other => other,
         };

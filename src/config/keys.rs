@@ -146,8 +146,8 @@ pub const KEYS: &[KeySpec] = &[
     ),
     key(
         "jobs.concurrency",
-        "2",
-        "Jobs of one kind (sending an order, a digest …) run at once (1-32).",
+        "8",
+        "Jobs of one kind (sending an order, a digest …) run at once (1-32); sending waits on the network, not the processor.",
     ),
     key(
         "jobs.lease_seconds",
@@ -178,6 +178,52 @@ pub const KEYS: &[KeySpec] = &[
         "dispatch.folder_root",
         "",
         "Folder under which suppliers' CSV drop folders live (a mounted share); <data_dir>/outbox when empty.",
+    ),
+    key(
+        "dispatch.webhook_timeout_seconds",
+        "15",
+        "How long a supplier's webhook may take to answer before the send is retried (1-300).",
+    ),
+    key(
+        "smtp.host",
+        "",
+        "Outgoing mail server for orders and notices, e.g. smtp.example.org; email is off when empty.",
+    ),
+    key(
+        "smtp.port",
+        "587",
+        "Outgoing mail server port: usually 587 (STARTTLS) or 465 (TLS).",
+    ),
+    key(
+        "smtp.security",
+        "starttls",
+        "`starttls` (upgrade after connecting, port 587), `tls` (TLS from the start, port 465), or `none` (only for a mail server on this machine).",
+    ),
+    key(
+        "smtp.username",
+        "",
+        "User name at the mail server; no login when empty.",
+    ),
+    KeySpec {
+        key: "smtp.password",
+        default: "",
+        secret: true,
+        help: "Password at the mail server (or give smtp.password_file).",
+    },
+    key(
+        "smtp.from",
+        "",
+        "Sender address of every email stockroom sends, e.g. \"Practice Supplies <supplies@example.org>\".",
+    ),
+    key(
+        "smtp.timeout_seconds",
+        "30",
+        "How long handing one message to the mail server may take before the send is retried (1-300).",
+    ),
+    key(
+        "smtp.ca_file",
+        "",
+        "PEM file of an extra certificate authority to trust for the mail server (a practice's own CA).",
     ),
     key(
         "health.min_free_disk_mb",

@@ -45,6 +45,8 @@ pub struct Config {
     pub health: HealthConfig,
     pub jobs: JobsConfig,
     pub dispatch: DispatchConfig,
+    /// The outgoing mail server; `None` when email is not set up.
+    pub smtp: Option<SmtpConfig>,
     pub practice: PracticeConfig,
     pub setup: SetupConfig,
     /// Every key with its effective value and origin, for `check-config`.
@@ -120,6 +122,27 @@ pub struct JobsConfig {
 pub struct DispatchConfig {
     /// Suppliers' CSV folders are named relative to this.
     pub folder_root: PathBuf,
+    pub webhook_timeout: Duration,
+}
+
+/// How to reach the outgoing mail server.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: Option<Secret>,
+    pub from: lettre::message::Mailbox,
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    StartTls,
+    Tls,
+    None,
 }
 
 #[derive(Debug, Clone)]

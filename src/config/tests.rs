@@ -294,5 +294,68 @@ fn job_settings_and_schedules_are_checked() {
     )
     .unwrap();
     assert_eq!(ok.jobs.schedules[0].kind, "digest.daily");
-    assert_eq!(ok.jobs.concurrency, 2);
+    assert_eq!(ok.jobs.concurrency, 8);
+}
+
+#[test]
+fn the_mail_server_settings_are_checked_and_plain_text_stays_on_this_machine() {
+    let off = load(&LoadOptions::default(), env(&[])).unwrap();
+    assert!(off.smtp.is_none(), "email is off by default");
+
+    let err = load(
+        &LoadOptions::default(),
+        env(&[
+            ("STOCKROOM_SMTP_HOST", "mail.example.org"),
+            ("STOCKROOM_SMTP_SECURITY", "none"),
+            ("STOCKROOM_SMTP_USERNAME", "supplies"),
+        ]),
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["smtp.security", "smtp.password", "smtp.from"],
+        "{err}"
+    );
+
+    let err = load(
+        &LoadOptions::default(),
+        env(&[
+            ("STOCKROOM_SMTP_HOST", "mail.example.org"),
+            ("STOCKROOM_SMTP_SECURITY", "ssl"),
+            ("STOCKROOM_SMTP_FROM", "not an address"),
+        ]),
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["smtp.security", "smtp.from"], "{err}");
+
+    let ok = load(
+        &LoadOptions::default(),
+        env(&[
+            ("STOCKROOM_SMTP_HOST", "127.0.0.1"),
+            ("STOCKROOM_SMTP_PORT", "2525"),
+            ("STOCKROOM_SMTP_SECURITY", "none"),
+            ("STOCKROOM_SMTP_USERNAME", "supplies"),
+            ("STOCKROOM_SMTP_PASSWORD", "hunter2-but-longer"),
+            ("STOCKROOM_SMTP_FROM", "Supplies <supplies@example.org>"),
+        ]),
+    )
+    .unwrap();
+    let smtp = ok.smtp.expect("email on");
+    assert_eq!(
+        (smtp.port, smtp.security),
+        (2525, super::SmtpSecurity::None)
+    );
+    assert_eq!(smtp.from.email.to_string(), "supplies@example.org");
+    assert!(
+        !format!("{smtp:?}").contains("hunter2"),
+        "the password is redacted"
+    );
+    let shown = ok
+        .effective
+        .iter()
+        .find(|e| e.key == "smtp.password")
+        .unwrap();
+    assert_eq!(shown.display, "[redacted]");
 }

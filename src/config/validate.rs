@@ -9,7 +9,7 @@ use super::sources::{Origin, RawValue, Sources};
 use super::{
     Config, ConfigProblem, DbConfig, DispatchConfig, EffectiveValue, HealthConfig, HttpConfig,
     JobsConfig, LogConfig, LogFormat, PracticeConfig, Secret, SecurityConfig, SessionConfig,
-    SetupConfig, TlsConfig,
+    SetupConfig, SmtpConfig, SmtpSecurity, TlsConfig,
 };
 
 struct Validator<'a> {
@@ -323,7 +323,9 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
             "" => data_dir.join("outbox"),
             path => PathBuf::from(path),
         },
+        webhook_timeout: secs(v.int("dispatch.webhook_timeout_seconds", 1, 300)),
     };
+    let smtp = smtp(&mut v);
 
     let (zone, zone_origin) = v.text("practice.time_zone");
     let time_zone = match zone.trim() {
@@ -381,6 +383,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         health,
         jobs,
         dispatch,
+        smtp,
         practice,
         setup,
         effective: v.effective,
@@ -389,4 +392,78 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
 
 fn minutes(n: u64) -> Duration {
     Duration::from_secs(n * 60)
+}
+
+/// The mail server settings; every key is read, even when email is off.
+fn smtp(v: &mut Validator) -> Option<SmtpConfig> {
+    let host = v.string("smtp.host").trim().to_string();
+    let port = v.int("smtp.port", 1, 65_535) as u16;
+    let (security, security_origin) = v.text("smtp.security");
+    let security = match security.trim() {
+        "starttls" => SmtpSecurity::StartTls,
+        "tls" => SmtpSecurity::Tls,
+        "none" => SmtpSecurity::None,
+        other => {
+            v.problem(
+                "smtp.security",
+                &security_origin,
+                format!("{other:?} is not one of starttls, tls, none"),
+            );
+            SmtpSecurity::StartTls
+        }
+    };
+    let username = v.string("smtp.username").trim().to_string();
+    let (password, password_origin) = v.text("smtp.password");
+    let (from, from_origin) = v.text("smtp.from");
+    let timeout = Duration::from_secs(v.int("smtp.timeout_seconds", 1, 300));
+    let ca_file = v.optional_path("smtp.ca_file");
+    if host.is_empty() {
+        return None;
+    }
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if security == SmtpSecurity::None && !loopback {
+        v.problem(
+            "smtp.security",
+            &security_origin,
+            format!("`none` sends passwords and orders unencrypted; it is allowed only for a mail server on this machine, not {host:?}: use starttls or tls"),
+        );
+    }
+    if !username.is_empty() && password.is_empty() {
+        v.problem(
+            "smtp.password",
+            &password_origin,
+            "is needed when smtp.username is set",
+        );
+    }
+    let from = match from.trim().parse::<lettre::message::Mailbox>() {
+        Ok(mailbox) => mailbox,
+        Err(_) => {
+            v.problem(
+                "smtp.from",
+                &from_origin,
+                if from.trim().is_empty() {
+                    "is needed when smtp.host is set: the address emails come from".to_string()
+                } else {
+                    format!(
+                        "{:?} is not an email address such as \"Supplies <supplies@example.org>\"",
+                        from.trim()
+                    )
+                },
+            );
+            return None;
+        }
+    };
+    Some(SmtpConfig {
+        host,
+        port,
+        security,
+        username,
+        password: (!password.is_empty()).then(|| Secret::new(password)),
+        from,
+        timeout,
+        ca_file,
+    })
 }

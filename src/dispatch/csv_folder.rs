@@ -131,37 +131,87 @@ pub fn render(settings: &Settings, detail: &OrderDetail, account: &str) -> Vec<u
     out.into_inner().unwrap_or_default()
 }
 
-/// Writes the order into `<root>/<folder>/<number>.csv`; returns the path.
-/// A missing root (a share not mounted) or a failing write may pass: retry.
-pub fn write(
-    root: &Path,
-    settings: &Settings,
-    detail: &OrderDetail,
-    account: &str,
-) -> Result<PathBuf, JobError> {
-    settings.validate().map_err(|e| {
-        JobError::Permanent(format!("the supplier's CSV folder settings are wrong: {e}"))
-    })?;
+/// The CSV-folder adapter.
+pub struct CsvFolder {
+    pub root: PathBuf,
+    pub settings: Settings,
+}
+
+impl super::Adapter for CsvFolder {
+    fn deliver<'a>(
+        &'a self,
+        out: &'a super::Outgoing,
+    ) -> super::BoxFuture<'a, Result<String, JobError>> {
+        Box::pin(async move {
+            let (root, settings, out) = (self.root.clone(), self.settings.clone(), out.clone());
+            crate::db::run_blocking(move || {
+                settings.validate().map_err(|e| {
+                    JobError::Permanent(format!(
+                        "the supplier's CSV folder settings are wrong: {e}"
+                    ))
+                })?;
+                let dir = folder(&root, &settings.folder)?;
+                let path = match (&out.purpose, &out.detail) {
+                    (super::Purpose::Order, Some(detail)) => write_atomic(
+                        &dir,
+                        &format!("{}.csv", detail.order.number),
+                        &render(&settings, detail, &out.supplier.account_number),
+                    )?,
+                    (super::Purpose::Cancel { reason }, Some(detail)) => write_atomic(
+                        &dir,
+                        &format!("{}.CANCELLED.txt", detail.order.number),
+                        cancel_text(detail, reason).as_bytes(),
+                    )?,
+                    _ => {
+                        // A test proves the folder is there and writable, and leaves nothing.
+                        let path = write_atomic(&dir, ".stockroom-test", b"test")?;
+                        std::fs::remove_file(&path)
+                            .map_err(|e| transient("cannot remove", &path, e))?;
+                        return Ok(format!("{} is writable", dir.display()));
+                    }
+                };
+                Ok(format!("written to {}", path.display()))
+            })
+            .await
+        })
+    }
+}
+
+fn cancel_text(detail: &OrderDetail, reason: &str) -> String {
+    format!(
+        "Purchase order {} is CANCELLED. Please do not deliver it.\nReason: {}\n",
+        detail.order.number,
+        if reason.is_empty() { "-" } else { reason }
+    )
+}
+
+/// `<root>/<name>`, created when missing; a missing root (a share not
+/// mounted) may pass: retry.
+pub(crate) fn folder(root: &Path, name: &str) -> Result<PathBuf, JobError> {
     if !root.is_dir() {
         return Err(JobError::Retry(format!(
             "the folder root {} is not there (is the share mounted?)",
             root.display()
         )));
     }
-    let dir = root.join(settings.folder.trim());
+    let dir = root.join(name.trim());
     std::fs::create_dir_all(&dir).map_err(|e| transient("cannot create", &dir, e))?;
-    let name = format!("{}.csv", detail.order.number);
+    Ok(dir)
+}
+
+/// Writes `body` as `<dir>/<name>` so that no reader sees half a file: a
+/// hidden temporary file, synced, renamed, the folder synced.
+pub(crate) fn write_atomic(dir: &Path, name: &str, body: &[u8]) -> Result<PathBuf, JobError> {
     let tmp = dir.join(format!(".{name}.tmp"));
-    let path = dir.join(&name);
-    let body = render(settings, detail, account);
+    let path = dir.join(name);
     let mut file = std::fs::File::create(&tmp).map_err(|e| transient("cannot create", &tmp, e))?;
-    file.write_all(&body)
+    file.write_all(body)
         .and_then(|_| file.sync_all())
         .map_err(|e| transient("cannot write", &tmp, e))?;
     drop(file);
     std::fs::rename(&tmp, &path).map_err(|e| transient("cannot rename into", &path, e))?;
-    std::fs::File::open(&dir)
+    std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| transient("cannot sync", &dir, e))?;
+        .map_err(|e| transient("cannot sync", dir, e))?;
     Ok(path)
 }

@@ -8,24 +8,31 @@
 //! retried with back-off; one that cannot, or the last attempt, makes the
 //! order `dispatch_failed` with the reason.
 
+pub mod confirm;
 pub mod csv_folder;
+pub mod edi;
+pub mod email;
+pub mod inbox;
 pub mod pdf;
+pub mod webhook;
 pub mod x12;
 
 use std::sync::Arc;
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::{self, Context, Event};
 use crate::catalog::CatalogError;
+use crate::catalog::suppliers::Supplier;
 use crate::config::Config;
-use crate::db::{Cached, DbError};
+use crate::db::{Cached, Db, DbError};
 use crate::domain::order::{Action, OrderState};
 use crate::jobs::worker::{JobContext, JobError, Kind};
 use crate::orders::lifecycle::{self, ActInput};
-use crate::orders::{self, Env, OrdersError, Who};
+use crate::orders::{self, Env, OrderDetail, OrdersError, Who};
+use crate::settings::Practice;
 use crate::validation::FieldErrors;
 
 /// The job kind that sends an order.
@@ -39,6 +46,12 @@ pub enum Channel {
     Manual,
     /// Written as CSV into `<dispatch.folder_root>/<folder>`.
     CsvFolder(csv_folder::Settings),
+    /// Emailed through the practice's mail server, with the order as PDF and CSV.
+    Email(email::Settings),
+    /// Posted as signed JSON to the supplier's HTTPS endpoint.
+    Webhook(webhook::Settings),
+    /// An ANSI X12 850 into `<dispatch.folder_root>/<folder>`; 855/856 read back from its inbox.
+    EdiX12(x12::Settings),
 }
 
 impl Channel {
@@ -46,6 +59,9 @@ impl Channel {
         match self {
             Channel::Manual => "manual",
             Channel::CsvFolder(_) => "csv_folder",
+            Channel::Email(_) => "email",
+            Channel::Webhook(_) => "webhook",
+            Channel::EdiX12(_) => "edi_x12",
         }
     }
 
@@ -59,17 +75,41 @@ impl Channel {
     }
 
     fn settings_json(&self) -> Value {
-        match self {
-            Channel::Manual => json!({}),
-            Channel::CsvFolder(s) => serde_json::to_value(s).unwrap_or(json!({})),
+        let mut v = serde_json::to_value(self).unwrap_or(json!({}));
+        if let Some(o) = v.as_object_mut() {
+            o.remove("channel");
         }
+        v
     }
 
     pub fn validate(&self) -> Result<(), FieldErrors> {
         match self {
             Channel::Manual => Ok(()),
             Channel::CsvFolder(s) => s.validate(),
+            Channel::Email(s) => s.validate(),
+            Channel::Webhook(s) => s.validate(),
+            Channel::EdiX12(s) => s.validate(),
         }
+    }
+
+    /// The channel as shown to people and API clients: secrets blanked
+    /// (a webhook's signing secret is written, never read back).
+    pub fn redacted(&self) -> Channel {
+        match self {
+            Channel::Webhook(s) => Channel::Webhook(s.redacted()),
+            other => other.clone(),
+        }
+    }
+
+    /// A blank secret in a changed setting keeps the one already stored,
+    /// so a form can be saved again without typing the secret again.
+    fn keeping_secrets_of(mut self, old: &Channel) -> Channel {
+        if let (Channel::Webhook(new), Channel::Webhook(old)) = (&mut self, old)
+            && new.secret.is_empty()
+        {
+            new.secret = old.secret.clone();
+        }
+        self
     }
 }
 
@@ -96,8 +136,9 @@ pub fn set_channel(
 ) -> Result<Channel, CatalogError> {
     let before =
         crate::catalog::suppliers::get(tx, supplier_id)?.ok_or(CatalogError::NoSuchSupplier)?;
-    channel.validate()?;
     let old = channel_of(tx, supplier_id)?;
+    let channel = &channel.clone().keeping_secrets_of(&old);
+    channel.validate()?;
     tx.exec_cached(
         "UPDATE suppliers SET dispatch_channel = ?1, dispatch_settings = ?2, updated_at = ?3 WHERE id = ?4",
         params![
@@ -111,10 +152,13 @@ pub fn set_channel(
         tx,
         ctx,
         Event::new("supplier.dispatch", "supplier", supplier_id)
-            .before(json!({"name": before.name, "channel": old}))
-            .after(json!({"channel": channel})),
+            .before(json!({"name": before.name, "channel": old.redacted()}))
+            .after(json!({"channel": channel.redacted()})),
     )?;
-    Ok(channel_of(tx, supplier_id)?)
+    if matches!(channel, Channel::EdiX12(s) if !s.inbox.is_empty()) {
+        inbox::enqueue_next_poll(tx, ctx.at)?;
+    }
+    Ok(channel_of(tx, supplier_id)?.redacted())
 }
 
 /// Enqueues the job that sends `order_id` (called by `lifecycle::act` for
@@ -145,13 +189,133 @@ pub(crate) fn enqueue_send(
     )?)
 }
 
-/// The `order.dispatch` kind for the worker.
-pub fn kind(config: Arc<Config>) -> Kind {
-    Kind {
-        name: KIND.into(),
-        concurrency: config.jobs.concurrency,
-        handler: Arc::new(move |ctx| Box::pin(send_order(ctx, config.clone()))),
+/// What the dispatch jobs share: the configuration, the mail server
+/// connection pool and the HTTP client for webhooks.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub config: Arc<Config>,
+    pub mailer: Option<Arc<email::Mailer>>,
+    pub http: reqwest::Client,
+}
+
+impl Dispatcher {
+    /// Fails when the mail server settings cannot be used (an unreadable CA file).
+    pub fn new(config: Arc<Config>) -> anyhow::Result<Dispatcher> {
+        let mailer = match &config.smtp {
+            Some(smtp) => Some(Arc::new(email::Mailer::new(smtp)?)),
+            None => None,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(config.dispatch.webhook_timeout)
+            .connect_timeout(config.dispatch.webhook_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("stockroom/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Dispatcher {
+            config,
+            mailer,
+            http,
+        })
     }
+
+    /// The adapter for a channel, or why there is none.
+    fn adapter(&self, channel: &Channel, db: &Db) -> Result<Box<dyn Adapter>, JobError> {
+        Ok(match channel {
+            Channel::Manual => {
+                return Err(JobError::Permanent(
+                    "the supplier has no sending channel any more".into(),
+                ));
+            }
+            Channel::CsvFolder(s) => Box::new(csv_folder::CsvFolder {
+                root: self.config.dispatch.folder_root.clone(),
+                settings: s.clone(),
+            }),
+            Channel::Email(s) => Box::new(email::Email {
+                mailer: self.mailer.clone().ok_or_else(|| {
+                    JobError::Retry(
+                        "email is not set up: the administrator sets smtp.host and smtp.from in the configuration".into(),
+                    )
+                })?,
+                settings: s.clone(),
+            }),
+            Channel::Webhook(s) => Box::new(webhook::Webhook {
+                http: self.http.clone(),
+                settings: s.clone(),
+            }),
+            Channel::EdiX12(s) => Box::new(edi::Edi {
+                root: self.config.dispatch.folder_root.clone(),
+                settings: s.clone(),
+                db: db.clone(),
+            }),
+        })
+    }
+}
+
+/// What a channel is asked to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// The order itself.
+    Order,
+    /// The supplier is told that an order it received is cancelled.
+    Cancel { reason: String },
+    /// A test from the supplier's page: proves the channel works, orders nothing.
+    Test,
+}
+
+/// Everything an adapter needs to write one message.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub purpose: Purpose,
+    /// The order (for a test: none).
+    pub detail: Option<OrderDetail>,
+    pub practice: Practice,
+    pub supplier: Supplier,
+    /// When, in the practice's time zone.
+    pub at: jiff::Zoned,
+    /// Unique per job: the same on every retry of one send.
+    pub delivery_id: String,
+    /// The signed link by which the supplier confirms the order.
+    pub confirm_link: Option<String>,
+}
+
+impl Outgoing {
+    pub fn order_number(&self) -> &str {
+        self.detail.as_ref().map_or("", |d| d.order.number.as_str())
+    }
+}
+
+/// One way of delivering to a supplier. `Ok` carries a line for the log
+/// and the job's record; `JobError::Retry` is a failure that may pass,
+/// `JobError::Permanent` one that will not.
+pub trait Adapter: Send + Sync {
+    fn deliver<'a>(&'a self, out: &'a Outgoing) -> BoxFuture<'a, Result<String, JobError>>;
+}
+
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The job kinds of dispatch for the worker.
+pub fn kinds(dispatcher: Dispatcher) -> Vec<Kind> {
+    let concurrency = dispatcher.config.jobs.concurrency;
+    let d = Arc::new(dispatcher);
+    let (a, b, c) = (d.clone(), d.clone(), d);
+    vec![
+        inbox::kind(c.clone()),
+        Kind {
+            name: KIND.into(),
+            concurrency,
+            handler: Arc::new(move |ctx| Box::pin(send_order(ctx, a.clone()))),
+        },
+        Kind {
+            name: CANCEL_KIND.into(),
+            concurrency,
+            handler: Arc::new(move |ctx| Box::pin(send_cancel_notice(ctx, b.clone()))),
+        },
+        Kind {
+            name: TEST_KIND.into(),
+            concurrency: 1,
+            handler: Arc::new(move |ctx| Box::pin(send_test(ctx, c.clone()))),
+        },
+    ]
 }
 
 fn env(config: &Config, ctx: &JobContext) -> Env {
@@ -173,6 +337,13 @@ async fn conclude(
     let (env, audit_ctx) = (env(config, ctx), Context::system(ctx.clock.now()));
     ctx.db
         .write(move |tx| {
+            let state = orders::for_change(tx, order_id, env.today)?.state;
+            if state == OrderState::Cancelled && action == Action::DispatchSucceeded {
+                // Cancelled while it was being sent: the supplier has it, so
+                // it must hear of the cancellation.
+                enqueue_cancel_notice(tx, &audit_ctx, order_id)?;
+                return Ok(());
+            }
             lifecycle::act(
                 tx,
                 &audit_ctx,
@@ -197,11 +368,14 @@ async fn conclude(
         .map_err(|e| JobError::Retry(format!("could not record the outcome on the order: {e}")))
 }
 
-async fn send_order(ctx: JobContext, config: Arc<Config>) -> Result<(), JobError> {
-    let Some(order_id) = ctx.payload["order_id"].as_i64() else {
-        return Err(JobError::Permanent("the job names no order".into()));
-    };
-    let today = env(&config, &ctx).today;
+/// The message for one order: its detail, the practice, the supplier and
+/// its channel, read in one go.
+async fn load(
+    ctx: &JobContext,
+    d: &Dispatcher,
+    order_id: i64,
+) -> Result<(Outgoing, Channel), JobError> {
+    let today = env(&d.config, ctx).today;
     let loaded = ctx
         .db
         .read(move |c| {
@@ -210,39 +384,55 @@ async fn send_order(ctx: JobContext, config: Arc<Config>) -> Result<(), JobError
             };
             let channel = channel_of(c, detail.order.supplier_id)?;
             let supplier = crate::catalog::suppliers::get(c, detail.order.supplier_id)?;
-            Ok::<_, DbError>(Some((detail, channel, supplier)))
+            let practice = crate::settings::practice(c)?;
+            Ok::<_, DbError>(Some((detail, channel, supplier, practice)))
         })
         .await
         .map_err(|e| JobError::Retry(e.to_string()))?;
-    let Some((detail, channel, supplier)) = loaded else {
+    let Some((detail, channel, Some(supplier), practice)) = loaded else {
         return Err(JobError::Permanent(format!(
             "order {order_id} does not exist"
         )));
     };
-    if detail.order.state != OrderState::Queued {
+    let now = ctx.clock.now();
+    let at = jiff::Timestamp::from_second(now.datetime().unix_timestamp())
+        .unwrap_or_default()
+        .to_zoned(d.config.practice.time_zone.clone());
+    let out = Outgoing {
+        purpose: Purpose::Order,
+        detail: Some(detail),
+        practice,
+        supplier,
+        at,
+        delivery_id: ctx.key.clone().unwrap_or_else(|| format!("job-{}", ctx.id)),
+        confirm_link: None,
+    };
+    Ok((out, channel))
+}
+
+async fn send_order(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
+    let Some(order_id) = ctx.payload["order_id"].as_i64() else {
+        return Err(JobError::Permanent("the job names no order".into()));
+    };
+    let (mut out, channel) = load(&ctx, &d, order_id).await?;
+    let order = &out.detail.as_ref().expect("an order").order;
+    if order.state != OrderState::Queued {
         // Cancelled or sent by hand meanwhile: nothing left to do.
-        tracing::info!(order = %detail.order.number, state = %detail.order.state, "order no longer queued; not sent");
+        tracing::info!(order = %order.number, state = %order.state, "order no longer queued; not sent");
         return Ok(());
     }
+    out.confirm_link = confirm::link_for(&ctx.db, &d.config, order_id, ctx.clock.now()).await;
     let last = ctx.attempt >= ctx.max_attempts;
-    let result = match &channel {
-        Channel::Manual => Err(JobError::Permanent(format!(
-            "{} has no sending channel any more",
-            detail.order.supplier_name
-        ))),
-        Channel::CsvFolder(settings) => {
-            let (root, settings) = (config.dispatch.folder_root.clone(), settings.clone());
-            let account = supplier.map(|s| s.account_number).unwrap_or_default();
-            crate::db::run_blocking(move || csv_folder::write(&root, &settings, &detail, &account))
-                .await
-                .map(|path| tracing::info!(path = %path.display(), "order written to the supplier's folder"))
-        }
+    let result = match d.adapter(&channel, &ctx.db) {
+        Ok(adapter) => adapter.deliver(&out).await,
+        Err(e) => Err(e),
     };
     match result {
-        Ok(()) => {
+        Ok(what) => {
+            tracing::info!(order = %out.order_number(), channel = channel.name(), "{what}");
             conclude(
                 &ctx,
-                &config,
+                &d.config,
                 order_id,
                 Action::DispatchSucceeded,
                 String::new(),
@@ -254,7 +444,7 @@ async fn send_order(ctx: JobContext, config: Arc<Config>) -> Result<(), JobError
         Err(JobError::Retry(e) | JobError::Permanent(e)) => {
             conclude(
                 &ctx,
-                &config,
+                &d.config,
                 order_id,
                 Action::DispatchFailed,
                 e.clone(),
@@ -264,6 +454,141 @@ async fn send_order(ctx: JobContext, config: Arc<Config>) -> Result<(), JobError
             Err(JobError::Permanent(e))
         }
     }
+}
+
+/// The job kind that tells a supplier an order is cancelled.
+pub const CANCEL_KIND: &str = "order.cancel_notice";
+
+/// Enqueues the cancellation notice for an order the supplier has (once per order).
+pub(crate) fn enqueue_cancel_notice(
+    tx: &Transaction,
+    ctx: &Context,
+    order_id: i64,
+) -> rusqlite::Result<i64> {
+    crate::jobs::enqueue(
+        tx,
+        ctx.at,
+        &crate::jobs::NewJob::new(CANCEL_KIND, json!({"order_id": order_id}))
+            .key(format!("order-cancel-notice-{order_id}"))
+            .attempts(8),
+    )
+}
+
+async fn send_cancel_notice(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
+    let Some(order_id) = ctx.payload["order_id"].as_i64() else {
+        return Err(JobError::Permanent("the job names no order".into()));
+    };
+    let (mut out, channel) = load(&ctx, &d, order_id).await?;
+    let order = &out.detail.as_ref().expect("an order").order;
+    if order.state != OrderState::Cancelled {
+        return Err(JobError::Permanent(format!(
+            "order {} is {}, not cancelled",
+            order.number, order.state
+        )));
+    }
+    out.purpose = Purpose::Cancel {
+        reason: order.reason.clone(),
+    };
+    let what = d.adapter(&channel, &ctx.db)?.deliver(&out).await?;
+    tracing::info!(order = %out.order_number(), channel = channel.name(), "cancellation notice: {what}");
+    Ok(())
+}
+
+/// The job kind of the "send test" button on a supplier's page.
+pub const TEST_KIND: &str = "supplier.dispatch_test";
+
+/// Enqueues a test of the supplier's channel (from its page or the API).
+pub fn enqueue_test(
+    tx: &Transaction,
+    ctx: &Context,
+    supplier_id: i64,
+) -> Result<i64, CatalogError> {
+    let supplier =
+        crate::catalog::suppliers::get(tx, supplier_id)?.ok_or(CatalogError::NoSuchSupplier)?;
+    if channel_of(tx, supplier_id)? == Channel::Manual {
+        return Err(CatalogError::Invalid(FieldErrors::single(
+            "channel",
+            format!("{} has no sending channel to test", supplier.name),
+        )));
+    }
+    let id = crate::jobs::enqueue(
+        tx,
+        ctx.at,
+        &crate::jobs::NewJob::new(TEST_KIND, json!({"supplier_id": supplier_id})).attempts(1),
+    )?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("supplier.dispatch_test", "supplier", supplier_id)
+            .after(json!({"name": supplier.name, "job": id})),
+    )?;
+    Ok(id)
+}
+
+/// The newest test of a supplier's channel: its job.
+pub fn last_test(
+    conn: &Connection,
+    supplier_id: i64,
+) -> rusqlite::Result<Option<crate::jobs::Job>> {
+    let id: Option<i64> = conn
+        .row_cached(
+            "SELECT id FROM jobs WHERE kind = ?1 AND json_extract(payload, '$.supplier_id') = ?2
+             ORDER BY id DESC LIMIT 1",
+            params![TEST_KIND, supplier_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => crate::jobs::get(conn, id),
+        None => Ok(None),
+    }
+}
+
+async fn send_test(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
+    let Some(supplier_id) = ctx.payload["supplier_id"].as_i64() else {
+        return Err(JobError::Permanent("the job names no supplier".into()));
+    };
+    let loaded = ctx
+        .db
+        .read(move |c| {
+            let supplier = crate::catalog::suppliers::get(c, supplier_id)?;
+            Ok::<_, DbError>((
+                supplier,
+                channel_of(c, supplier_id)?,
+                crate::settings::practice(c)?,
+            ))
+        })
+        .await
+        .map_err(|e| JobError::Retry(e.to_string()))?;
+    let (Some(supplier), channel, practice) = loaded else {
+        return Err(JobError::Permanent(format!(
+            "supplier {supplier_id} does not exist"
+        )));
+    };
+    let now = ctx.clock.now();
+    let out = Outgoing {
+        purpose: Purpose::Test,
+        detail: None,
+        practice,
+        supplier,
+        at: jiff::Timestamp::from_second(now.datetime().unix_timestamp())
+            .unwrap_or_default()
+            .to_zoned(d.config.practice.time_zone.clone()),
+        delivery_id: format!("test-{}", ctx.id),
+        confirm_link: None,
+    };
+    // A test is tried once: the person who pressed the button wants to
+    // know now, and presses again after fixing the settings.
+    let result = match d.adapter(&channel, &ctx.db) {
+        Ok(adapter) => adapter.deliver(&out).await,
+        Err(e) => Err(e),
+    };
+    let what = match result {
+        Ok(what) => what,
+        Err(JobError::Retry(e) | JobError::Permanent(e)) => return Err(JobError::Permanent(e)),
+    };
+    tracing::info!(supplier = %out.supplier.name, channel = channel.name(), "test: {what}");
+    Ok(())
 }
 
 #[cfg(test)]

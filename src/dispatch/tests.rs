@@ -135,13 +135,15 @@ async fn run_job(db: &Db, config: &Arc<Config>, attempt: u32) -> Result<(), JobE
         .await
         .unwrap();
     let job = &list[0];
-    let handler = kind(config.clone()).handler;
+    let kinds = kinds(Dispatcher::new(config.clone()).unwrap());
+    let handler = kinds.into_iter().find(|k| k.name == KIND).unwrap().handler;
     handler(JobContext {
         id: job.id,
         kind: job.kind.clone(),
         payload: job.payload.clone(),
         attempt,
         max_attempts: job.max_attempts,
+        key: job.idempotency_key.clone(),
         db: db.clone(),
         clock: Arc::new(SystemClock),
     })

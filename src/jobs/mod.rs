@@ -133,6 +133,8 @@ pub struct Claimed {
     /// This attempt's number, from 1.
     pub attempt: u32,
     pub max_attempts: u32,
+    /// The idempotency key it was enqueued with.
+    pub key: Option<String>,
 }
 
 /// First gives back the jobs whose lease ran out (their worker is gone:
@@ -150,16 +152,16 @@ pub fn claim(
     let mut out = Vec::new();
     for (kind, n) in slots.iter().filter(|(_, n)| *n > 0) {
         let mut stmt = tx.prepare_cached(
-            "SELECT id, payload, attempts, max_attempts FROM jobs
+            "SELECT id, payload, attempts, max_attempts, idempotency_key FROM jobs
              WHERE state IN ('queued', 'failed') AND kind = ?1 AND run_at <= ?2
              ORDER BY run_at, id LIMIT ?3",
         )?;
-        let due: Vec<(i64, String, u32, u32)> = stmt
+        let due: Vec<(i64, String, u32, u32, Option<String>)> = stmt
             .query_map(params![kind, now.to_db(), *n as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
             .collect::<Result<_, _>>()?;
-        for (id, payload, attempts, max_attempts) in due {
+        for (id, payload, attempts, max_attempts, key) in due {
             tx.exec_cached(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?1,
                     lease_expires_at = ?2, started_at = ?3 WHERE id = ?4",
@@ -175,6 +177,7 @@ pub fn claim(
                 payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
                 attempt: attempts + 1,
                 max_attempts,
+                key,
             });
         }
     }

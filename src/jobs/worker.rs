@@ -40,6 +40,8 @@ pub struct JobContext {
     pub payload: Value,
     pub attempt: u32,
     pub max_attempts: u32,
+    /// The idempotency key it was enqueued with.
+    pub key: Option<String>,
     pub db: Db,
     pub clock: Arc<dyn Clock>,
 }
@@ -242,6 +244,7 @@ impl Worker {
             payload: job.payload.clone(),
             attempt: job.attempt,
             max_attempts: job.max_attempts,
+            key: job.key.clone(),
             db: self.db.clone(),
             clock: self.clock.clone(),
         };

@@ -695,6 +695,15 @@ pub fn act(
                 "UPDATE purchase_orders SET cancelled_at = ?1 WHERE id = ?2",
                 params![at, order_id],
             )?;
+            // The supplier has it through a channel: tell it the same way.
+            // (Still queued: the dispatch job will not send it; one caught
+            // mid-send is told by that job. Placed by hand: by hand.)
+            if outcome.notify_supplier
+                && order.sent_at.is_some()
+                && !matches!(order.channel.as_str(), "" | "manual")
+            {
+                crate::dispatch::enqueue_cancel_notice(tx, ctx, order_id)?;
+            }
         }
         Action::Queue | Action::Retry => {
             crate::dispatch::enqueue_send(

@@ -96,6 +96,8 @@ pub fn table() -> Vec<RouteDef> {
     table.extend(purchasing_admin_pages());
     table.extend(order_api());
     table.extend(job_routes());
+    table.extend(digest_routes());
+    table.extend(edi_inbox_routes());
     table
 }
 
@@ -116,6 +118,7 @@ fn order_pages() -> Vec<RouteDef> {
         ),
         get("/orders/approvals", Perm(ApproveOrders), o::approvals),
         get("/orders/{id}", Perm(ViewStock), o::show),
+        get("/orders/{id}/sending", Perm(ViewStock), o::sending),
         post(
             "/orders/{id}/details",
             Perm(RequestOrders),
@@ -273,6 +276,27 @@ fn order_api() -> Vec<RouteDef> {
     ]
 }
 
+/// The daily digest's settings page and its "send now" button.
+fn digest_routes() -> Vec<RouteDef> {
+    use Access::*;
+    use pages::digest as d;
+    vec![
+        get("/admin/digest", Perm(ManageSettings), d::show),
+        post("/admin/digest", Perm(ManageSettings), d::save),
+        post("/admin/digest/send", Perm(ManageSettings), d::send_now),
+    ]
+}
+
+/// The EDI inbox page and its "check now" button.
+fn edi_inbox_routes() -> Vec<RouteDef> {
+    use Access::*;
+    use pages::edi_inbox as e;
+    vec![
+        get("/admin/edi-inbox", Perm(ManageJobs), e::show),
+        post("/admin/edi-inbox/check", Perm(ManageJobs), e::check_now),
+    ]
+}
+
 /// The job queue's admin pages and `/api/v1/jobs`.
 fn job_routes() -> Vec<RouteDef> {
     use Access::*;
@@ -302,6 +326,19 @@ fn foundation_and_catalog() -> Vec<RouteDef> {
         get("/setup", Public, pages::setup::form).limited(),
         post("/setup", Public, pages::setup::submit).limited(),
         get("/login", Public, pages::auth::login_form),
+        // A supplier's signed confirmation link: the token is the permission.
+        get(
+            "/supplier/confirm/{token}",
+            Public,
+            pages::supplier_confirm::show,
+        )
+        .limited(),
+        post(
+            "/supplier/confirm/{token}",
+            Public,
+            pages::supplier_confirm::submit,
+        )
+        .limited(),
         post("/login", Public, pages::auth::login).limited(),
         post("/logout", SignedIn, pages::auth::logout),
         get("/account/password", SignedIn, pages::account::password_form),
@@ -446,6 +483,11 @@ fn foundation_and_catalog() -> Vec<RouteDef> {
             "/suppliers/{id}/dispatch",
             Perm(ManageCatalog),
             pages::suppliers::set_dispatch,
+        ),
+        post(
+            "/suppliers/{id}/dispatch/test",
+            Perm(ManageCatalog),
+            pages::suppliers::send_test,
         ),
         get("/recall", Perm(ManageCatalog), pages::recall::show),
         post(
@@ -633,6 +675,11 @@ fn foundation_and_catalog() -> Vec<RouteDef> {
             "/api/v1/suppliers/{id}/dispatch",
             Perm(ManageCatalog),
             api::suppliers::set_dispatch,
+        ),
+        post(
+            "/api/v1/suppliers/{id}/dispatch/test",
+            Perm(ManageCatalog),
+            api::suppliers::test_dispatch,
         ),
         post(
             "/api/v1/supplier-items",

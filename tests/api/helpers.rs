@@ -137,6 +137,13 @@ impl TestApp {
         app
     }
 
+    /// Stops the server for good; the data directory stays for another process.
+    pub async fn stop(self) -> Arc<TempDir> {
+        self.handle.stop(true).await;
+        self.server.await.unwrap().unwrap();
+        self.data_dir
+    }
+
     pub fn new_browser(&self) -> Browser {
         Browser::new(&self.address)
     }

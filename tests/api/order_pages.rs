@@ -706,7 +706,10 @@ async fn an_order_sent_through_the_page_lands_in_the_supplier_folder() {
 #[tokio::test]
 async fn a_missing_folder_root_keeps_the_order_queued_and_shows_the_retry() {
     let s = shop().await;
-    assert!(!s.p.app.config.dispatch.folder_root.exists());
+    // The default outbox is made at start; gone, it is a share not mounted.
+    let root = s.p.app.config.dispatch.folder_root.clone();
+    assert!(root.is_dir(), "made at start");
+    std::fs::remove_dir(&root).unwrap();
     let mia = signed_in(&s.p.app, "mia").await;
     csv_channel(&s, &mia, "medsupply").await;
     let order = approved_order(&s, &mia).await;

@@ -6,21 +6,26 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::stock::{Practice, practice};
+use crate::stock::Practice;
 
-struct Ordering {
-    p: Practice,
+pub(crate) struct Ordering {
+    pub(crate) p: Practice,
     admin: reqwest::Client,
     other_manager: reqwest::Client,
     viewer: reqwest::Client,
-    supplier: i64,
+    pub(crate) supplier: i64,
     supplier_item: i64,
 }
 
 /// The stock test practice plus a supplier selling the lidocaine in packs
 /// of 10 at 25.00, an admin, a second manager and a viewer.
 async fn ordering() -> Ordering {
-    let p = practice().await;
+    ordering_with(|_| {}).await
+}
+
+/// The same on a configuration the test adjusts.
+pub(crate) async fn ordering_with(adjust: impl FnOnce(&mut stockroom::config::Config)) -> Ordering {
+    let p = crate::stock::practice_with(adjust).await;
     let ada = p.app.create_user("ada", "admin").await;
     let max = p.app.create_user("max", "manager").await;
     let vic = p.app.create_user("vic", "viewer").await;
@@ -55,14 +60,19 @@ async fn ordering() -> Ordering {
 }
 
 impl Ordering {
-    async fn post(&self, who: &reqwest::Client, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(
+        &self,
+        who: &reqwest::Client,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         let res = post_json(who, self.p.url(path), &body).await;
         let status = res.status();
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
     /// A draft by the staff member with `packs` packs for the cabinet.
-    async fn draft(&self, packs: i64) -> Value {
+    pub(crate) async fn draft(&self, packs: i64) -> Value {
         let (status, body) = self
             .post(
                 &self.p.staff,

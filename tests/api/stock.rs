@@ -24,7 +24,12 @@ impl Practice {
 
 /// A manager sets up a lot-tracked item with a boxed GTIN and two locations.
 pub(crate) async fn practice() -> Practice {
-    let app = spawn_app().await;
+    practice_with(|_| {}).await
+}
+
+/// The same practice on a configuration the test adjusts.
+pub(crate) async fn practice_with(adjust: impl FnOnce(&mut stockroom::config::Config)) -> Practice {
+    let app = spawn_app_with(adjust).await;
     let m = app.create_user("mia", "manager").await;
     let s = app.create_user("sam", "staff").await;
     let manager = api(&create_token(&app, m.id, "write").await);

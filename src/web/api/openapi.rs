@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         super::suppliers::list, super::suppliers::create, super::suppliers::show, super::suppliers::update,
         super::suppliers::set_active, super::suppliers::create_item, super::suppliers::update_item,
         super::suppliers::set_item_active, super::suppliers::set_dispatch,
+        super::suppliers::test_dispatch,
         super::recalls::find, super::recalls::quarantine, super::recalls::dispose,
         super::imports::import, super::imports::items_csv, super::imports::stock_csv,
         super::imports::movements_csv,

@@ -60,7 +60,7 @@ pub async fn show(ctx: Ctx, id: Path<i64>) -> Result<Json<SupplierDetail>, AppEr
                 return Ok(None);
             };
             Ok::<_, DbError>(Some(SupplierDetail {
-                dispatch: crate::dispatch::channel_of(c, id)?,
+                dispatch: crate::dispatch::channel_of(c, id)?.redacted(),
                 items: suppliers::for_supplier(c, id)?,
                 supplier,
             }))
@@ -162,8 +162,11 @@ pub async fn set_item_active(
     Ok(Json(si))
 }
 
-/// Sets how orders reach a supplier: `{"channel": "manual"}` or
-/// `{"channel": "csv_folder", "folder": "medsupply", "columns": [...]}`.
+/// Sets how orders reach a supplier: `{"channel": "manual"}`,
+/// `{"channel": "csv_folder", "folder": "medsupply", "columns": [...]}`,
+/// `{"channel": "email", "to": ["orders@supplier.example"], "cc": []}` or
+/// `{"channel": "webhook", "url": "https://…", "secret": "…"}`. A webhook
+/// secret is never returned; sent blank, the stored one is kept.
 #[utoipa::path(put, path = "/api/v1/suppliers/{id}/dispatch", tag = "suppliers",
     params(("id" = i64, Path)), request_body = crate::dispatch::Channel,
     responses((status = 200, body = crate::dispatch::Channel), (status = 404, body = super::ErrorBody),
@@ -180,4 +183,26 @@ pub async fn set_dispatch(
         .write(move |tx| crate::dispatch::set_channel(tx, &a, id, &channel))
         .await?;
     Ok(Json(saved))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TestQueued {
+    /// The job that sends the test; its outcome is at `/api/v1/jobs/{job}`.
+    pub job: i64,
+}
+
+/// Sends a test through the supplier's channel (as a job: the answer comes
+/// at once, the outcome when the job has run).
+#[utoipa::path(post, path = "/api/v1/suppliers/{id}/dispatch/test", tag = "suppliers",
+    params(("id" = i64, Path)),
+    responses((status = 202, body = TestQueued), (status = 404, body = super::ErrorBody),
+    (status = 422, body = super::ErrorBody)), security(("bearer" = [])))]
+pub async fn test_dispatch(ctx: Ctx, id: Path<i64>) -> Result<HttpResponse, AppError> {
+    let (id, a) = (id.into_inner(), ctx.audit());
+    let job = ctx
+        .state
+        .db
+        .write(move |tx| crate::dispatch::enqueue_test(tx, &a, id))
+        .await?;
+    Ok(HttpResponse::Accepted().json(TestQueued { job }))
 }

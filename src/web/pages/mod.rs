@@ -3,6 +3,8 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod digest;
+pub mod edi_inbox;
 pub mod home;
 pub mod imports;
 pub mod items;
@@ -14,6 +16,7 @@ pub mod purchasing;
 pub mod recall;
 pub mod setup;
 pub mod stock;
+pub mod supplier_confirm;
 pub mod suppliers;
 pub mod tokens;
 pub mod users;

@@ -21,6 +21,7 @@ use rusqlite::Connection;
 use crate::catalog::items;
 use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
+use crate::dispatch::inbox::ExpectedLot;
 use crate::domain::barcode::{self, PackCode};
 use crate::error::AppError;
 use crate::orders::receiving::{self, ReceiptInput, ReceiptLineInput};
@@ -40,6 +41,10 @@ pub struct RowForm {
     pub expiry: String,
     pub location_id: String,
     pub substitute_item_id: String,
+    /// The lot and expiry a ship notice filled in, so that a row left as
+    /// filled counts as empty.
+    pub prefilled_lot: String,
+    pub prefilled_expiry: String,
 }
 
 impl RowForm {
@@ -52,11 +57,16 @@ impl RowForm {
     }
 
     /// Nothing typed that would be received (location and substitute
-    /// choices alone do not count).
+    /// choices alone do not count, nor a lot and expiry left as a ship
+    /// notice filled them in).
     fn is_empty(&self) -> bool {
-        [&self.quantity, &self.damaged, &self.lot, &self.expiry]
+        let untouched =
+            |typed: &str, filled: &str| typed.trim().is_empty() || typed.trim() == filled.trim();
+        [&self.quantity, &self.damaged]
             .iter()
             .all(|v| v.trim().is_empty())
+            && untouched(&self.lot, &self.prefilled_lot)
+            && untouched(&self.expiry, &self.prefilled_expiry)
     }
 }
 
@@ -114,6 +124,8 @@ impl ReceiveForm {
                         "expiry" => row.expiry = value.clone(),
                         "location" => row.location_id = value.clone(),
                         "substitute" => row.substitute_item_id = value.clone(),
+                        "prefilled_lot" => row.prefilled_lot = value.clone(),
+                        "prefilled_expiry" => row.prefilled_expiry = value.clone(),
                         _ => {}
                     }
                 }
@@ -133,6 +145,8 @@ struct Context {
     /// Per item: (GTIN or HIBCC code, units in that pack).
     packs: HashMap<i64, Vec<(String, i64)>>,
     locations: Vec<Location>,
+    /// Lots ship notices announced and no receipt has taken in yet.
+    expected: Vec<ExpectedLot>,
 }
 
 fn load(
@@ -170,11 +184,13 @@ fn load(
             l
         })
         .collect();
+    let expected = crate::dispatch::inbox::expected_lots(c, id)?;
     Ok(Some(Context {
         order,
         lines,
         packs,
         locations,
+        expected,
     }))
 }
 
@@ -213,6 +229,77 @@ impl Context {
         }
         out
     }
+
+    /// The rows of the empty form: per open line, one row for each lot a
+    /// ship notice announced and no receipt has taken in (its lot and
+    /// expiry filled in, as far as the item is tracked by them), else one
+    /// empty row.
+    fn prefilled(&self) -> Vec<RowForm> {
+        let mut out = Vec::new();
+        for line in self.lines.iter().filter(|l| l.outstanding > 0) {
+            let rows: Vec<RowForm> = self
+                .expected
+                .iter()
+                .filter(|e| e.order_line_id == line.id)
+                .map(|e| {
+                    let lot = if line.lot_tracked {
+                        e.lot.clone()
+                    } else {
+                        String::new()
+                    };
+                    let expiry = if line.expiry_tracked {
+                        e.expiry.clone()
+                    } else {
+                        String::new()
+                    };
+                    RowForm {
+                        lot: lot.clone(),
+                        expiry: expiry.clone(),
+                        prefilled_lot: lot,
+                        prefilled_expiry: expiry,
+                        ..RowForm::for_line(line)
+                    }
+                })
+                .filter(|r| !r.lot.is_empty() || !r.expiry.is_empty())
+                .collect();
+            if rows.is_empty() {
+                out.push(RowForm::for_line(line));
+            } else {
+                out.extend(rows);
+            }
+        }
+        out
+    }
+
+    /// What the ship notice said of a row it filled in.
+    fn shipped(&self, row: &RowForm) -> Option<String> {
+        if row.prefilled_lot.is_empty() && row.prefilled_expiry.is_empty() {
+            return None;
+        }
+        let filled = |wanted: &str, announced: &str| wanted.is_empty() || wanted == announced;
+        let e = self.expected.iter().find(|e| {
+            e.order_line_id == row.line_id
+                && filled(&row.prefilled_lot, &e.lot)
+                && filled(&row.prefilled_expiry, &e.expiry)
+        })?;
+        // The supplier counts in what the order was sent in: packs, or
+        // units when a pack holds one.
+        let shipped = match self.line(row.line_id) {
+            Some(l) if l.pack_size > 1 => {
+                format!("{} × pack of {} {}", e.quantity, l.pack_size, l.unit)
+            }
+            Some(l) => format!("{} {}", e.quantity, l.unit),
+            None => e.quantity.to_string(),
+        };
+        let mut said = format!("Ship notice {}: {shipped} shipped", e.shipment_id);
+        if !e.lot.is_empty() {
+            said.push_str(&format!(", lot {}", e.lot));
+        }
+        if !e.expiry.is_empty() {
+            said.push_str(&format!(", expiry {}", e.expiry));
+        }
+        Some(said)
+    }
 }
 
 /// A row as the template shows it.
@@ -227,6 +314,8 @@ struct RowView {
     codes: String,
     /// The line's own location is among those the user may choose.
     line_location_listed: bool,
+    /// What a ship notice said of the lot filled in.
+    shipped: Option<String>,
     quantity_error: Option<String>,
     damaged_error: Option<String>,
     lot_error: Option<String>,
@@ -343,6 +432,7 @@ fn render_page(
                 .unwrap_or_default();
             Some(RowView {
                 line_location_listed: c.locations.iter().any(|l| l.id == line.location_id),
+                shipped: c.shipped(r),
                 n,
                 first: seen.insert(line.id),
                 form: r.clone(),
@@ -422,7 +512,7 @@ pub async fn form(
 ) -> Result<HttpResponse, AppError> {
     let c = load_for(&ctx, id.into_inner()).await?;
     let form = ReceiveForm {
-        rows: c.normalise(Vec::new()),
+        rows: c.prefilled(),
         ..ReceiveForm::default()
     };
     render_page(&req, c, form, Outcome::ok())

@@ -27,6 +27,7 @@ use crate::orders::{self, Filter, Order, OrderDetail, OrdersError, Who, rules};
 use crate::settings::{self, Practice};
 use crate::validation::{FieldErrors, capitalised};
 use crate::web::context::Ctx;
+use crate::web::pages::edi_inbox::AnswerView;
 use crate::web::pages::items::money;
 use crate::web::render::{Flash, Layout, redirect_with_flash, render, render_status};
 
@@ -489,6 +490,8 @@ struct ShowPage {
     buttons: Buttons,
     /// The latest try at sending, while queued or failed.
     sending: Option<Sending>,
+    /// What the supplier answered through EDI.
+    answer: Option<AnswerView>,
     problems: Problems,
     typed: Typed,
 }
@@ -537,6 +540,7 @@ type Loaded = (
     Vec<(i64, String)>,
     Channel,
     Option<Job>,
+    dispatch::inbox::Answers,
 );
 
 /// The newest `order.dispatch` job for `order_id`.
@@ -556,7 +560,7 @@ fn latest_send_job(c: &rusqlite::Connection, order_id: i64) -> rusqlite::Result<
 }
 
 /// The "Sending" block of a queued or failed order.
-struct Sending {
+pub(crate) struct Sending {
     state: &'static str,
     attempt: String,
     /// When the next try is due, while waiting to retry.
@@ -632,7 +636,8 @@ async fn load(ctx: &Ctx, id: i64) -> Result<Loaded, AppError> {
             } else {
                 None
             };
-            Ok::<_, DbError>(Some((d, catalogue, locs, channel, job)))
+            let answers = dispatch::inbox::answers(c, id)?;
+            Ok::<_, DbError>(Some((d, catalogue, locs, channel, job, answers)))
         })
         .await?
         .ok_or(AppError::NotFound)
@@ -644,7 +649,7 @@ async fn order_page(
     id: i64,
     refusal: Refusal,
 ) -> Result<HttpResponse, AppError> {
-    let (detail, catalogue, locations, channel, job) = load(ctx, id).await?;
+    let (detail, catalogue, locations, channel, job, answers) = load(ctx, id).await?;
     let user = ctx.user()?;
     let OrderDetail {
         order,
@@ -661,6 +666,7 @@ async fn order_page(
         });
     }
     let label = |raw: &str| OrderState::parse(raw).map_or("", OrderState::label);
+    let answer = AnswerView::of(&answers, &lines);
     render_status(
         refusal.status,
         &ShowPage {
@@ -705,6 +711,7 @@ async fn order_page(
             can_change_date: user.role.may(Permission::RequestOrders),
             buttons: Buttons::for_order(&order, user, &channel),
             sending: job.as_ref().map(Sending::new),
+            answer,
             catalogue,
             locations,
             problems: refusal.problems,
@@ -720,6 +727,45 @@ pub async fn show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     order_page(&req, &ctx, id.into_inner(), Refusal::none()).await
+}
+
+#[derive(Template)]
+#[template(path = "orders/sending.html")]
+struct SendingBlock {
+    order: orders::Order,
+    sending: Option<Sending>,
+}
+
+/// The "Sending" block alone, which the order page asks for every few
+/// seconds while the order is queued. Once it is not, `HX-Refresh` makes
+/// the browser load the whole page again.
+pub async fn sending(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let (id, today) = (id.into_inner(), ctx.state.today());
+    let (order, job) = ctx
+        .state
+        .db
+        .read(move |c| {
+            Ok::<_, DbError>(match orders::get(c, id, today)? {
+                Some(o) => Some((o, latest_send_job(c, id)?)),
+                None => None,
+            })
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if order.state != OrderState::Queued {
+        return Ok(HttpResponse::Ok()
+            .insert_header(("HX-Refresh", "true"))
+            .finish());
+    }
+    let html = SendingBlock {
+        sending: job.as_ref().map(Sending::new),
+        order,
+    }
+    .render()
+    .map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
 }
 
 /// Turns a refused change into the order page shown again: a refusal

@@ -10,7 +10,7 @@ use crate::catalog::items;
 use crate::catalog::suppliers::{self, Supplier, SupplierInput, SupplierItem, SupplierItemInput};
 use crate::catalog::{CatalogError, with_form_errors};
 use crate::db::DbError;
-use crate::dispatch::{self, Channel, csv_folder};
+use crate::dispatch::{self, Channel, csv_folder, email, webhook, x12};
 use crate::domain::Permission;
 use crate::error::AppError;
 use crate::validation::FieldErrors;
@@ -283,6 +283,12 @@ struct ShowPage {
     /// The columns a CSV file may have, and the default layout.
     all_columns: String,
     default_columns: String,
+    /// The newest "send test" of the channel, in words, and whether it failed.
+    last_test: Option<(String, bool)>,
+    /// A webhook secret is stored (it is never shown).
+    secret_stored: bool,
+    /// The saved channel can be tested (not by hand).
+    can_test: bool,
 }
 crate::page!(ShowPage);
 
@@ -296,6 +302,29 @@ pub struct DispatchForm {
     /// Comma-separated column names; empty for the default layout.
     #[serde(default)]
     columns: String,
+    /// Email: the order desk's addresses, and copies.
+    #[serde(default)]
+    email_to: String,
+    #[serde(default)]
+    email_cc: String,
+    /// Webhook: the endpoint and the signing secret (blank keeps the stored one).
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    secret: String,
+    /// EDI (X12): the two parties' ids, the outbox (`folder`), the inbox, test mode.
+    #[serde(default)]
+    sender_qualifier: String,
+    #[serde(default)]
+    sender_id: String,
+    #[serde(default)]
+    receiver_qualifier: String,
+    #[serde(default)]
+    receiver_id: String,
+    #[serde(default)]
+    inbox: String,
+    #[serde(default)]
+    test: Option<String>,
 }
 
 impl DispatchForm {
@@ -309,6 +338,31 @@ impl DispatchForm {
                 channel: "csv_folder".into(),
                 folder: s.folder.clone(),
                 columns: s.columns.join(", "),
+                ..DispatchForm::default()
+            },
+            Channel::Email(s) => DispatchForm {
+                channel: "email".into(),
+                email_to: s.to.join(", "),
+                email_cc: s.cc.join(", "),
+                ..DispatchForm::default()
+            },
+            Channel::Webhook(s) => DispatchForm {
+                channel: "webhook".into(),
+                url: s.url.clone(),
+                // Never shown again once saved.
+                secret: String::new(),
+                ..DispatchForm::default()
+            },
+            Channel::EdiX12(s) => DispatchForm {
+                channel: "edi_x12".into(),
+                folder: s.folder.clone(),
+                sender_qualifier: s.sender_qualifier.clone(),
+                sender_id: s.sender_id.clone(),
+                receiver_qualifier: s.receiver_qualifier.clone(),
+                receiver_id: s.receiver_id.clone(),
+                inbox: s.inbox.clone(),
+                test: s.test.then(|| "on".to_string()),
+                ..DispatchForm::default()
             },
         }
     }
@@ -326,9 +380,32 @@ impl DispatchForm {
                     .map(str::to_string)
                     .collect(),
             })),
+            "email" => Ok(Channel::Email(email::Settings {
+                to: email::Settings::split(&self.email_to),
+                cc: email::Settings::split(&self.email_cc),
+            })),
+            "webhook" => Ok(Channel::Webhook(webhook::Settings {
+                url: self.url.trim().to_string(),
+                secret: self.secret.trim().to_string(),
+            })),
+            "edi_x12" => {
+                let qualifier = |q: &str| match q.trim() {
+                    "" => "ZZ".to_string(),
+                    q => q.to_ascii_uppercase(),
+                };
+                Ok(Channel::EdiX12(x12::Settings {
+                    sender_qualifier: qualifier(&self.sender_qualifier),
+                    sender_id: self.sender_id.trim().to_string(),
+                    receiver_qualifier: qualifier(&self.receiver_qualifier),
+                    receiver_id: self.receiver_id.trim().to_string(),
+                    folder: self.folder.trim().to_string(),
+                    inbox: self.inbox.trim().to_string(),
+                    test: self.test.is_some(),
+                }))
+            }
             _ => Err(FieldErrors::single(
                 "channel",
-                "must be by hand or CSV file into a folder",
+                "must be one of: by hand, CSV file into a folder, email, webhook, EDI (X12)",
             )),
         }
     }
@@ -349,6 +426,35 @@ fn channel_text(channel: &Channel) -> String {
             };
             format!("CSV file into folder {} (columns {columns})", s.folder)
         }
+        Channel::Email(s) => {
+            let cc = if s.cc.is_empty() {
+                String::new()
+            } else {
+                format!(", copy to {}", s.cc.join(", "))
+            };
+            format!(
+                "Email to {}{cc}, with the order as PDF and CSV",
+                s.to.join(", ")
+            )
+        }
+        Channel::Webhook(s) => format!("Signed JSON posted to {}", s.url),
+        Channel::EdiX12(s) => format!(
+            "X12 850 purchase orders{} from {}:{} to {}:{} into folder {}{}",
+            if s.test { " (marked as test data)" } else { "" },
+            s.sender_qualifier,
+            s.sender_id,
+            s.receiver_qualifier,
+            s.receiver_id,
+            s.folder,
+            if s.inbox.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; acknowledgments and ship notices read from folder {}",
+                    s.inbox
+                )
+            }
+        ),
     }
 }
 
@@ -408,7 +514,7 @@ async fn supplier_page(
 ) -> Result<HttpResponse, AppError> {
     let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
     let can_return = ctx.user()?.role.may(Permission::ManageOrders);
-    let (supplier, lines, credits, channel) = ctx
+    let (supplier, lines, credits, channel, last_test) = ctx
         .state
         .db
         .read(move |c| {
@@ -420,6 +526,7 @@ async fn supplier_page(
                 suppliers::for_supplier(c, id)?,
                 crate::orders::returns::credits(c, Some(id), true)?,
                 dispatch::channel_of(c, id)?,
+                dispatch::last_test(c, id)?,
             )))
         })
         .await?
@@ -453,8 +560,67 @@ async fn supplier_page(
             dispatch_errors: dispatch.map(|(_, e)| e).unwrap_or_default(),
             all_columns: csv_folder::COLUMNS.join(", "),
             default_columns: csv_folder::DEFAULT_COLUMNS.join(", "),
+            last_test: last_test.map(|job| test_text(&job)),
+            secret_stored: matches!(channel, Channel::Webhook(_)),
+            can_test: channel != Channel::Manual,
         },
     )
+}
+
+/// The newest test in words: (text, failed).
+fn test_text(job: &crate::jobs::Job) -> (String, bool) {
+    use crate::jobs::JobState as S;
+    let at = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| crate::domain::Timestamp::parse(t).ok())
+            .map(|t| t.human())
+            .unwrap_or_default()
+    };
+    match job.state {
+        S::Queued | S::Failed | S::Running => (
+            "Test being sent… reload the page in a moment to see how it went.".into(),
+            false,
+        ),
+        S::Succeeded => (
+            format!("Last test sent successfully {}.", at(&job.finished_at)),
+            false,
+        ),
+        S::Dead | S::Cancelled => (
+            format!(
+                "Last test failed {}: {}",
+                at(&job.finished_at),
+                if job.last_error.is_empty() {
+                    "no reason recorded"
+                } else {
+                    &job.last_error
+                }
+            ),
+            true,
+        ),
+    }
+}
+
+/// "Send test": queues a test message through the supplier's channel.
+pub async fn send_test(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let (id, a) = (id.into_inner(), ctx.audit());
+    let outcome = ctx
+        .state
+        .db
+        .write(move |tx| dispatch::enqueue_test(tx, &a, id))
+        .await;
+    match outcome {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("/suppliers/{id}"),
+            "success",
+            "Test queued: it goes out through the channel in a moment; its result shows below the settings.",
+        )),
+        Err(CatalogError::Invalid(e)) => Ok(redirect_with_flash(
+            &format!("/suppliers/{id}"),
+            "error",
+            &e.to_string(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Sets how orders reach the supplier.
@@ -486,6 +652,8 @@ pub async fn set_dispatch(
             &format!("Orders to {name}: {}.", channel_text(&channel)),
         )),
         Err(CatalogError::Invalid(e)) => {
+            // The email fields' inputs are named for the form.
+            let e = e.renamed("to", "email_to").renamed("cc", "email_cc");
             supplier_page(
                 &req,
                 &ctx,
