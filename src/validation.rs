@@ -54,6 +54,7 @@ impl FieldError {
             "receiver_id" => "Their id",
             "receiver_qualifier" => "Their id qualifier",
             "inbox" => "Inbox folder",
+            "edi_email_to" => "Email the files to",
             "expected_on" => "Expected delivery date",
             "supplier_reference" => "Your order reference",
             other if other.starts_with("cat-name-") => "Category name",

@@ -19,6 +19,18 @@ pub struct Edi {
     pub root: PathBuf,
     pub settings: x12::Settings,
     pub db: Db,
+    /// For suppliers who take their EDI by email (`email_to`).
+    pub mailer: Option<std::sync::Arc<super::email::Mailer>>,
+}
+
+impl Edi {
+    fn mailer(&self) -> Result<std::sync::Arc<super::email::Mailer>, JobError> {
+        self.mailer.clone().ok_or_else(|| {
+            JobError::Retry(
+                "email is not set up: the administrator sets smtp.host and smtp.from in the configuration".into(),
+            )
+        })
+    }
 }
 
 /// The control number and local time of a delivery: taken on its first
@@ -73,6 +85,18 @@ impl Adapter for Edi {
                 JobError::Permanent(format!("the supplier's EDI settings are wrong: {e}"))
             })?;
             let (root, settings) = (self.root.clone(), self.settings.clone());
+            let by_email = !settings.email_to.is_empty();
+            if by_email && out.detail.is_none() {
+                // A test by email: a test message to the EDI mailbox.
+                let email = super::email::Email {
+                    mailer: self.mailer()?,
+                    settings: super::email::Settings {
+                        to: settings.email_to.clone(),
+                        cc: Vec::new(),
+                    },
+                };
+                return email.deliver(out).await;
+            }
             let Some(detail) = out.detail.clone() else {
                 // A test proves the outbox is there and writable, and leaves nothing.
                 return crate::db::run_blocking(move || {
@@ -132,6 +156,21 @@ impl Adapter for Edi {
                 &out.supplier,
                 &detail,
             );
+            if by_email {
+                let mailer = self.mailer()?;
+                let message = super::email::compose_edi(
+                    &mailer.from,
+                    &settings.email_to,
+                    out,
+                    &file_name,
+                    &text,
+                )?;
+                mailer.send(message).await?;
+                return Ok(format!(
+                    "X12 850 (control number {n}) emailed to {}",
+                    settings.email_to.join(", ")
+                ));
+            }
             crate::db::run_blocking(move || {
                 let dir = folder(&root, &settings.folder)?;
                 let path = write_atomic(&dir, &file_name, text.as_bytes())?;

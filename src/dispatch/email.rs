@@ -356,3 +356,58 @@ pub fn compose(from: &Mailbox, settings: &Settings, out: &Outgoing) -> Result<Me
     };
     builder.multipart(message).map_err(|e| bad(e.to_string()))
 }
+
+/// An EDI interchange emailed to the supplier's EDI mailbox: a short text
+/// and the file attached as `application/EDI-X12`. Its `Message-ID` comes
+/// from the file name, which carries the control number, so a retry is
+/// the same message.
+pub fn compose_edi(
+    from: &Mailbox,
+    to: &[String],
+    out: &Outgoing,
+    file_name: &str,
+    interchange: &str,
+) -> Result<Message, JobError> {
+    let bad = |e: String| JobError::Permanent(format!("cannot write the email: {e}"));
+    let practice = if out.practice.name.is_empty() {
+        "stockroom"
+    } else {
+        out.practice.name.as_str()
+    };
+    let what = match out.purpose {
+        Purpose::Cancel { .. } => "cancellation of purchase order",
+        _ => "purchase order",
+    };
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .subject(format!(
+            "EDI X12 850: {what} {} from {practice}",
+            out.order_number()
+        ))
+        .message_id(Some(format!(
+            "<{}@{}>",
+            file_name.to_ascii_lowercase(),
+            from.email.domain()
+        )))
+        .date(
+            std::time::SystemTime::UNIX_EPOCH
+                + std::time::Duration::from_secs(out.at.timestamp().as_second().max(0) as u64),
+        );
+    for a in to {
+        builder = builder.to(a.trim().parse().map_err(|e| bad(format!("{a}: {e}")))?);
+    }
+    let body = format!(
+        "The attached file {file_name} is an ANSI X12 850 ({what} {}) from {practice}.\n",
+        out.order_number()
+    );
+    builder
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body))
+                .singlepart(Attachment::new(file_name.to_string()).body(
+                    interchange.to_string(),
+                    ContentType::parse("application/EDI-X12").expect("a MIME type"),
+                )),
+        )
+        .map_err(|e| bad(e.to_string()))
+}

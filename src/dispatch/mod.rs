@@ -246,6 +246,7 @@ impl Dispatcher {
                 root: self.config.dispatch.folder_root.clone(),
                 settings: s.clone(),
                 db: db.clone(),
+                mailer: self.mailer.clone(),
             }),
         })
     }

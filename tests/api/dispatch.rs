@@ -39,7 +39,16 @@ pub(crate) fn with_smtp(port: u16) -> impl FnOnce(&mut Config) {
 
 /// The ordering practice with its supplier set to email, and practice details.
 pub(crate) async fn emailing(port: u16) -> Ordering {
-    let o = ordering_with(with_smtp(port)).await;
+    emailing_with(port, |_| {}).await
+}
+
+/// The same, with more changes to the configuration.
+pub(crate) async fn emailing_with(port: u16, more: impl FnOnce(&mut Config)) -> Ordering {
+    let o = ordering_with(|c: &mut Config| {
+        with_smtp(port)(c);
+        more(c);
+    })
+    .await;
     o.p.app
         .raw_connection()
         .execute_batch(
@@ -275,6 +284,17 @@ async fn a_permanent_5xx_reply_fails_the_order_with_the_reason_until_sent_again(
         "not retried"
     );
     assert!(sink.received().is_empty());
+    // The order page offers both ways out: retry, or change the channel.
+    let (browser, _) = o.p.app.browser_as("manager").await;
+    let page = browser.get_html(&format!("/orders/{id}")).await;
+    assert!(page.contains(">Retry sending</button>"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "href=\"/suppliers/{}#dispatch-heading\"",
+            o.supplier
+        )),
+        "{page}"
+    );
 
     sink.set_mode(Mode::Accept);
     let (s, b) = o
@@ -1196,4 +1216,100 @@ async fn an_edi_inbox_is_polled_every_five_minutes_once_a_supplier_has_one() {
         polls("queued").await == 0
     })
     .await;
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_after_login_and_an_unknown_certificate_is_refused() {
+    use crate::smtp_sink::Secure;
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let tls = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into()),
+        )
+        .unwrap();
+    let secure = Secure {
+        tls: std::sync::Arc::new(tls),
+        user: "supplies".into(),
+        password: "a-long-mail-password".into(),
+    };
+    let sink = SmtpSink::start_with(0, Mode::Accept, Some(secure)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("practice-ca.pem");
+    std::fs::write(&ca, cert.cert.pem()).unwrap();
+    let secured = |ca_file: Option<std::path::PathBuf>| {
+        move |c: &mut Config| {
+            let smtp = c.smtp.as_mut().unwrap();
+            smtp.security = SmtpSecurity::StartTls;
+            smtp.username = "supplies".into();
+            smtp.password = Some(stockroom::config::Secret::new("a-long-mail-password"));
+            smtp.ca_file = ca_file;
+        }
+    };
+
+    // Trusting the practice's CA: upgraded, logged in, delivered.
+    let o = emailing_with(sink.addr.port(), secured(Some(ca.clone()))).await;
+    let (id, number) = send(&o, 1).await;
+    until_state(&o, id, "sent").await;
+    only_message(&sink.received(), &number);
+
+    // Without it the certificate is not trusted: nothing is sent in the clear.
+    let o = emailing_with(sink.addr.port(), secured(None)).await;
+    let (id, _) = send(&o, 1).await;
+    eventually(&o, "a refused handshake", || async {
+        !job_errors(&o, "order.dispatch").await.is_empty()
+    })
+    .await;
+    let errors = job_errors(&o, "order.dispatch").await;
+    assert!(
+        errors[0].to_lowercase().contains("certificate"),
+        "{errors:?}"
+    );
+    assert_eq!(order_state(&o, id).await["state"], "queued");
+    assert_eq!(sink.received().len(), 1, "only the first practice's order");
+}
+
+#[tokio::test]
+async fn an_edi_supplier_may_take_its_850s_by_email_as_an_attachment() {
+    let sink = SmtpSink::start(Mode::Accept).await;
+    let o = emailing(sink.addr.port()).await;
+    let saved = set_channel(
+        &o,
+        json!({"channel": "edi_x12", "sender_id": "PRAXIS01", "receiver_id": "MEDSUPPLY",
+               "folder": "", "email_to": ["edi@medsupply.test"]}),
+    )
+    .await;
+    assert_eq!(saved["email_to"], json!(["edi@medsupply.test"]));
+    let (id, number) = send(&o, 2).await;
+    until_state(&o, id, "sent").await;
+    let got = sink.received();
+    let message = only_message(&got, &number);
+    assert_eq!(message.to, ["edi@medsupply.test"]);
+    let m = message.parsed();
+    assert_eq!(
+        m.subject().unwrap(),
+        format!("EDI X12 850: purchase order {number} from Praxis Dr. Müller")
+    );
+    let attachments: Vec<_> = m.attachments().collect();
+    assert_eq!(attachments.len(), 1);
+    let file = attachments[0];
+    assert_eq!(
+        file.attachment_name(),
+        Some(format!("{number}-000000001.x12").as_str())
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("order.x12");
+    std::fs::write(&path, file.contents()).unwrap();
+    let s = pyx12_check(&path);
+    assert_eq!(s["po_number"], number.as_str());
+    assert!(
+        !o.p.app
+            .config
+            .dispatch
+            .folder_root
+            .join("medsupply-edi")
+            .exists(),
+        "nothing written to a folder"
+    );
 }

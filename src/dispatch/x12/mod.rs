@@ -66,6 +66,10 @@ pub struct Settings {
     /// Marks interchanges as test data (ISA15 `T` rather than `P`).
     #[serde(default)]
     pub test: bool,
+    /// Instead of the folder: the supplier's EDI mailbox(es), to which each
+    /// interchange is emailed as an attachment (up to five addresses).
+    #[serde(default)]
+    pub email_to: Vec<String>,
 }
 
 impl Settings {
@@ -103,8 +107,23 @@ impl Settings {
             }
             .validate()
         };
-        if let Err(e) = folder(&self.folder) {
-            errors.0.extend(e.0);
+        if self.email_to.is_empty() {
+            if let Err(e) = folder(&self.folder) {
+                errors.0.extend(e.0);
+            }
+        } else {
+            let email = super::email::Settings {
+                to: self.email_to.clone(),
+                cc: Vec::new(),
+            };
+            if let Err(e) = email.validate() {
+                errors.0.extend(e.renamed("to", "email_to").0);
+            }
+            if !self.folder.trim().is_empty()
+                && let Err(e) = folder(&self.folder)
+            {
+                errors.0.extend(e.0);
+            }
         }
         if !self.inbox.trim().is_empty() {
             if let Err(e) = folder(&self.inbox) {

@@ -325,6 +325,9 @@ pub struct DispatchForm {
     inbox: String,
     #[serde(default)]
     test: Option<String>,
+    /// EDI by email instead of a folder: the supplier's EDI mailbox(es).
+    #[serde(default)]
+    edi_email_to: String,
 }
 
 impl DispatchForm {
@@ -362,6 +365,7 @@ impl DispatchForm {
                 receiver_id: s.receiver_id.clone(),
                 inbox: s.inbox.clone(),
                 test: s.test.then(|| "on".to_string()),
+                edi_email_to: s.email_to.join(", "),
                 ..DispatchForm::default()
             },
         }
@@ -401,6 +405,7 @@ impl DispatchForm {
                     folder: self.folder.trim().to_string(),
                     inbox: self.inbox.trim().to_string(),
                     test: self.test.is_some(),
+                    email_to: email::Settings::split(&self.edi_email_to),
                 }))
             }
             _ => Err(FieldErrors::single(
@@ -439,13 +444,17 @@ fn channel_text(channel: &Channel) -> String {
         }
         Channel::Webhook(s) => format!("Signed JSON posted to {}", s.url),
         Channel::EdiX12(s) => format!(
-            "X12 850 purchase orders{} from {}:{} to {}:{} into folder {}{}",
+            "X12 850 purchase orders{} from {}:{} to {}:{} {}{}",
             if s.test { " (marked as test data)" } else { "" },
             s.sender_qualifier,
             s.sender_id,
             s.receiver_qualifier,
             s.receiver_id,
-            s.folder,
+            if s.email_to.is_empty() {
+                format!("into folder {}", s.folder)
+            } else {
+                format!("by email to {}", s.email_to.join(", "))
+            },
             if s.inbox.is_empty() {
                 String::new()
             } else {
@@ -653,7 +662,11 @@ pub async fn set_dispatch(
         )),
         Err(CatalogError::Invalid(e)) => {
             // The email fields' inputs are named for the form.
-            let e = e.renamed("to", "email_to").renamed("cc", "email_cc");
+            let e = if form.channel.trim() == "edi_x12" {
+                e.renamed("email_to", "edi_email_to")
+            } else {
+                e.renamed("to", "email_to").renamed("cc", "email_cc")
+            };
             supplier_page(
                 &req,
                 &ctx,

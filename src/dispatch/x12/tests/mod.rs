@@ -24,6 +24,7 @@ fn settings() -> Settings {
         folder: "medsupply-out".into(),
         inbox: "medsupply-in".into(),
         test: false,
+        email_to: Vec::new(),
     }
 }
 

@@ -118,6 +118,7 @@ fn every_problem_is_reported_at_once() {
         folder: String::new(),
         inbox: "/etc".into(),
         test: false,
+        email_to: Vec::new(),
     };
     let fields: Vec<String> = s
         .validate()
@@ -155,8 +156,24 @@ fn settings_read_from_json_with_defaults() {
             folder: "edi".into(),
             inbox: String::new(),
             test: false,
+            email_to: Vec::new(),
         }
     );
     let back: Settings = serde_json::from_value(serde_json::to_value(settings()).unwrap()).unwrap();
     assert_eq!(back, settings());
+}
+
+#[test]
+fn by_email_the_folder_may_be_left_out_and_the_addresses_are_checked() {
+    let by_email = |to: &[&str], folder: &str| Settings {
+        folder: folder.into(),
+        inbox: String::new(),
+        email_to: to.iter().map(|a| a.to_string()).collect(),
+        ..settings()
+    };
+    assert_eq!(by_email(&["edi@supplier.example"], "").validate(), Ok(()));
+    let e = by_email(&["not an address"], "").validate().unwrap_err();
+    assert!(e.get("email_to").is_some(), "{e}");
+    let e = by_email(&[], "").validate().unwrap_err();
+    assert!(e.get("folder").is_some(), "a folder without email: {e}");
 }
