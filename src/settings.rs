@@ -97,7 +97,35 @@ pub fn set_practice(
     };
     let before = practice(tx)?;
     let values = [&clean.name, &clean.address, &clean.phone, &clean.email];
-    for (key, value) in KEYS.iter().zip(values) {
+    let pairs: Vec<(&str, &str)> = KEYS
+        .iter()
+        .zip(values)
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    store(
+        tx,
+        ctx,
+        "settings.practice",
+        "practice",
+        &pairs,
+        json!(before),
+        json!(clean),
+    )?;
+    Ok(clean)
+}
+
+/// Writes one group of settings, audited as `action` on `settings/<group>`
+/// with what it was and what it is now.
+pub(crate) fn store(
+    tx: &Transaction,
+    ctx: &Context,
+    action: &'static str,
+    group: &str,
+    values: &[(&str, &str)],
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> rusqlite::Result<()> {
+    for (key, value) in values {
         tx.exec_cached(
             "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -107,11 +135,11 @@ pub fn set_practice(
     audit::record(
         tx,
         ctx,
-        Event::new("settings.practice", "settings", "practice")
-            .before(json!(before))
-            .after(json!(clean)),
+        Event::new(action, "settings", group)
+            .before(before)
+            .after(after),
     )?;
-    Ok(clean)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,13 +4,12 @@
 //! by the practice and audited like the practice's details. No recipients
 //! means the digest is off.
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::NotifyError;
-use crate::audit::{self, Context, Event};
-use crate::db::Cached;
+use crate::audit::Context;
 use crate::validation::FieldErrors;
 
 /// At most this many addresses get the digest.
@@ -139,19 +138,15 @@ pub fn set(
         (RECIPIENTS, clean.recipients.join(", ")),
         (EXPIRY_DAYS, clean.expiry_days.to_string()),
     ];
-    for (key, value) in values {
-        tx.exec_cached(
-            "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            params![key, value, ctx.at.to_db()],
-        )?;
-    }
-    audit::record(
+    let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::settings::store(
         tx,
         ctx,
-        Event::new("settings.digest", "settings", "digest")
-            .before(json!(before))
-            .after(json!(clean)),
+        "settings.digest",
+        "digest",
+        &pairs,
+        json!(before),
+        json!(clean),
     )?;
     Ok(clean)
 }

@@ -152,6 +152,15 @@ async fn job_errors(o: &Ordering, kind: &'static str) -> Vec<String> {
         .unwrap()
 }
 
+/// Waits for the first failed try at sending; every error so far.
+async fn failed_once(o: &Ordering, what: &str) -> Vec<String> {
+    eventually(o, what, || async {
+        !job_errors(o, "order.dispatch").await.is_empty()
+    })
+    .await;
+    job_errors(o, "order.dispatch").await
+}
+
 fn header(m: &mail_parser::Message, name: &str) -> String {
     m.header_raw(name).unwrap_or_default().trim().to_string()
 }
@@ -240,10 +249,7 @@ async fn a_temporary_4xx_reply_is_retried_and_the_order_goes_out_once() {
     let sink = SmtpSink::start(Mode::TempFail).await;
     let o = emailing(sink.addr.port()).await;
     let (id, _) = send(&o, 1).await;
-    eventually(&o, "a refused attempt", || async {
-        !job_errors(&o, "order.dispatch").await.is_empty()
-    })
-    .await;
+    failed_once(&o, "a refused attempt").await;
     assert!(
         job_errors(&o, "order.dispatch").await[0].contains("451"),
         "{:?}",
@@ -314,11 +320,7 @@ async fn a_server_that_stalls_times_out_and_the_send_is_retried() {
     let sink = SmtpSink::start(Mode::Stall).await;
     let o = emailing(sink.addr.port()).await;
     let (id, _) = send(&o, 1).await;
-    eventually(&o, "a timed-out attempt", || async {
-        !job_errors(&o, "order.dispatch").await.is_empty()
-    })
-    .await;
-    let errors = job_errors(&o, "order.dispatch").await;
+    let errors = failed_once(&o, "a timed-out attempt").await;
     assert!(
         errors[0].to_lowercase().contains("timed out") || errors[0].contains("timeout"),
         "{errors:?}"
@@ -417,10 +419,7 @@ async fn an_order_cancelled_before_it_was_sent_sends_no_notice() {
     let sink = SmtpSink::start(Mode::TempFail).await;
     let o = emailing(sink.addr.port()).await;
     let (id, _) = send(&o, 1).await;
-    eventually(&o, "a refused attempt", || async {
-        !job_errors(&o, "order.dispatch").await.is_empty()
-    })
-    .await;
+    failed_once(&o, "a refused attempt").await;
     let (s, b) = o
         .post(
             &o.p.manager,
@@ -795,10 +794,7 @@ async fn a_webhook_order_is_signed_delivered_once_and_a_replay_is_refused() {
 
     receiver.set_answer(503);
     let (id, number) = send(&o, 4).await;
-    eventually(&o, "a 503 attempt", || async {
-        !job_errors(&o, "order.dispatch").await.is_empty()
-    })
-    .await;
+    failed_once(&o, "a 503 attempt").await;
     assert!(job_errors(&o, "order.dispatch").await[0].contains("503"));
     assert_eq!(order_state(&o, id).await["state"], "queued");
     receiver.set_answer(200);
@@ -1117,10 +1113,7 @@ async fn the_order_page_follows_a_queued_send_live_until_it_is_sent() {
     let sink = SmtpSink::start(Mode::TempFail).await;
     let o = emailing(sink.addr.port()).await;
     let (id, _) = send(&o, 1).await;
-    eventually(&o, "a refused attempt", || async {
-        !job_errors(&o, "order.dispatch").await.is_empty()
-    })
-    .await;
+    failed_once(&o, "a refused attempt").await;
     let (browser, _) = o.p.app.browser_as("staff").await;
     let page = browser.get_html(&format!("/orders/{id}")).await;
     assert!(
@@ -1257,11 +1250,7 @@ async fn mail_goes_over_starttls_after_login_and_an_unknown_certificate_is_refus
     // Without it the certificate is not trusted: nothing is sent in the clear.
     let o = emailing_with(sink.addr.port(), secured(None)).await;
     let (id, _) = send(&o, 1).await;
-    eventually(&o, "a refused handshake", || async {
-        !job_errors(&o, "order.dispatch").await.is_empty()
-    })
-    .await;
-    let errors = job_errors(&o, "order.dispatch").await;
+    let errors = failed_once(&o, "a refused handshake").await;
     assert!(
         errors[0].to_lowercase().contains("certificate"),
         "{errors:?}"
