@@ -466,6 +466,30 @@ pub struct Stats {
     pub by_kind: Vec<(String, String, i64)>,
 }
 
+/// How long finished jobs are kept (for the admin page and the supplier
+/// page's last test) before `prune` removes them.
+pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 86_400);
+
+/// Removes up to `batch` succeeded or cancelled jobs (with their attempts)
+/// that finished before `now - KEEP_FINISHED`. Dead and unfinished jobs
+/// stay until someone deals with them. Returns how many were removed.
+pub fn prune(tx: &Transaction, now: Timestamp, batch: usize) -> rusqlite::Result<usize> {
+    let cutoff = now.minus(KEEP_FINISHED).to_db();
+    let ids: Vec<i64> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id FROM jobs WHERE state IN ('succeeded', 'cancelled') AND finished_at < ?1
+             ORDER BY id LIMIT ?2",
+        )?;
+        stmt.query_map(params![cutoff, batch as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    for id in &ids {
+        tx.exec_cached("DELETE FROM job_attempts WHERE job_id = ?1", [id])?;
+        tx.exec_cached("DELETE FROM jobs WHERE id = ?1", [id])?;
+    }
+    Ok(ids.len())
+}
+
 pub fn stats(conn: &Connection, now: Timestamp) -> rusqlite::Result<Stats> {
     let mut s = Stats::default();
     let mut stmt = conn.prepare_cached(

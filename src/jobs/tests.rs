@@ -428,3 +428,57 @@ async fn shutdown_waits_a_little_then_releases_what_still_runs() {
         .unwrap();
     assert_eq!(tries[0].outcome.as_deref(), Some("released"));
 }
+
+#[test]
+fn finished_jobs_are_removed_after_a_month_and_dead_or_waiting_ones_kept() {
+    let (_dir, db) = db();
+    let old = t0();
+    let month = KEEP_FINISHED;
+    // Finished a month and a second ago: one succeeded, one dead.
+    let done = add(&db, old, NewJob::new("k", serde_json::json!({})));
+    let dead = add(
+        &db,
+        old,
+        NewJob::new("k", serde_json::json!({})).attempts(1),
+    );
+    assert_eq!(take(&db, old, "w", &[("k", 2)]).len(), 2);
+    db.write_blocking(|tx| {
+        succeed(tx, old, done, "w")?;
+        fail(tx, old, dead, "w", "broken", true, secs(1))?;
+        Ok::<_, DbError>(())
+    })
+    .unwrap();
+    let waiting = add(&db, old, NewJob::new("later", serde_json::json!({})));
+    let now = old.plus(month).plus(secs(1));
+    // Finished just now: kept.
+    let recent = add(&db, now, NewJob::new("k", serde_json::json!({})));
+    assert_eq!(take(&db, now, "w", &[("k", 1)]).len(), 1);
+    db.write_blocking(|tx| succeed(tx, now, recent, "w").map_err(DbError::from))
+        .unwrap();
+
+    let removed = db
+        .write_blocking(|tx| prune(tx, now, 100).map_err(DbError::from))
+        .unwrap();
+    assert_eq!(removed, 1);
+    let left: Vec<i64> = db
+        .read_blocking(|c| {
+            let mut stmt = c.prepare("SELECT id FROM jobs ORDER BY id")?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            Ok::<_, DbError>(ids)
+        })
+        .unwrap();
+    assert_eq!(left, [dead, waiting, recent]);
+    let attempts: i64 = db
+        .read_blocking(|c| {
+            c.query_row(
+                "SELECT count(*) FROM job_attempts WHERE job_id = ?1",
+                [done],
+                |r| r.get(0),
+            )
+            .map_err(DbError::from)
+        })
+        .unwrap();
+    assert_eq!(attempts, 0, "its attempts go with it");
+}

@@ -135,9 +135,15 @@ impl Worker {
         let mut busy: HashMap<String, usize> = HashMap::new();
         let mut running: JoinSet<String> = JoinSet::new();
         let worker = Arc::new(self);
+        let mut pruned_at: Option<tokio::time::Instant> = None;
         loop {
             if *stop.borrow() {
                 break;
+            }
+            // Finished jobs older than a month go, an hour apart at most.
+            if pruned_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+                pruned_at = Some(tokio::time::Instant::now());
+                worker.prune().await;
             }
             let slots: Vec<(String, usize)> = kinds
                 .values()
@@ -193,6 +199,19 @@ impl Worker {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "unfinished jobs released for the next start"),
             Err(e) => tracing::error!(error = %e, "could not release unfinished jobs"),
+        }
+    }
+
+    async fn prune(&self) {
+        let now = self.clock.now();
+        match self
+            .db
+            .write(move |tx| super::prune(tx, now, 1000).map_err(DbError::from))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "finished jobs older than 30 days removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove old finished jobs"),
         }
     }
 
