@@ -663,6 +663,11 @@ const SECRET: &str = "a-shared-secret-of-at-least-32-characters";
 
 impl Receiver {
     async fn start() -> Receiver {
+        Self::start_with(None).await
+    }
+
+    /// Over TLS with this server configuration.
+    async fn start_with(tls: Option<rustls::ServerConfig>) -> Receiver {
         use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
         type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
         let answer: Shared<u16> = Default::default();
@@ -725,15 +730,19 @@ impl Receiver {
             )
         })
         .workers(1)
-        .disable_signals()
-        .bind("127.0.0.1:0")
+        .disable_signals();
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(tls) => server.bind_rustls_0_23("127.0.0.1:0", tls),
+            None => server.bind("127.0.0.1:0"),
+        }
         .unwrap();
         let port = server.addrs()[0].port();
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
         Receiver {
-            url: format!("http://127.0.0.1:{port}/hook"),
+            url: format!("{scheme}://127.0.0.1:{port}/hook"),
             answer,
             taken,
             raw,
@@ -1300,5 +1309,39 @@ async fn an_edi_supplier_may_take_its_850s_by_email_as_an_attachment() {
             .join("medsupply-edi")
             .exists(),
         "nothing written to a folder"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_whose_certificate_is_not_trusted_gets_nothing() {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let tls = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into()),
+        )
+        .unwrap();
+    let receiver = Receiver::start_with(Some(tls)).await;
+    assert!(receiver.url.starts_with("https://"));
+    let o = hooked(&receiver).await;
+    let (id, _) = send(&o, 1).await;
+    let errors = failed_once(&o, "a refused handshake").await;
+    assert!(
+        errors[0].contains("could not connect") || errors[0].contains("request failed"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[0].to_lowercase().contains("certificate"),
+        "{errors:?}"
+    );
+    assert_eq!(
+        order_state(&o, id).await["state"],
+        "queued",
+        "retried, not given up"
+    );
+    assert!(
+        receiver.raw.lock().unwrap().is_empty(),
+        "no request reached it"
     );
 }
