@@ -1221,7 +1221,8 @@ async fn an_edi_inbox_is_polled_every_five_minutes_once_a_supplier_has_one() {
 }
 
 #[tokio::test]
-async fn mail_goes_over_starttls_after_login_and_an_unknown_certificate_is_refused() {
+async fn mail_goes_over_starttls_or_implicit_tls_after_login_and_an_unknown_certificate_is_refused()
+{
     use crate::smtp_sink::Secure;
     let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
     let tls = rustls::ServerConfig::builder()
@@ -1231,12 +1232,14 @@ async fn mail_goes_over_starttls_after_login_and_an_unknown_certificate_is_refus
             rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into()),
         )
         .unwrap();
+    let tls = std::sync::Arc::new(tls);
     let secure = Secure {
-        tls: std::sync::Arc::new(tls),
+        tls: tls.clone(),
+        implicit: false,
         user: "supplies".into(),
         password: "a-long-mail-password".into(),
     };
-    let sink = SmtpSink::start_with(0, Mode::Accept, Some(secure)).await;
+    let sink = SmtpSink::start_with(0, Mode::Accept, Some(secure.clone())).await;
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("practice-ca.pem");
     std::fs::write(&ca, cert.cert.pem()).unwrap();
@@ -1266,6 +1269,25 @@ async fn mail_goes_over_starttls_after_login_and_an_unknown_certificate_is_refus
     );
     assert_eq!(order_state(&o, id).await["state"], "queued");
     assert_eq!(sink.received().len(), 1, "only the first practice's order");
+
+    // Implicit TLS (port 465): TLS from the first byte, then login.
+    let implicit = SmtpSink::start_with(
+        0,
+        Mode::Accept,
+        Some(Secure {
+            implicit: true,
+            ..secure
+        }),
+    )
+    .await;
+    let o = emailing_with(implicit.addr.port(), |c: &mut Config| {
+        secured(Some(ca.clone()))(c);
+        c.smtp.as_mut().unwrap().security = SmtpSecurity::Tls;
+    })
+    .await;
+    let (id, number) = send(&o, 1).await;
+    until_state(&o, id, "sent").await;
+    only_message(&implicit.received(), &number);
 }
 
 #[tokio::test]

@@ -18,6 +18,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 #[derive(Clone)]
 pub struct Secure {
     pub tls: Arc<rustls::ServerConfig>,
+    /// TLS from the first byte (port 465) rather than after STARTTLS.
+    pub implicit: bool,
     pub user: String,
     pub password: String,
 }
@@ -144,6 +146,15 @@ async fn session(socket: TcpStream, shared: Shared) {
         return;
     }
     let mut stream: BufStream<Box<dyn Io>> = BufStream::new(Box::new(socket));
+    let mut encrypted = false;
+    if let Some(s) = shared.secure.as_ref().filter(|s| s.implicit) {
+        let acceptor = tokio_rustls::TlsAcceptor::from(s.tls.clone());
+        match acceptor.accept(stream.into_inner()).await {
+            Ok(tls) => stream = BufStream::new(Box::new(tls)),
+            Err(_) => return,
+        }
+        encrypted = true;
+    }
     async fn reply(s: &mut BufStream<Box<dyn Io>>, text: &str) -> bool {
         s.write_all(text.as_bytes()).await.is_ok() && s.flush().await.is_ok()
     }
@@ -151,7 +162,7 @@ async fn session(socket: TcpStream, shared: Shared) {
         return;
     }
     let (mut from, mut to) = (String::new(), Vec::new());
-    let (mut encrypted, mut logged_in) = (false, false);
+    let mut logged_in = false;
     let mut line = String::new();
     loop {
         line.clear();
