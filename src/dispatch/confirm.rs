@@ -109,11 +109,19 @@ pub async fn link_for(db: &Db, config: &Config, order_id: i64, now: Timestamp) -
         .as_ref()?
         .trim_end_matches('/')
         .to_string();
-    let key = db
-        .write(move |tx| signing_key(tx, now).map_err(crate::db::DbError::from))
+    // Read first: only the very first link of an installation writes.
+    let key = match db
+        .read(|c| existing_key(c).map_err(crate::db::DbError::from))
         .await
-        .map_err(|e| tracing::warn!(error = %e, "cannot read the link signing key; the order goes without a confirmation link"))
-        .ok()?;
+    {
+        Ok(Some(key)) => Ok(key),
+        _ => {
+            db.write(move |tx| signing_key(tx, now).map_err(crate::db::DbError::from))
+                .await
+        }
+    }
+    .map_err(|e| tracing::warn!(error = %e, "cannot read the link signing key; the order goes without a confirmation link"))
+    .ok()?;
     let expires = now.datetime().unix_timestamp() + VALID_DAYS * 86_400;
     Some(format!(
         "{base}/supplier/confirm/{}",
