@@ -317,6 +317,15 @@ fn ship(t: &Transaction) -> Result<Vec<Ship856>, X12Error> {
         )));
     };
     let shipment_id = bsn.el(2).to_string();
+    // BSN01: 00 original, 05 replace, 06 confirmation, 07 duplicate … are
+    // shipments; 01 (cancellation) and 03 (delete) withdraw one, which
+    // must not be read as goods on their way.
+    if matches!(bsn.el(1), "01" | "03") {
+        return Err(X12Error::Content(format!(
+            "the ship notice {shipment_id} withdraws an earlier one (BSN01 {:?}); stockroom does not take ship notices back: check the delivery with the supplier",
+            bsn.el(1)
+        )));
+    }
     let (mut estimated, mut shipped) = (None, None);
     // Orders in the order their O levels come, each with its items.
     let mut orders: Orders = Vec::new();

@@ -270,6 +270,16 @@ fn an_856_with_what_cannot_be_read_is_refused_with_the_reason() {
             "BGN|00|SHP-7781~",
             "has no BSN segment",
         ),
+        (
+            "BSN|00|SHP-7781|20260117|0800~",
+            "BSN|01|SHP-7781|20260117|0800~",
+            "the ship notice SHP-7781 withdraws an earlier one",
+        ),
+        (
+            "BSN|00|SHP-7781|20260117|0800~",
+            "BSN|03|SHP-7781|20260117|0800~",
+            "(BSN01 \"03\")",
+        ),
     ];
     for (from, to, reason) in cases {
         assert!(SHIP_856.contains(from), "{from}");
