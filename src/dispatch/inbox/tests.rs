@@ -10,64 +10,13 @@ use crate::orders::lifecycle::{self, ActInput, LineInput, NewOrder};
 use crate::orders::receiving::{self, ReceiptInput, ReceiptLineInput};
 use crate::orders::{self, Who};
 
-/// The supplier's 855 for the order with every line status (the reader's
-/// own fixture); `{PO}` stands for the order number.
-const ACK_855: &str = "\
-ISA*00*          *00*          *01*123456789      *ZZ*RIVERSIDE      *260116*1015*U*00401*000000501*0*P*>~
-GS*PR*123456789*RIVERSIDE*20260116*1015*501*X*004010~
-ST*855*0001~
-BAK*00*AC*{PO}*20260116~
-PO1*1*2*CA*8.00**BP*GLV-M*VP*GL-100~
-ACK*IA*2*CA*068*20260119~
-PO1*2*10*EA*12.50**BP*THERM*VP*TH-9~
-ACK*IA*6*EA~
-ACK*IB*4*EA~
-DTM*067*20260130~
-PO1*3*1*CA*4.50**BP*SWAB*VP*SW-1~
-ACK*IR*1*CA~
-PO1*4*3*CA*9.00**BP*MASK*VP*MK-2~
-ACK*IS*3*CA*068*20260119**VP*MK-3~
-PO1*5*5*CA*2.00**BP*TAPE*VP*TP-1~
-ACK*IQ*4*CA~
-PO1*6*1*EA*30.00**BP*SCALE*VP*SC-5~
-CTT*6~
-SE*17*0001~
-GE*1*501~
-IEA*1*000000501~
-";
-
-/// The supplier's 856 for the order: two items, one lot in LIN with an
-/// expiry, one lot in REF.
-const SHIP_856: &str = "\
-ISA|00|          |00|          |01|123456789      |ZZ|RIVERSIDE      |260117|0800|U|00401|000000502|0|P|:~\r
-GS|SH|123456789|RIVERSIDE|20260117|0800|502|X|004010~\r
-ST|856|0001~\r
-BSN|00|SHP-7781|20260117|0800~\r
-HL|1||S~\r
-TD5|B|2|DHL~\r
-DTM|011|20260117~\r
-DTM|017|20260119~\r
-HL|2|1|O~\r
-PRF|{PO}~\r
-HL|3|2|P~\r
-MAN|GM|00012345678901234567~\r
-HL|4|3|I~\r
-LIN||BP|GLV-M|VP|GL-100|LT|L2401~\r
-SN1||2|CA~\r
-DTM|036|20280131~\r
-HL|5|3|I~\r
-LIN||BP|THERM|VP|TH-9~\r
-SN1||5|EA~\r
-REF|LT|T-88~\r
-CTT|2~\r
-SE|20|0001~\r
-GE|1|502~\r
-IEA|1|000000502~\r
-";
+/// The reader's own fixtures: the supplier's 855 with every line status and
+/// its 856, both for PO-2026-00042.
+use crate::dispatch::x12::tests::read::{ACK_855, SHIP_856};
 
 /// The 855 (or 856) for `number`.
 fn for_order(text: &str, number: &str) -> String {
-    text.replace("{PO}", number)
+    text.replace("PO-2026-00042", number)
 }
 
 struct Practice {

@@ -3,7 +3,7 @@
 
 mod envelope;
 mod python;
-mod read;
+pub(crate) mod read;
 mod settings;
 mod write;
 

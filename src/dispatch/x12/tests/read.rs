@@ -3,7 +3,7 @@ use jiff::civil::date;
 use super::*;
 
 /// An 855 from the supplier for PO-2026-00042 with every line status.
-const ACK_855: &str = "\
+pub(crate) const ACK_855: &str = "\
 ISA*00*          *00*          *01*123456789      *ZZ*RIVERSIDE      *260116*1015*U*00401*000000501*0*P*>~
 GS*PR*123456789*RIVERSIDE*20260116*1015*501*X*004010~
 ST*855*0001~
@@ -147,7 +147,7 @@ fn an_855_with_what_cannot_be_read_is_refused_with_the_reason() {
 
 /// An 856 with its own separators (`|`, `:`) and CRLF after each segment:
 /// shipment, order, pack and two items, one lot in LIN, one in REF.
-const SHIP_856: &str = "\
+pub(crate) const SHIP_856: &str = "\
 ISA|00|          |00|          |01|123456789      |ZZ|RIVERSIDE      |260117|0800|U|00401|000000502|0|P|:~\r
 GS|SH|123456789|RIVERSIDE|20260117|0800|502|X|004010~\r
 ST|856|0001~\r
