@@ -63,7 +63,8 @@ fn setup() -> (tempfile::TempDir, Db, Arc<Config>, i64) {
     (dir, db, config, order.id)
 }
 
-fn manager() -> User {
+/// Max, a practice manager (user 2).
+pub(crate) fn manager() -> User {
     User {
         id: 2,
         username: "max".into(),
@@ -75,7 +76,8 @@ fn manager() -> User {
     }
 }
 
-fn ctx() -> Context {
+/// Max's audit context, now.
+pub(crate) fn ctx() -> Context {
     Context {
         actor: Actor::User {
             id: 2,

@@ -2,10 +2,9 @@ use std::path::Path;
 
 use super::apply::{Incoming, Recorded, record};
 use super::*;
-use crate::accounts::users::User;
-use crate::audit::Actor;
+use crate::dispatch::tests::{ctx, manager};
 use crate::domain::order::{Action, OrderState};
-use crate::domain::{Clock, Role, SystemClock};
+use crate::domain::{Clock, SystemClock};
 use crate::orders::lifecycle::{self, ActInput, LineInput, NewOrder};
 use crate::orders::receiving::{self, ReceiptInput, ReceiptLineInput};
 use crate::orders::{self, Who};
@@ -81,30 +80,6 @@ fn env() -> Env {
     Env {
         currency: "EUR".into(),
         today: time::macros::date!(2026 - 01 - 16),
-    }
-}
-
-fn manager() -> User {
-    User {
-        id: 2,
-        username: "max".into(),
-        display_name: "Max".into(),
-        role: Role::Manager,
-        must_change_password: false,
-        disabled: false,
-        created_at: "now".into(),
-    }
-}
-
-fn ctx() -> Context {
-    Context {
-        actor: Actor::User {
-            id: 2,
-            username: "max".into(),
-        },
-        ip: None,
-        request_id: None,
-        at: SystemClock.now(),
     }
 }
 
