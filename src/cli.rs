@@ -354,7 +354,11 @@ fn audit_verify(config: &Config) -> anyhow::Result<()> {
 }
 
 fn demo(config: &Config, scale: u32) -> anyhow::Result<()> {
-    let summary = crate::demo::run(config, scale)?;
+    if !(1..=crate::demo::MAX_SCALE).contains(&scale) {
+        bail!("--scale must be from 1 to {}", crate::demo::MAX_SCALE);
+    }
+    let db = open_database(config, &SystemClock)?;
+    let summary = crate::demo::run(config, &db, scale)?;
     print!("{}", crate::demo::instructions(config, &summary));
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! with a temporary data directory (see [`startup::Application`]).
 
 pub mod accounts;
+#[cfg(test)]
+mod architecture;
 pub mod audit;
 pub mod catalog;
 pub mod cli;
@@ -16,13 +18,12 @@ pub mod db;
 pub mod demo;
 pub mod dispatch;
 pub mod domain;
-pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod notify;
 pub mod orders;
-pub mod settings;
+pub mod practice;
 pub mod startup;
-pub mod state;
 pub mod stock;
 pub mod telemetry;
 pub mod validation;

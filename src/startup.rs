@@ -17,8 +17,8 @@ use crate::config::Config;
 use crate::crypto::random_token;
 use crate::db::{Checkpoint, Db, DbError, migrate, run_blocking};
 use crate::domain::{Clock, SystemClock};
-use crate::state::AppState;
 use crate::web::middleware::rate_limit::AuthLimiter;
+use crate::web::state::AppState;
 
 pub struct Application {
     addr: std::net::SocketAddr,
@@ -149,9 +149,15 @@ impl Application {
             server,
             state,
             job_kinds: {
-                let dispatcher = crate::dispatch::Dispatcher::new(config.clone())?;
-                let mut kinds = crate::dispatch::kinds(dispatcher.clone());
-                kinds.extend(crate::notify::kinds(dispatcher));
+                // One pooled mail server connection for orders and the digest.
+                let mailer = crate::mail::Mailer::from_config(&config)?;
+                let dispatcher =
+                    crate::dispatch::Dispatcher::with_mailer(config.clone(), mailer.clone())?;
+                let mut kinds = crate::dispatch::kinds(dispatcher);
+                kinds.extend(crate::notify::kinds(crate::notify::Notifier {
+                    config: config.clone(),
+                    mailer,
+                }));
                 kinds
             },
         };

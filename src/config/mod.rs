@@ -115,7 +115,7 @@ pub struct JobsConfig {
     pub backoff_cap: Duration,
     pub shutdown_grace: Duration,
     /// Recurring jobs (kind and cron expression), already checked.
-    pub schedules: Vec<crate::jobs::schedule::Schedule>,
+    pub schedules: Vec<crate::domain::schedule::Schedule>,
 }
 
 #[derive(Debug, Clone)]

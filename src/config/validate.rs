@@ -303,7 +303,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         shutdown_grace: secs(v.int("jobs.shutdown_grace_seconds", 0, 300)),
         schedules: {
             let (raw, origin) = v.text("jobs.schedule");
-            crate::jobs::schedule::parse(&raw).unwrap_or_else(|problem| {
+            crate::domain::schedule::parse(&raw).unwrap_or_else(|problem| {
                 v.problem("jobs.schedule", &origin, problem);
                 Vec::new()
             })

@@ -33,7 +33,7 @@ use crate::accounts::setup;
 use crate::accounts::users::{self, NewUser};
 use crate::audit::{self, Context, Event};
 use crate::config::Config;
-use crate::db::{Checkpoint, DbError};
+use crate::db::{Checkpoint, Db, DbError};
 use crate::domain::barcode::gtin::check_digit;
 use crate::domain::ledger::MovementKind;
 use crate::domain::{Clock, Role, SystemClock, Timestamp};
@@ -224,14 +224,13 @@ fn random_password() -> String {
     out
 }
 
-/// Opens (and migrates) the configured database and generates the demo
-/// practice into it: what `stockroom demo` does.
-pub fn run(config: &Config, scale: u32) -> anyhow::Result<DemoSummary> {
+/// Generates the demo practice into the opened (and migrated) database:
+/// what `stockroom demo` does.
+pub fn run(config: &Config, db: &Db, scale: u32) -> anyhow::Result<DemoSummary> {
     let started = Instant::now();
     if !(1..=MAX_SCALE).contains(&scale) {
         bail!("--scale must be from 1 to {MAX_SCALE}");
     }
-    let db = crate::startup::open_database(config, &SystemClock)?;
     // Checked here before the slow password hashing, and again inside the
     // write transaction.
     let found = db.read_blocking(|c| existing_data(c).map_err(DbError::from))?;
@@ -241,7 +240,7 @@ pub fn run(config: &Config, scale: u32) -> anyhow::Result<DemoSummary> {
     let users = prepare_users()?;
     let now = SystemClock.now();
     let zone = config.practice.time_zone.clone();
-    let today = crate::state::today_in(now, &zone);
+    let today = crate::domain::time::today_in(now, &zone);
     let options = DemoOptions::new(scale, &config.practice.currency);
     let mut ctx = Context::system(now);
     ctx.request_id = Some("cli".into());

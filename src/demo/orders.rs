@@ -16,7 +16,7 @@ use crate::orders::lifecycle::{self, ActInput, LineInput, NewOrder};
 use crate::orders::receiving::{self, ReceiptInput, ReceiptLineInput};
 use crate::orders::rules::{self, RuleInput};
 use crate::orders::{self, Env, OrdersError, Who, suggest};
-use crate::settings::{self, Practice};
+use crate::practice::{self, Practice};
 
 /// Lines per demo order: enough to look real, few enough to read.
 const LINES: usize = 8;
@@ -40,7 +40,7 @@ pub fn generate(
     currency: &str,
     today: Date,
 ) -> anyhow::Result<u64> {
-    settings::set_practice(
+    practice::set_practice(
         tx,
         ctx,
         &Practice {

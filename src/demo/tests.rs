@@ -472,7 +472,7 @@ fn the_demo_has_orders_in_the_states_of_a_normal_week() {
         0
     );
     assert!(crate::stock::check(&conn).unwrap().is_empty(), "no drift");
-    let practice = crate::settings::practice(&conn).unwrap();
+    let practice = crate::practice::practice(&conn).unwrap();
     assert_eq!(practice.name, "Riverside Medical Practice");
     assert_eq!(
         scalar(

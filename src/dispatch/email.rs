@@ -12,18 +12,15 @@
 use std::sync::Arc;
 
 use askama::Template;
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
 use super::{Adapter, BoxFuture, Outgoing, Purpose};
-use crate::config::{SmtpConfig, SmtpSecurity};
 use crate::domain::money::format_minor;
 use crate::jobs::worker::JobError;
+pub use crate::mail::Mailer;
 use crate::orders::OrderDetail;
 use crate::validation::FieldErrors;
 
@@ -66,74 +63,6 @@ impl Settings {
             .map(|a| a.trim().to_string())
             .filter(|a| !a.is_empty())
             .collect()
-    }
-}
-
-/// The pooled connection to the practice's mail server.
-pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    pub from: Mailbox,
-    /// Bound on handing over one message. lettre's own timeout covers only
-    /// connecting (asynchronously, reads wait forever), so a server that
-    /// stalls mid-conversation is cut off here.
-    timeout: std::time::Duration,
-}
-
-impl Mailer {
-    pub fn new(config: &SmtpConfig) -> anyhow::Result<Mailer> {
-        let mut tls = TlsParameters::builder(config.host.clone());
-        if let Some(path) = &config.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                anyhow::anyhow!("smtp.ca_file: cannot read {}: {e}", path.display())
-            })?;
-            tls = tls.add_root_certificate(Certificate::from_pem(&pem).map_err(|e| {
-                anyhow::anyhow!(
-                    "smtp.ca_file: {} is not a PEM certificate: {e}",
-                    path.display()
-                )
-            })?);
-        }
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
-            .port(config.port)
-            .timeout(Some(config.timeout))
-            .pool_config(PoolConfig::new().max_size(8));
-        builder = match config.security {
-            SmtpSecurity::StartTls => builder.tls(Tls::Required(tls.build_rustls()?)),
-            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls.build_rustls()?)),
-            SmtpSecurity::None => builder.tls(Tls::None),
-        };
-        if let Some(password) = &config.password {
-            builder = builder.credentials(Credentials::new(
-                config.username.clone(),
-                password.expose().to_string(),
-            ));
-        }
-        Ok(Mailer {
-            transport: builder.build(),
-            from: config.from.clone(),
-            timeout: config.timeout,
-        })
-    }
-
-    /// Hands one message to the mail server. A 5xx reply is permanent;
-    /// everything else (4xx, refused, timed out, dropped) may pass.
-    pub async fn send(&self, message: Message) -> Result<(), JobError> {
-        let sent = tokio::time::timeout(self.timeout, self.transport.send(message)).await;
-        let Ok(sent) = sent else {
-            return Err(JobError::Retry(format!(
-                "the mail server did not take the message: no answer within {} s (timed out)",
-                self.timeout.as_secs()
-            )));
-        };
-        match sent {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(JobError::Permanent(format!(
-                "the mail server refused the message: {e}"
-            ))),
-            Err(e) => Err(JobError::Retry(format!(
-                "the mail server did not take the message: {e}"
-            ))),
-        }
     }
 }
 

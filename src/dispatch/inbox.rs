@@ -134,7 +134,7 @@ async fn run(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
         root: d.config.dispatch.folder_root.clone(),
         env: Env {
             currency: d.config.practice.currency.clone(),
-            today: crate::state::today_in(now, &d.config.practice.time_zone),
+            today: crate::domain::time::today_in(now, &d.config.practice.time_zone),
         },
         now,
         settle: SETTLE,

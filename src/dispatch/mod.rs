@@ -32,11 +32,11 @@ use crate::domain::order::{Action, OrderState};
 use crate::jobs::worker::{JobContext, JobError, Kind};
 use crate::orders::lifecycle::{self, ActInput};
 use crate::orders::{self, Env, OrderDetail, OrdersError, Who};
-use crate::settings::Practice;
+use crate::practice::Practice;
 use crate::validation::FieldErrors;
 
-/// The job kind that sends an order.
-pub const KIND: &str = "order.dispatch";
+/// The job kind that sends an order (enqueued by `orders`).
+pub use crate::orders::jobs::SEND as KIND;
 
 /// How a supplier gets its orders, with its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -161,50 +161,28 @@ pub fn set_channel(
     Ok(channel_of(tx, supplier_id)?.redacted())
 }
 
-/// Enqueues the job that sends `order_id` (called by `lifecycle::act` for
-/// Send and Retry, in its transaction). The key makes each send one job.
-pub(crate) fn enqueue_send(
-    tx: &Transaction,
-    ctx: &Context,
-    order_id: i64,
-    supplier: &str,
-    supplier_id: i64,
-) -> Result<i64, OrdersError> {
-    if channel_of(tx, supplier_id)? == Channel::Manual {
-        return Err(OrdersError::Refused(format!(
-            "{supplier} has no sending channel: choose one on the supplier's page, or place the order yourself and mark it as sent"
-        )));
-    }
-    let sends: i64 = tx.row_cached(
-        "SELECT count(*) FROM order_events WHERE order_id = ?1 AND action IN ('queue', 'retry')",
-        [order_id],
-        |r| r.get(0),
-    )?;
-    Ok(crate::jobs::enqueue(
-        tx,
-        ctx.at,
-        &crate::jobs::NewJob::new(KIND, json!({"order_id": order_id}))
-            .key(format!("order-dispatch-{order_id}-{}", sends + 1))
-            .attempts(8),
-    )?)
-}
-
 /// What the dispatch jobs share: the configuration, the mail server
 /// connection pool and the HTTP client for webhooks.
 #[derive(Clone)]
 pub struct Dispatcher {
     pub config: Arc<Config>,
-    pub mailer: Option<Arc<email::Mailer>>,
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
     pub http: reqwest::Client,
 }
 
 impl Dispatcher {
     /// Fails when the mail server settings cannot be used (an unreadable CA file).
     pub fn new(config: Arc<Config>) -> anyhow::Result<Dispatcher> {
-        let mailer = match &config.smtp {
-            Some(smtp) => Some(Arc::new(email::Mailer::new(smtp)?)),
-            None => None,
-        };
+        let mailer = crate::mail::Mailer::from_config(&config)?;
+        Dispatcher::with_mailer(config, mailer)
+    }
+
+    /// Sends email through `mailer`, the connection the rest of the
+    /// application shares.
+    pub fn with_mailer(
+        config: Arc<Config>,
+        mailer: Option<Arc<crate::mail::Mailer>>,
+    ) -> anyhow::Result<Dispatcher> {
         let http = reqwest::Client::builder()
             .timeout(config.dispatch.webhook_timeout)
             .connect_timeout(config.dispatch.webhook_timeout)
@@ -322,7 +300,7 @@ pub fn kinds(dispatcher: Dispatcher) -> Vec<Kind> {
 fn env(config: &Config, ctx: &JobContext) -> Env {
     Env {
         currency: config.practice.currency.clone(),
-        today: crate::state::today_in(ctx.clock.now(), &config.practice.time_zone),
+        today: crate::domain::time::today_in(ctx.clock.now(), &config.practice.time_zone),
     }
 }
 
@@ -342,7 +320,7 @@ async fn conclude(
             if state == OrderState::Cancelled && action == Action::DispatchSucceeded {
                 // Cancelled while it was being sent: the supplier has it, so
                 // it must hear of the cancellation.
-                enqueue_cancel_notice(tx, &audit_ctx, order_id)?;
+                crate::orders::jobs::enqueue_cancel_notice(tx, &audit_ctx, order_id)?;
                 return Ok(());
             }
             lifecycle::act(
@@ -385,7 +363,7 @@ async fn load(
             };
             let channel = channel_of(c, detail.order.supplier_id)?;
             let supplier = crate::catalog::suppliers::get(c, detail.order.supplier_id)?;
-            let practice = crate::settings::practice(c)?;
+            let practice = crate::practice::practice(c)?;
             Ok::<_, DbError>(Some((detail, channel, supplier, practice)))
         })
         .await
@@ -457,23 +435,8 @@ async fn send_order(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError>
     }
 }
 
-/// The job kind that tells a supplier an order is cancelled.
-pub const CANCEL_KIND: &str = "order.cancel_notice";
-
-/// Enqueues the cancellation notice for an order the supplier has (once per order).
-pub(crate) fn enqueue_cancel_notice(
-    tx: &Transaction,
-    ctx: &Context,
-    order_id: i64,
-) -> rusqlite::Result<i64> {
-    crate::jobs::enqueue(
-        tx,
-        ctx.at,
-        &crate::jobs::NewJob::new(CANCEL_KIND, json!({"order_id": order_id}))
-            .key(format!("order-cancel-notice-{order_id}"))
-            .attempts(8),
-    )
-}
+/// The job kind that tells a supplier an order is cancelled (enqueued by `orders`).
+pub use crate::orders::jobs::CANCEL_NOTICE as CANCEL_KIND;
 
 async fn send_cancel_notice(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
     let Some(order_id) = ctx.payload["order_id"].as_i64() else {
@@ -556,7 +519,7 @@ async fn send_test(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> 
             Ok::<_, DbError>((
                 supplier,
                 channel_of(c, supplier_id)?,
-                crate::settings::practice(c)?,
+                crate::practice::practice(c)?,
             ))
         })
         .await

@@ -20,7 +20,7 @@ use self::text::{Font, encode, wrap};
 use crate::catalog::suppliers::Supplier;
 use crate::domain::money::format_minor;
 use crate::orders::OrderDetail;
-use crate::settings::Practice;
+use crate::practice::Practice;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {

@@ -8,6 +8,7 @@ pub mod money;
 pub mod order;
 pub mod password;
 pub mod role;
+pub mod schedule;
 pub mod time;
 pub mod username;
 

@@ -104,6 +104,17 @@ impl Clock for ManualClock {
     }
 }
 
+/// The calendar date at `at` in `zone`.
+pub fn today_in(at: Timestamp, zone: &jiff::tz::TimeZone) -> time::Date {
+    let ms = (at.datetime().unix_timestamp_nanos() / 1_000_000) as i64;
+    let date = jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_zoned(zone.clone()).date())
+        .unwrap_or_default();
+    let month = time::Month::try_from(date.month() as u8).unwrap_or(time::Month::January);
+    time::Date::from_calendar_date(i32::from(date.year()), month, date.day() as u8)
+        .unwrap_or(time::Date::MIN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +137,18 @@ mod tests {
         assert_eq!(c.now(), t0);
         c.advance(Duration::from_secs(60));
         assert_eq!(c.now().since(t0), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn today_depends_on_the_practice_time_zone() {
+        let at = Timestamp::parse("2026-12-31T23:30:00.000Z").unwrap();
+        let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+        let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        assert_eq!(
+            today_in(at, &jiff::tz::TimeZone::UTC).to_string(),
+            "2026-12-31"
+        );
+        assert_eq!(today_in(at, &tokyo).to_string(), "2027-01-01");
+        assert_eq!(today_in(at, &new_york).to_string(), "2026-12-31");
     }
 }

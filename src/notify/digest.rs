@@ -272,7 +272,7 @@ pub fn gather(conn: &Connection, scope: &Scope) -> rusqlite::Result<Digest> {
     };
 
     Ok(Digest {
-        practice: crate::settings::practice(conn)?.name,
+        practice: crate::practice::practice(conn)?.name,
         date: scope.today,
         expiry_days: scope.expiry_days,
         low,

@@ -8,7 +8,7 @@
 //! day at 07:00 practice time unless that says otherwise, see
 //! [`schedules`]) and whenever someone presses "Send the digest now"
 //! ([`enqueue_now`]). It sends through the same pooled mail server
-//! connection as orders (`dispatch::Dispatcher`). Who gets it lives in the
+//! connection as orders (`mail::Mailer`). Who gets it lives in the
 //! `settings` table ([`settings`]), set in the browser. Each run that got as far as
 //! deciding what to send leaves an audit row on its job (`digest.sent` or
 //! `digest.empty`), which the digest page reads back as the last outcome.
@@ -24,10 +24,10 @@ use serde_json::{Value, json};
 use crate::audit::{self, Context, Event};
 use crate::config::Config;
 use crate::db::{Cached, DbError};
-use crate::dispatch::Dispatcher;
-use crate::jobs::schedule::Schedule;
+use crate::domain::schedule::Schedule;
 use crate::jobs::worker::{JobContext, JobError, Kind};
 use crate::jobs::{Job, NewJob};
+use crate::mail::Mailer;
 use crate::validation::FieldErrors;
 
 /// The job kind that gathers and sends the digest.
@@ -58,16 +58,31 @@ pub fn schedules(config: &Config) -> Vec<Schedule> {
     let mut out = config.jobs.schedules.clone();
     if config.smtp.is_some() && !out.iter().any(|s| s.kind == KIND) {
         out.extend(
-            crate::jobs::schedule::parse(&format!("{KIND} = {DEFAULT_SCHEDULE}"))
+            crate::domain::schedule::parse(&format!("{KIND} = {DEFAULT_SCHEDULE}"))
                 .expect("the default digest schedule is a valid cron expression"),
         );
     }
     out
 }
 
+/// What the digest job needs: the configuration and the mail server.
+#[derive(Clone)]
+pub struct Notifier {
+    pub config: Arc<Config>,
+    pub mailer: Option<Arc<Mailer>>,
+}
+
+impl Notifier {
+    /// With its own connection to the configured mail server.
+    pub fn new(config: Arc<Config>) -> anyhow::Result<Notifier> {
+        let mailer = Mailer::from_config(&config)?;
+        Ok(Notifier { config, mailer })
+    }
+}
+
 /// The digest's job kind for the worker.
-pub fn kinds(dispatcher: Dispatcher) -> Vec<Kind> {
-    let d = Arc::new(dispatcher);
+pub fn kinds(notifier: Notifier) -> Vec<Kind> {
+    let d = Arc::new(notifier);
     vec![Kind {
         name: KIND.into(),
         concurrency: 1,
@@ -130,7 +145,7 @@ pub fn last_run(conn: &Connection) -> rusqlite::Result<Option<LastRun>> {
 
 /// One digest: off without recipients, refused without a mail server,
 /// silent with nothing to say, else one email to every recipient.
-async fn run(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
+async fn run(ctx: JobContext, d: Arc<Notifier>) -> Result<(), JobError> {
     let db_error = |e: DbError| JobError::Retry(format!("could not read the database: {e}"));
     let wanted = ctx
         .db
@@ -147,7 +162,7 @@ async fn run(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
         ));
     };
     let now = ctx.clock.now();
-    let today = crate::state::today_in(now, &d.config.practice.time_zone);
+    let today = crate::domain::time::today_in(now, &d.config.practice.time_zone);
     let public_url = d.config.public_url.clone();
     let expiry_days = wanted.expiry_days;
     let (digest, practice_email) = ctx
@@ -161,7 +176,7 @@ async fn run(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
             };
             Ok::<_, DbError>((
                 digest::gather(c, &scope)?,
-                crate::settings::practice(c)?.email,
+                crate::practice::practice(c)?.email,
             ))
         })
         .await

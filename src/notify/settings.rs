@@ -139,7 +139,7 @@ pub fn set(
         (EXPIRY_DAYS, clean.expiry_days.to_string()),
     ];
     let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::settings::store(
+    crate::practice::store(
         tx,
         ctx,
         "settings.digest",

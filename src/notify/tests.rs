@@ -371,7 +371,7 @@ async fn nothing_to_say_sends_nothing_and_succeeds() {
     let (_d, db) = practice();
     set_recipients(&db, "max@practice.example");
     // Any attempt to reach the mail server would fail with a retry.
-    let d = Dispatcher::new(config(Some(closed_port()))).unwrap();
+    let d = Notifier::new(config(Some(closed_port()))).unwrap();
     assert_eq!(run(job(&db), Arc::new(d.clone())).await, Ok(()));
     assert_eq!(outcome(&db).as_deref(), Some("digest.empty"));
 
@@ -387,7 +387,7 @@ async fn nothing_to_say_sends_nothing_and_succeeds() {
 async fn without_recipients_the_digest_is_off_even_without_a_mail_server() {
     let (_d, db) = practice();
     sql(&db, LOW);
-    let d = Dispatcher::new(config(None)).unwrap();
+    let d = Notifier::new(config(None)).unwrap();
     assert_eq!(run(job(&db), Arc::new(d)).await, Ok(()));
     assert_eq!(outcome(&db), None, "nothing recorded: nothing was decided");
 }
@@ -396,7 +396,7 @@ async fn without_recipients_the_digest_is_off_even_without_a_mail_server() {
 async fn without_a_mail_server_the_job_fails_for_good() {
     let (_d, db) = practice();
     set_recipients(&db, "max@practice.example");
-    let d = Dispatcher::new(config(None)).unwrap();
+    let d = Notifier::new(config(None)).unwrap();
     let err = run(job(&db), Arc::new(d)).await.unwrap_err();
     assert!(
         matches!(&err, JobError::Permanent(e) if e.contains("no mail server is configured")),
@@ -477,7 +477,7 @@ fn the_digest_is_scheduled_at_seven_unless_the_configuration_says_otherwise() {
     );
     let mut own = (*with_mail).clone();
     own.jobs.schedules =
-        crate::jobs::schedule::parse("backup.verify = 30 3 * * *; digest.daily = 0 6 * * 1-5")
+        crate::domain::schedule::parse("backup.verify = 30 3 * * *; digest.daily = 0 6 * * 1-5")
             .unwrap();
     assert_eq!(
         kinds(&own),

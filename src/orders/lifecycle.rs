@@ -702,17 +702,11 @@ pub fn act(
                 && order.sent_at.is_some()
                 && !matches!(order.channel.as_str(), "" | "manual")
             {
-                crate::dispatch::enqueue_cancel_notice(tx, ctx, order_id)?;
+                super::jobs::enqueue_cancel_notice(tx, ctx, order_id)?;
             }
         }
         Action::Queue | Action::Retry => {
-            crate::dispatch::enqueue_send(
-                tx,
-                ctx,
-                order_id,
-                &order.supplier_name,
-                order.supplier_id,
-            )?;
+            super::jobs::enqueue_send(tx, ctx, order_id, &order.supplier_name, order.supplier_id)?;
         }
         Action::Reopen | Action::DispatchFailed | Action::Receive => {}
     }

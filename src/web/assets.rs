@@ -12,7 +12,7 @@ use actix_web::http::header::{self, ETag, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::RustEmbed;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 #[derive(RustEmbed)]
 #[folder = "static/"]

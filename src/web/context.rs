@@ -10,8 +10,8 @@ use crate::accounts::sessions::Session;
 use crate::accounts::tokens::TokenPrincipal;
 use crate::accounts::users::User;
 use crate::audit::{self, Actor};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// The request id, set by the request-id middleware on every request.
 #[derive(Debug, Clone)]

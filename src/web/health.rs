@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use crate::db::{DbError, migrate, run_blocking};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")

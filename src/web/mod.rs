@@ -5,17 +5,19 @@
 pub mod api;
 pub mod assets;
 pub mod context;
+pub mod error;
 pub mod health;
 pub mod middleware;
 pub mod pages;
 pub mod render;
 pub mod routes;
+pub mod state;
 
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, web};
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// The whole application, as the server builds it for each worker.
 pub fn app(

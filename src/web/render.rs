@@ -9,7 +9,7 @@ use askama::Template;
 use super::assets::asset_url;
 use super::context::{CsrfToken, Principal};
 use crate::domain::Permission;
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 pub const FLASH_COOKIE: &str = "stockroom_flash";
 
@@ -110,7 +110,7 @@ impl Layout {
             _ => Vec::new(),
         };
         let idle_logout_seconds = req
-            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+            .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
             .map_or(0, |s| s.config.session.idle_timeout.as_secs());
         Layout {
             idle_logout_seconds,

@@ -12,7 +12,7 @@ use super::middleware::authorize::{Access, authorize};
 use super::middleware::rate_limit::limit_auth;
 use super::{api, assets, health, pages};
 use crate::domain::Permission::*;
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 pub struct RouteDef {
     pub method: Method,

@@ -148,7 +148,7 @@ fn demo_fills_an_empty_data_dir_that_passes_check_and_audit_verify() {
 
     // Expiry dates are spread around the practice's today.
     let zone = jiff::tz::TimeZone::get(ZONE).unwrap();
-    let today = stockroom::state::today_in(
+    let today = stockroom::domain::time::today_in(
         stockroom::domain::Clock::now(&stockroom::domain::SystemClock),
         &zone,
     );

@@ -186,7 +186,7 @@ async fn send_now_emails_every_recipient_the_low_item_and_the_order_to_approve()
     to.sort();
     assert_eq!(to, ["max@practice.test", "mia@practice.test"]);
     let m = got[0].parsed();
-    let today = stockroom::state::today_in(app.clock.now(), &app.config.practice.time_zone);
+    let today = stockroom::domain::time::today_in(app.clock.now(), &app.config.practice.time_zone);
     assert_eq!(
         m.subject().unwrap(),
         format!("stockroom daily digest for Riverside Surgery, {today}: 1 low, 1 to approve")

@@ -33,7 +33,7 @@ pub struct TestApp {
     pub address: String,
     pub config: Config,
     pub clock: ManualClock,
-    pub app_state: stockroom::state::AppState,
+    pub app_state: stockroom::web::state::AppState,
     pub setup_url: Option<String>,
     pub browser: Browser,
     handle: ServerHandle,

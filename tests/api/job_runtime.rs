@@ -62,7 +62,7 @@ async fn jobs_enqueued_with_a_change_run_and_schedules_enqueue_theirs() {
     let calls = Arc::new(AtomicUsize::new(0));
     let app = spawn_app_with_jobs(
         |c| {
-            c.jobs.schedules = jobs::schedule::parse("test.tick = * * * * *").unwrap();
+            c.jobs.schedules = stockroom::domain::schedule::parse("test.tick = * * * * *").unwrap();
         },
         vec![
             kind("test.work", counting(&calls)),

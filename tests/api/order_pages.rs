@@ -351,10 +351,10 @@ async fn the_printed_order_shows_practice_supplier_codes_and_total() {
     s.p.app
         .db()
         .write(move |tx| {
-            stockroom::settings::set_practice(
+            stockroom::practice::set_practice(
                 tx,
                 &ctx,
-                &stockroom::settings::Practice {
+                &stockroom::practice::Practice {
                     name: "Praxis Dr. Lindqvist".into(),
                     address: "Hauptstr. 1\n10115 Berlin".into(),
                     phone: "+49 30 555".into(),

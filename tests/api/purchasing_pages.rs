@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::stock::{Practice, movement, practice};
 
-async fn stored_practice(app: &TestApp) -> stockroom::settings::Practice {
+async fn stored_practice(app: &TestApp) -> stockroom::practice::Practice {
     app.db()
-        .read(|c| stockroom::settings::practice(c).map_err(stockroom::db::DbError::from))
+        .read(|c| stockroom::practice::practice(c).map_err(stockroom::db::DbError::from))
         .await
         .unwrap()
 }

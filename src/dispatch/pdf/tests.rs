@@ -10,7 +10,7 @@ use crate::catalog::suppliers::Supplier;
 use crate::domain::money::format_minor;
 use crate::domain::order::OrderState;
 use crate::orders::{Order, OrderDetail, OrderLine};
-use crate::settings::Practice;
+use crate::practice::Practice;
 
 fn practice() -> Practice {
     Practice {

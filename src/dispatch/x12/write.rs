@@ -9,7 +9,7 @@ use super::{Controls, Settings};
 use crate::catalog::suppliers::Supplier;
 use crate::domain::money::format_minor;
 use crate::orders::OrderDetail;
-use crate::settings::Practice;
+use crate::practice::Practice;
 
 /// A control number as it fits X12's nine digits.
 fn nine(n: u32) -> u32 {

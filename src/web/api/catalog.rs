@@ -12,11 +12,11 @@ use crate::catalog::items::{self, Item, ItemInput, Pack, StockTarget};
 use crate::catalog::locations::{self, Location};
 use crate::catalog::suppliers::{self, SupplierItem};
 use crate::db::DbError;
-use crate::error::AppError;
 use crate::stock::overview::{self, Filter, ItemSummary, Sort};
 use crate::stock::{self, StockLevel};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

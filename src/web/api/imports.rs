@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::csv_io::export::{self, ExportError, Separator, movements};
 use crate::csv_io::{self, Counts, ImportError, Kind, Problem, Who};
-use crate::error::AppError;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 impl From<ImportError> for AppError {
     fn from(e: ImportError) -> Self {

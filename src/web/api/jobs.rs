@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{PageQuery, Paginated};
 use crate::db::DbError;
-use crate::error::AppError;
 use crate::jobs::{self, Attempt, Job, JobState, Stats};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::accounts::tokens::Scope;
 use crate::accounts::users::User;
-use crate::error::AppError;
 use crate::web::context::{Ctx, Principal};
+use crate::web::error::AppError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {

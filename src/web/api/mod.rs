@@ -20,8 +20,8 @@ pub mod users;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
 use crate::validation::FieldErrors;
+use crate::web::error::AppError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -12,7 +12,6 @@ use super::{PageQuery, Paginated};
 use crate::catalog::locations;
 use crate::db::DbError;
 use crate::domain::order::{Action, OrderState};
-use crate::error::AppError;
 use crate::orders::lifecycle::{self, ActInput, HeaderChange, LineChange, LineInput, NewOrder};
 use crate::orders::receiving::{self, Receipt, ReceiptInput};
 use crate::orders::returns::{
@@ -23,6 +22,7 @@ use crate::orders::suggest::{self, SupplierGroup};
 use crate::orders::{self, Filter, Order, OrderDetail, Who};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -5,9 +5,9 @@
 use actix_web::web::{Json, Query};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
 use crate::stock::recall::{self, Report};
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

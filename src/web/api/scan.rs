@@ -5,9 +5,9 @@ use actix_web::web::{Json, Query};
 use serde::Deserialize;
 
 use crate::domain::barcode::{self, Scan};
-use crate::error::AppError;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -10,10 +10,10 @@ use super::{PageQuery, Paginated};
 use crate::catalog::locations;
 use crate::db::DbError;
 use crate::domain::ledger::MovementKind;
-use crate::error::AppError;
 use crate::stock::{self, Movement, NewMovement, StockError, StockLevel, Transfer};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MovementInput {

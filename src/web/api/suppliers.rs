@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::catalog::ActiveInput;
 use crate::catalog::suppliers::{self, Supplier, SupplierInput, SupplierItem, SupplierItemInput};
 use crate::db::DbError;
-use crate::error::AppError;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 /// Every supplier, active first, by name.
 #[utoipa::path(get, path = "/api/v1/suppliers", tag = "suppliers",

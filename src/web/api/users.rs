@@ -7,8 +7,8 @@ use serde::Deserialize;
 use super::{PageQuery, Paginated};
 use crate::accounts::users::{self, NewUser, User};
 use crate::db::{DbError, run_blocking};
-use crate::error::AppError;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 
 /// All users, enabled first, by username.
 #[utoipa::path(

@@ -15,9 +15,9 @@ use actix_web::{Error, HttpMessage, web};
 use super::{is_api, refuse};
 use crate::accounts::{sessions, tokens};
 use crate::db::DbError;
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::context::Principal;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub const SESSION_COOKIE: &str = "stockroom_session";
 

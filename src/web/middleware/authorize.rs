@@ -11,8 +11,8 @@ use super::authenticate::SessionExpired;
 use super::{is_api, refuse};
 use crate::accounts::tokens::Scope;
 use crate::domain::{Permission, Role};
-use crate::error::AppError;
 use crate::web::context::Principal;
+use crate::web::error::AppError;
 
 /// What a route requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,8 @@ use actix_web::{Error, HttpResponse, web};
 
 use super::csrf::same_origin;
 use super::{is_api, refuse};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub async fn api_origin(
     req: ServiceRequest,

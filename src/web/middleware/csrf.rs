@@ -22,9 +22,9 @@ use futures_util::StreamExt;
 
 use super::{is_api, refuse};
 use crate::crypto::{constant_time_eq, random_token};
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::context::{CsrfToken, Principal};
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub const COOKIE: &str = "stockroom_csrf";
 pub const HEADER: &str = "x-csrf-token";

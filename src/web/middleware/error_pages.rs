@@ -12,8 +12,8 @@ use askama::Template;
 use serde_json::json;
 
 use super::is_api;
-use crate::error::ErrorInfo;
 use crate::web::context::RequestId;
+use crate::web::error::ErrorInfo;
 use crate::web::render::Layout;
 
 #[derive(Template)]

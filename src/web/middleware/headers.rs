@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 
 /// No inline scripts or styles anywhere; htmx is configured not to inject
 /// its indicator styles so this needs no exception.

@@ -16,7 +16,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::{HttpRequest, ResponseError};
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// An error as a response, so that outer middleware (headers, error pages)
 /// still sees and decorates it.

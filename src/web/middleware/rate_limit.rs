@@ -17,9 +17,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::refuse;
 use crate::audit::{self, Actor, Event};
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::web::context::RequestId;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 pub struct AuthLimiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use crate::accounts::{AccountsError, hashing, sessions, users};
 use crate::db::{DbError, run_blocking};
 use crate::domain::{NewPassword, Username};
-use crate::error::AppError;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::middleware::authenticate::session_cookie;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 

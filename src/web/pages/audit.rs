@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use crate::audit::{self, Row};
 use crate::db::DbError;
-use crate::error::AppError;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, render};
 
 const PAGE: u32 = 100;

@@ -9,12 +9,12 @@ use askama::Template;
 use crate::config::Config;
 use crate::db::DbError;
 use crate::domain::Timestamp;
-use crate::error::AppError;
 use crate::jobs::JobState;
 use crate::notify::settings::{self, DigestInput, MAX_EXPIRY_DAYS, MAX_RECIPIENTS};
 use crate::notify::{self, LastRun, NotifyError};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 
 const PATH: &str = "/admin/digest";

@@ -9,9 +9,9 @@ use askama::Template;
 use crate::db::DbError;
 use crate::dispatch::inbox::{self, InboundFile};
 use crate::domain::Timestamp;
-use crate::error::AppError;
 use crate::jobs::{self, Job, JobState};
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render};
 
 const PATH: &str = "/admin/edi-inbox";

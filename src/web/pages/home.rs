@@ -6,9 +6,9 @@ use askama::Template;
 use crate::catalog::locations;
 use crate::db::DbError;
 use crate::domain::{Permission, Role};
-use crate::error::AppError;
 use crate::stock::overview::{self, Filter};
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, render};
 
 #[derive(Template)]

@@ -19,10 +19,10 @@ use crate::csv_io::store::{self, ImportSummary};
 use crate::csv_io::{self, ImportError, Kind, Problem, Report, StoredImport, Who};
 use crate::db::DbError;
 use crate::domain::Timestamp;
-use crate::error::AppError;
 use crate::validation::FieldErrors;
 use crate::web::api::imports::{DRAIN_FACTOR, file_problem, read_body, too_large};
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect, redirect_with_flash, render_status};
 
 /// Above this many rows, a preview lists only the rows with something to

@@ -17,11 +17,11 @@ use crate::catalog::{CatalogError, with_form_errors};
 use crate::db::DbError;
 use crate::domain::Permission;
 use crate::domain::barcode::{self, PackCode, hibcc};
-use crate::error::AppError;
 use crate::stock::overview::{self, Filter, ItemSummary, Sort};
 use crate::stock::{self, Movement};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::pages::ActiveForm;
 use crate::web::render::{Layout, redirect, redirect_with_flash, render_status};
 

@@ -9,10 +9,10 @@ use serde::Deserialize;
 
 use crate::db::DbError;
 use crate::domain::Timestamp;
-use crate::error::AppError;
 use crate::jobs::{self, Attempt, Job, JobState, JobsError, Stats};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Flash, Layout, redirect_with_flash, render_status};
 
 const PER_PAGE: u32 = 50;

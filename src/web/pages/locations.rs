@@ -15,10 +15,10 @@ use crate::catalog::locations::{self, KINDS, Location};
 use crate::catalog::{CatalogError, items, with_form_errors};
 use crate::db::DbError;
 use crate::domain::{Permission, Role};
-use crate::error::AppError;
 use crate::stock;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::pages::ActiveForm;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 

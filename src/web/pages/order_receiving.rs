@@ -23,12 +23,12 @@ use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
 use crate::dispatch::inbox::ExpectedLot;
 use crate::domain::barcode::{self, PackCode};
-use crate::error::AppError;
 use crate::orders::receiving::{self, ReceiptInput, ReceiptLineInput};
 use crate::orders::{self, Order, OrderLine, OrdersError, Who};
 use crate::validation::FieldErrors;
 use crate::web::assets::asset_url;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 
 /// One row of the form as typed: an order line and what came of it.

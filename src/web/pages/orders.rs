@@ -19,14 +19,14 @@ use crate::db::DbError;
 use crate::dispatch::{self, Channel};
 use crate::domain::order::{Action, OrderState};
 use crate::domain::{Permission, Timestamp};
-use crate::error::AppError;
 use crate::jobs::{self, Job, JobState};
 use crate::orders::lifecycle::{self, ActInput, LineChange, LineInput, NewOrder};
 use crate::orders::suggest::{self, SupplierGroup};
 use crate::orders::{self, Filter, Order, OrderDetail, OrdersError, Who, rules};
-use crate::settings::{self, Practice};
+use crate::practice::{self, Practice};
 use crate::validation::{FieldErrors, capitalised};
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::pages::edi_inbox::AnswerView;
 use crate::web::pages::items::money;
 use crate::web::render::{Flash, Layout, redirect_with_flash, render, render_status};
@@ -1250,7 +1250,7 @@ pub async fn print(
             let Some(s) = suppliers::get(c, d.order.supplier_id)? else {
                 return Ok(None);
             };
-            Ok::<_, DbError>(Some((d, s, settings::practice(c)?)))
+            Ok::<_, DbError>(Some((d, s, practice::practice(c)?)))
         })
         .await?
         .ok_or(AppError::NotFound)?;

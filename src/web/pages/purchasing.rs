@@ -12,16 +12,16 @@ use crate::catalog::suppliers::{self, Supplier};
 use crate::catalog::{CatalogError, items};
 use crate::db::DbError;
 use crate::domain::{Permission, Timestamp};
-use crate::error::AppError;
 use crate::orders::returns::{
     self, Credit, CreditInput, CreditReceived, ReturnInput, ReturnLineInput, SupplierReturn,
 };
 use crate::orders::rules::{self, ApprovalRule, RuleInput};
 use crate::orders::{self, OrdersError, Who};
-use crate::settings::{self, Practice};
+use crate::practice::{self, Practice};
 use crate::validation::with_form_errors;
 use crate::validation::{FieldErrors, capitalised};
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::pages::ActiveForm;
 use crate::web::pages::items::money;
 use crate::web::pages::suppliers::parse_price;
@@ -207,7 +207,7 @@ async fn practice_page(
         .db
         .read(move |c| {
             Ok::<_, DbError>((
-                settings::practice(c)?,
+                practice::practice(c)?,
                 rules::list(c, &cur)?,
                 categories::list(c)?,
             ))
@@ -263,7 +263,7 @@ pub async fn save_practice(
     let outcome = ctx
         .state
         .db
-        .write(move |tx| settings::set_practice(tx, &a, &input))
+        .write(move |tx| practice::set_practice(tx, &a, &input))
         .await;
     match outcome {
         Ok(p) => Ok(redirect_with_flash(

@@ -11,12 +11,12 @@ use serde::Deserialize;
 use crate::catalog::{items, locations};
 use crate::domain::Role;
 use crate::domain::barcode;
-use crate::error::AppError;
 use crate::stock::StockError;
 use crate::stock::recall;
 use crate::validation::FieldErrors;
 use crate::web::api::recalls::split_lots;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -9,12 +9,12 @@ use crate::accounts::users::{self, NewUser};
 use crate::accounts::{AccountsError, sessions, setup};
 use crate::audit::{self, Actor, Event};
 use crate::db::{DbError, run_blocking};
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::middleware::authenticate::session_cookie;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "setup.html")]

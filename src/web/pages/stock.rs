@@ -17,10 +17,10 @@ use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
 use crate::domain::barcode::{self, Gtin, PackCode};
 use crate::domain::ledger::MovementKind;
-use crate::error::AppError;
 use crate::stock::{self, NewMovement, StockError, Suggestion, Transfer};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

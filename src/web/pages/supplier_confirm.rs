@@ -15,12 +15,12 @@ use crate::dispatch::confirm::{self, LinkError};
 use crate::dispatch::email::{LineView, line_views};
 use crate::domain::money::format_minor;
 use crate::domain::order::{Action, OrderState};
-use crate::error::AppError;
 use crate::orders::lifecycle::{self, ActInput};
 use crate::orders::{OrderDetail, OrdersError, Who};
-use crate::settings::Practice;
+use crate::practice::Practice;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, render_status};
 
 #[derive(Template)]
@@ -125,7 +125,7 @@ async fn page(
         .read(move |c| {
             Ok::<_, DbError>((
                 crate::orders::detail(c, order_id, today)?,
-                crate::settings::practice(c)?,
+                crate::practice::practice(c)?,
             ))
         })
         .await?;

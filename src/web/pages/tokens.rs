@@ -9,9 +9,9 @@ use crate::accounts::AccountsError;
 use crate::accounts::tokens::{self, TokenInfo};
 use crate::accounts::users::{self, User};
 use crate::db::DbError;
-use crate::error::AppError;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 
 #[derive(Template)]

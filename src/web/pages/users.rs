@@ -10,9 +10,9 @@ use crate::accounts::users::{self, NewUser, User};
 use crate::accounts::{AccountsError, hashing};
 use crate::db::{DbError, run_blocking};
 use crate::domain::{NewPassword, Role, Username};
-use crate::error::AppError;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render, render_status};
 
 #[derive(Template)]

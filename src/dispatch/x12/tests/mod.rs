@@ -13,7 +13,7 @@ use super::*;
 use crate::catalog::suppliers::Supplier;
 use crate::domain::order::OrderState;
 use crate::orders::{Order, OrderDetail, OrderLine};
-use crate::settings::Practice;
+use crate::practice::Practice;
 
 fn settings() -> Settings {
     Settings {

@@ -35,7 +35,7 @@ impl AppState {
     /// Today's date in the practice's time zone, computed now (never cached:
     /// an appliance runs across midnight).
     pub fn today(&self) -> time::Date {
-        today_in(self.clock.now(), &self.config.practice.time_zone)
+        crate::domain::time::today_in(self.clock.now(), &self.config.practice.time_zone)
     }
 
     /// The practice's currency and today's date, for the orders module.
@@ -48,35 +48,5 @@ impl AppState {
 
     pub fn tls(&self) -> bool {
         self.config.tls.is_some()
-    }
-}
-
-/// The calendar date at `at` in `zone`.
-pub fn today_in(at: crate::domain::Timestamp, zone: &jiff::tz::TimeZone) -> time::Date {
-    let ms = (at.datetime().unix_timestamp_nanos() / 1_000_000) as i64;
-    let date = jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned(zone.clone()).date())
-        .unwrap_or_default();
-    let month = time::Month::try_from(date.month() as u8).unwrap_or(time::Month::January);
-    time::Date::from_calendar_date(i32::from(date.year()), month, date.day() as u8)
-        .unwrap_or(time::Date::MIN)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::Timestamp;
-
-    #[test]
-    fn today_depends_on_the_practice_time_zone() {
-        let at = Timestamp::parse("2026-12-31T23:30:00.000Z").unwrap();
-        let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
-        let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();
-        assert_eq!(
-            today_in(at, &jiff::tz::TimeZone::UTC).to_string(),
-            "2026-12-31"
-        );
-        assert_eq!(today_in(at, &tokyo).to_string(), "2027-01-01");
-        assert_eq!(today_in(at, &new_york).to_string(), "2026-12-31");
     }
 }

@@ -1,0 +1,65 @@
+//! The work an order causes outside itself, enqueued as jobs in the
+//! order's own transaction (so the change and its consequence commit
+//! together): sending it to the supplier, and telling the supplier it is
+//! cancelled. `orders` owns these kinds and asks for them; `dispatch`
+//! registers the handlers that perform them and never calls back up.
+
+use rusqlite::Transaction;
+use serde_json::json;
+
+use super::OrdersError;
+use crate::audit::Context;
+use crate::db::Cached;
+
+/// The job kind that sends an order through its supplier's channel.
+pub const SEND: &str = "order.dispatch";
+/// The job kind that tells a supplier an order it has is cancelled.
+pub const CANCEL_NOTICE: &str = "order.cancel_notice";
+
+/// Enqueues the job that sends `order_id` (called by `lifecycle::act` for
+/// Send and Retry, in its transaction). The key makes each send one job.
+pub(crate) fn enqueue_send(
+    tx: &Transaction,
+    ctx: &Context,
+    order_id: i64,
+    supplier: &str,
+    supplier_id: i64,
+) -> Result<i64, OrdersError> {
+    let channel: String = tx.row_cached(
+        "SELECT dispatch_channel FROM suppliers WHERE id = ?1",
+        [supplier_id],
+        |r| r.get(0),
+    )?;
+    if channel == "manual" {
+        return Err(OrdersError::Refused(format!(
+            "{supplier} has no sending channel: choose one on the supplier's page, or place the order yourself and mark it as sent"
+        )));
+    }
+    let sends: i64 = tx.row_cached(
+        "SELECT count(*) FROM order_events WHERE order_id = ?1 AND action IN ('queue', 'retry')",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    Ok(crate::jobs::enqueue(
+        tx,
+        ctx.at,
+        &crate::jobs::NewJob::new(SEND, json!({"order_id": order_id}))
+            .key(format!("order-dispatch-{order_id}-{}", sends + 1))
+            .attempts(8),
+    )?)
+}
+
+/// Enqueues the cancellation notice for an order the supplier has (once per order).
+pub fn enqueue_cancel_notice(
+    tx: &Transaction,
+    ctx: &Context,
+    order_id: i64,
+) -> rusqlite::Result<i64> {
+    crate::jobs::enqueue(
+        tx,
+        ctx.at,
+        &crate::jobs::NewJob::new(CANCEL_NOTICE, json!({"order_id": order_id}))
+            .key(format!("order-cancel-notice-{order_id}"))
+            .attempts(8),
+    )
+}
