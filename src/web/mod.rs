@@ -6,12 +6,27 @@ pub mod api;
 pub mod assets;
 pub mod context;
 pub mod error;
+pub mod forms;
 pub mod health;
 pub mod middleware;
-pub mod pages;
+pub mod openapi;
 pub mod render;
 pub mod routes;
 pub mod state;
+
+// One folder per area, each with its pages, its API and its routes.
+pub mod accounts;
+pub mod audit;
+pub mod catalog;
+pub mod dispatch;
+pub mod home;
+pub mod imports;
+pub mod jobs;
+pub mod notify;
+pub mod orders;
+pub mod purchasing;
+pub mod stock;
+pub mod suppliers;
 
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, web};

@@ -52,32 +52,41 @@ pub struct Layout {
     pub idle_logout_seconds: u64,
 }
 
-/// The navigation, in order; an item shows only to roles with its permission.
-const NAV: &[(&str, &str, Option<Permission>)] = &[
-    ("/", "Dashboard", None),
-    ("/items", "Items", Some(Permission::ViewStock)),
-    ("/stock/use", "Use stock", Some(Permission::MoveStock)),
-    ("/stock/receive", "Receive", Some(Permission::MoveStock)),
-    ("/orders", "Orders", Some(Permission::ViewStock)),
-    ("/locations", "Locations", Some(Permission::ViewStock)),
-    ("/suppliers", "Suppliers", Some(Permission::ViewStock)),
-    ("/recall", "Recall", Some(Permission::ManageCatalog)),
-    ("/import", "Import", Some(Permission::ManageCatalog)),
-    ("/export", "Export", Some(Permission::ViewStock)),
-    ("/admin/users", "Users", Some(Permission::ManageUsers)),
-    (
-        "/admin/practice",
-        "Practice",
-        Some(Permission::ManageSettings),
-    ),
-    (
-        "/admin/tokens",
-        "API tokens",
-        Some(Permission::ManageApiTokens),
-    ),
-    ("/admin/jobs", "Jobs", Some(Permission::ManageJobs)),
-    ("/audit", "Audit log", Some(Permission::ViewAudit)),
-];
+/// One link in the navigation, as an area declares it (`web::<area>::NAV`).
+#[derive(Debug, Clone, Copy)]
+pub struct NavLink {
+    /// Where it stands: lower first. Areas leave gaps for those to come.
+    pub position: u16,
+    pub href: &'static str,
+    pub label: &'static str,
+    /// Shown only to roles with this permission (`None`: everyone signed in).
+    pub permission: Option<Permission>,
+}
+
+/// The navigation: every area's links, in order of position.
+pub fn nav() -> &'static [NavLink] {
+    static NAV: std::sync::OnceLock<Vec<NavLink>> = std::sync::OnceLock::new();
+    NAV.get_or_init(|| {
+        use crate::web::*;
+        let mut all: Vec<NavLink> = [
+            home::NAV,
+            accounts::NAV,
+            catalog::NAV,
+            suppliers::NAV,
+            stock::NAV,
+            orders::NAV,
+            purchasing::NAV,
+            dispatch::NAV,
+            jobs::NAV,
+            notify::NAV,
+            imports::NAV,
+            audit::NAV,
+        ]
+        .concat();
+        all.sort_by_key(|l| l.position);
+        all
+    })
+}
 
 impl Layout {
     pub fn for_request(req: &HttpRequest, title: impl Into<String>) -> Layout {
@@ -94,16 +103,16 @@ impl Layout {
         };
         let path = req.path();
         let nav = match user {
-            Some(u) if !u.must_change_password => NAV
+            Some(u) if !u.must_change_password => nav()
                 .iter()
-                .filter(|(_, _, p)| p.is_none_or(|p| u.role.may(p)))
-                .map(|(href, label, _)| NavItem {
-                    href,
-                    label,
-                    active: if *href == "/" {
+                .filter(|l| l.permission.is_none_or(|p| u.role.may(p)))
+                .map(|l| NavItem {
+                    href: l.href,
+                    label: l.label,
+                    active: if l.href == "/" {
                         path == "/"
                     } else {
-                        path.starts_with(href)
+                        path.starts_with(l.href)
                     },
                 })
                 .collect(),

@@ -1,0 +1,239 @@
+//! Signing in and out.
+//!
+//! A failed login counts against the typed username in SQLite (whether or
+//! not it exists) and takes as long as a real check; the answer is the same
+//! for unknown users, wrong passwords and disabled accounts.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::accounts::{hashing, lockout, sessions, users};
+use crate::audit::{self, Actor, Event};
+use crate::db::{DbError, run_blocking};
+use crate::domain::Username;
+use crate::web::context::{Ctx, Principal};
+use crate::web::error::AppError;
+use crate::web::forms::safe_next;
+use crate::web::middleware::authenticate::{removal_cookie, session_cookie};
+use crate::web::middleware::authorize::CHANGE_PASSWORD_PATH;
+use crate::web::render::{Layout, redirect, redirect_with_flash, render_status};
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    layout: Layout,
+    username: String,
+    next: String,
+    error: Option<&'static str>,
+    notice: Option<&'static str>,
+}
+crate::page!(LoginPage);
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+}
+
+pub async fn login_form(
+    req: HttpRequest,
+    ctx: Ctx,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AppError> {
+    if ctx.principal.user().is_some() {
+        return Ok(redirect(&safe_next(query.next.as_deref())));
+    }
+    // An admin may have been created from the command line meanwhile.
+    if ctx.state.setup_token().is_some()
+        && ctx
+            .state
+            .db
+            .read(|c| users::active_admin_exists(c).map_err(DbError::from))
+            .await?
+    {
+        ctx.state.close_setup();
+    }
+    let notice = if query.expired.is_some() {
+        Some("You were signed out because the session ended. Please sign in again.")
+    } else if ctx.state.setup_token().is_some() {
+        Some(
+            "stockroom is not set up yet. Open the setup link printed on the server's console to create the first administrator.",
+        )
+    } else {
+        None
+    };
+    render_status(
+        StatusCode::OK,
+        &LoginPage {
+            layout: Layout::for_request(&req, "Sign in"),
+            username: String::new(),
+            next: safe_next(query.next.as_deref()),
+            error: None,
+            notice,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Passwords longer than this are refused without hashing them.
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+pub async fn login(
+    req: HttpRequest,
+    ctx: Ctx,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let state = ctx.state.clone();
+    let key = Username::lockout_key(&form.username);
+    let now = state.clock.now();
+    let audit_ctx = ctx.audit().with_actor(Actor::Anonymous {
+        claimed: Some(key.clone()),
+    });
+
+    let k = key.clone();
+    let locked = state
+        .db
+        .read(move |c| lockout::locked_until(c, &k, now).map_err(DbError::from))
+        .await?;
+    if let Some(until) = locked {
+        if state.auth_limiter.audit_refusal(&format!("user:{key}")) {
+            let a = audit_ctx.clone();
+            let k = key.clone();
+            state
+                .db
+                .write(move |tx| {
+                    audit::record(tx, &a, Event::new("auth.login_refused_locked", "login", &k))
+                        .map_err(DbError::from)
+                })
+                .await?;
+        }
+        return Err(AppError::RateLimited {
+            retry_after_secs: until.since(now).as_secs().max(1),
+        });
+    }
+
+    let found = match Username::parse(&form.username) {
+        Ok(u) => {
+            state
+                .db
+                .read(move |c| users::find_by_username(c, &u).map_err(DbError::from))
+                .await?
+        }
+        Err(_) => None,
+    };
+    let password = form.password;
+    let user = run_blocking(move || {
+        if password.len() > MAX_PASSWORD_BYTES {
+            hashing::verify_dummy("");
+            return None;
+        }
+        match found {
+            Some((user, hash)) => {
+                (hashing::verify(&password, &hash) && !user.disabled).then_some(user)
+            }
+            None => {
+                hashing::verify_dummy(&password);
+                None
+            }
+        }
+    })
+    .await;
+
+    let Some(user) = user else {
+        let security = state.config.security.clone();
+        let ip = ctx.ip.clone();
+        let a = audit_ctx.clone();
+        let k = key.clone();
+        let locked = state
+            .db
+            .write(move |tx| {
+                let locked = lockout::record_failure(tx, &k, ip.as_deref(), a.at, &security)?;
+                audit::record(tx, &a, Event::new("auth.login_failed", "login", &k))?;
+                if let Some(until) = locked {
+                    audit::record(
+                        tx,
+                        &a,
+                        Event::new("auth.lockout", "login", &k)
+                            .after(serde_json::json!({ "locked_until": until.to_db() })),
+                    )?;
+                }
+                Ok::<_, DbError>(locked)
+            })
+            .await?;
+        if let Some(until) = locked {
+            return Err(AppError::RateLimited {
+                retry_after_secs: until.since(now).as_secs().max(1),
+            });
+        }
+        return render_status(
+            StatusCode::BAD_REQUEST,
+            &LoginPage {
+                layout: Layout::for_request(&req, "Sign in"),
+                username: form.username.chars().take(64).collect(),
+                next: safe_next(form.next.as_deref()),
+                error: Some("Wrong username or password."),
+                notice: None,
+            },
+        );
+    };
+
+    let absolute = state.config.session.absolute_timeout;
+    let ip = ctx.ip.clone();
+    let agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let a = audit_ctx.with_actor(Actor::User {
+        id: user.id,
+        username: user.username.clone(),
+    });
+    let user_id = user.id;
+    let new = state
+        .db
+        .write(move |tx| {
+            lockout::clear(tx, &key)?;
+            let s = sessions::create(tx, user_id, ip.as_deref(), agent.as_deref(), a.at, absolute)?;
+            audit::record(tx, &a, Event::new("auth.login", "user", user_id))?;
+            Ok::<_, DbError>(s)
+        })
+        .await?;
+    let target = if user.must_change_password {
+        CHANGE_PASSWORD_PATH.to_string()
+    } else {
+        safe_next(form.next.as_deref())
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, target))
+        .cookie(session_cookie(new.cookie_value))
+        .finish())
+}
+
+pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    if let Principal::User(session) = &ctx.principal {
+        let id_hash = session.id_hash.clone();
+        let a = ctx.audit();
+        let user_id = session.user.id;
+        ctx.state
+            .db
+            .write(move |tx| {
+                sessions::destroy(tx, &id_hash)?;
+                audit::record(tx, &a, Event::new("auth.logout", "user", user_id))?;
+                Ok::<_, DbError>(())
+            })
+            .await?;
+    }
+    let mut res = redirect_with_flash("/login", "info", "You have signed out.");
+    res.add_cookie(&removal_cookie())
+        .map_err(AppError::internal)?;
+    Ok(res)
+}

@@ -1,0 +1,71 @@
+//! Accounts in the browser and the API: first-run setup, signing in and
+//! out, one's own password, users and API tokens; `/api/v1/me` and
+//! `/api/v1/users`.
+
+pub mod account;
+pub mod api;
+pub mod auth;
+pub mod me;
+pub mod setup;
+pub mod tokens;
+pub mod users;
+
+use crate::domain::Permission::*;
+use crate::web::middleware::authorize::Access::*;
+use crate::web::render::NavLink;
+use crate::web::routes::{RouteDef, get, post};
+
+/// This area's links in the navigation.
+pub const NAV: &[NavLink] = &[
+    NavLink {
+        position: 110,
+        href: "/admin/users",
+        label: "Users",
+        permission: Some(ManageUsers),
+    },
+    NavLink {
+        position: 130,
+        href: "/admin/tokens",
+        label: "API tokens",
+        permission: Some(ManageApiTokens),
+    },
+];
+
+/// This area's routes, each with what it requires.
+pub fn routes() -> Vec<RouteDef> {
+    vec![
+        get("/setup", Public, setup::form).limited(),
+        post("/setup", Public, setup::submit).limited(),
+        get("/login", Public, auth::login_form),
+        post("/login", Public, auth::login).limited(),
+        post("/logout", SignedIn, auth::logout),
+        get("/account/password", SignedIn, account::password_form),
+        post("/account/password", SignedIn, account::change_password),
+        get("/admin/users", Perm(ManageUsers), users::list),
+        post("/admin/users", Perm(ManageUsers), users::create).limited(),
+        get("/admin/users/new", Perm(ManageUsers), users::new_form),
+        get("/admin/users/{id}", Perm(ManageUsers), users::show),
+        post("/admin/users/{id}/role", Perm(ManageUsers), users::set_role),
+        post(
+            "/admin/users/{id}/disable",
+            Perm(ManageUsers),
+            users::disable,
+        ),
+        post("/admin/users/{id}/enable", Perm(ManageUsers), users::enable),
+        post(
+            "/admin/users/{id}/password",
+            Perm(ManageUsers),
+            users::reset_password,
+        ),
+        get("/admin/tokens", Perm(ManageApiTokens), tokens::list),
+        post("/admin/tokens", Perm(ManageApiTokens), tokens::create),
+        post(
+            "/admin/tokens/{id}/revoke",
+            Perm(ManageApiTokens),
+            tokens::revoke,
+        ),
+        get("/api/v1/me", SignedIn, me::me),
+        get("/api/v1/users", Perm(ManageUsers), api::list),
+        post("/api/v1/users", Perm(ManageUsers), api::create).limited(),
+    ]
+}

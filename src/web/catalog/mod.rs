@@ -1,0 +1,130 @@
+//! The catalog: items with their packs, codes and reorder points, locations
+//! with their access lists, categories; `/api/v1/items`, `locations`,
+//! `categories`.
+
+pub mod api;
+pub mod items;
+pub mod locations;
+
+use crate::domain::Permission::*;
+use crate::web::middleware::authorize::Access::*;
+use crate::web::render::NavLink;
+use crate::web::routes::{RouteDef, get, post, put};
+
+/// This area's links in the navigation.
+pub const NAV: &[NavLink] = &[
+    NavLink {
+        position: 20,
+        href: "/items",
+        label: "Items",
+        permission: Some(ViewStock),
+    },
+    NavLink {
+        position: 60,
+        href: "/locations",
+        label: "Locations",
+        permission: Some(ViewStock),
+    },
+];
+
+/// This area's routes, each with what it requires.
+pub fn routes() -> Vec<RouteDef> {
+    vec![
+        get("/items", Perm(ViewStock), items::list),
+        post("/items", Perm(ManageCatalog), items::create),
+        get("/items/new", Perm(ManageCatalog), items::new_form),
+        get("/items/attach", Perm(ManageCatalog), items::attach_form),
+        post("/items/attach", Perm(ManageCatalog), items::attach),
+        get("/items/{id}", Perm(ViewStock), items::show),
+        post("/items/{id}", Perm(ManageCatalog), items::update),
+        get("/items/{id}/edit", Perm(ManageCatalog), items::edit_form),
+        post("/items/{id}/active", Perm(ManageCatalog), items::set_active),
+        post("/items/{id}/packs", Perm(ManageCatalog), items::add_pack),
+        post(
+            "/items/{id}/targets",
+            Perm(ManageCatalog),
+            items::set_target,
+        ),
+        get("/locations", Perm(ViewStock), locations::list),
+        post("/locations", Perm(ManageCatalog), locations::create),
+        get("/locations/{id}", Perm(ViewStock), locations::show),
+        post("/locations/{id}", Perm(ManageCatalog), locations::update),
+        post(
+            "/locations/{id}/active",
+            Perm(ManageCatalog),
+            locations::set_active,
+        ),
+        post(
+            "/locations/{id}/access",
+            Perm(ManageUsers),
+            locations::set_access,
+        ),
+        get("/categories", Perm(ManageCatalog), locations::categories),
+        post(
+            "/categories",
+            Perm(ManageCatalog),
+            locations::create_category,
+        ),
+        post(
+            "/categories/{id}",
+            Perm(ManageCatalog),
+            locations::update_category,
+        ),
+        get("/api/v1/items", Perm(ViewStock), api::list_items),
+        post("/api/v1/items", Perm(ManageCatalog), api::create_item),
+        get("/api/v1/items/{id}", Perm(ViewStock), api::show_item),
+        post(
+            "/api/v1/items/{id}/packs",
+            Perm(ManageCatalog),
+            api::add_pack,
+        ),
+        get("/api/v1/locations", Perm(ViewStock), api::list_locations),
+        post(
+            "/api/v1/locations",
+            Perm(ManageCatalog),
+            api::create_location,
+        ),
+        put("/api/v1/items/{id}", Perm(ManageCatalog), api::update_item),
+        post(
+            "/api/v1/items/{id}/active",
+            Perm(ManageCatalog),
+            api::set_item_active,
+        ),
+        put(
+            "/api/v1/items/{id}/targets/{location_id}",
+            Perm(ManageCatalog),
+            api::set_target,
+        ),
+        get("/api/v1/categories", Perm(ViewStock), api::list_categories),
+        post(
+            "/api/v1/categories",
+            Perm(ManageCatalog),
+            api::create_category,
+        ),
+        put(
+            "/api/v1/categories/{id}",
+            Perm(ManageCatalog),
+            api::update_category,
+        ),
+        put(
+            "/api/v1/locations/{id}",
+            Perm(ManageCatalog),
+            api::update_location,
+        ),
+        post(
+            "/api/v1/locations/{id}/active",
+            Perm(ManageCatalog),
+            api::set_location_active,
+        ),
+        get(
+            "/api/v1/locations/{id}/access",
+            Perm(ManageCatalog),
+            api::location_access,
+        ),
+        put(
+            "/api/v1/locations/{id}/access",
+            Perm(ManageUsers),
+            api::set_location_access,
+        ),
+    ]
+}

@@ -1,0 +1,28 @@
+//! Sending orders, seen from outside and from the admin pages: the
+//! supplier's signed confirmation link and the EDI inbox.
+
+pub mod confirm;
+pub mod edi_inbox;
+
+use crate::domain::Permission::*;
+use crate::web::middleware::authorize::Access::*;
+use crate::web::render::NavLink;
+use crate::web::routes::{RouteDef, get, post};
+
+/// This area's links in the navigation.
+pub const NAV: &[NavLink] = &[];
+
+/// This area's routes, each with what it requires.
+pub fn routes() -> Vec<RouteDef> {
+    vec![
+        get("/admin/edi-inbox", Perm(ManageJobs), edi_inbox::show),
+        post(
+            "/admin/edi-inbox/check",
+            Perm(ManageJobs),
+            edi_inbox::check_now,
+        ),
+        // A supplier's signed confirmation link: the token is the permission.
+        get("/supplier/confirm/{token}", Public, confirm::show),
+        post("/supplier/confirm/{token}", Public, confirm::submit),
+    ]
+}

@@ -1,0 +1,32 @@
+//! The job queue for administrators: the pages and `/api/v1/jobs`.
+
+pub mod api;
+pub mod pages;
+
+use crate::domain::Permission::*;
+use crate::web::middleware::authorize::Access::*;
+use crate::web::render::NavLink;
+use crate::web::routes::{RouteDef, get, post};
+
+/// This area's links in the navigation.
+pub const NAV: &[NavLink] = &[NavLink {
+    position: 140,
+    href: "/admin/jobs",
+    label: "Jobs",
+    permission: Some(ManageJobs),
+}];
+
+/// This area's routes, each with what it requires.
+pub fn routes() -> Vec<RouteDef> {
+    vec![
+        get("/admin/jobs", Perm(ManageJobs), pages::list),
+        get("/admin/jobs/{id}", Perm(ManageJobs), pages::show),
+        post("/admin/jobs/{id}/retry", Perm(ManageJobs), pages::retry),
+        post("/admin/jobs/{id}/cancel", Perm(ManageJobs), pages::cancel),
+        get("/api/v1/jobs", Perm(ManageJobs), api::list),
+        get("/api/v1/jobs/stats", Perm(ManageJobs), api::stats),
+        get("/api/v1/jobs/{id}", Perm(ManageJobs), api::show),
+        post("/api/v1/jobs/{id}/retry", Perm(ManageJobs), api::retry),
+        post("/api/v1/jobs/{id}/cancel", Perm(ManageJobs), api::cancel),
+    ]
+}

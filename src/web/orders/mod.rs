@@ -1,0 +1,177 @@
+//! Purchase orders: the list, an order with its draft editing and every
+//! action, printing, reorder suggestions, the approval queue, the receive
+//! screen; `/api/v1/orders` and the purchasing API.
+
+pub mod api;
+pub mod order;
+pub mod receive;
+
+use crate::domain::Permission::*;
+use crate::web::middleware::authorize::Access::*;
+use crate::web::render::NavLink;
+use crate::web::routes::{RouteDef, delete, get, post, put};
+
+/// This area's links in the navigation.
+pub const NAV: &[NavLink] = &[NavLink {
+    position: 50,
+    href: "/orders",
+    label: "Orders",
+    permission: Some(ViewStock),
+}];
+
+/// This area's routes, each with what it requires.
+pub fn routes() -> Vec<RouteDef> {
+    vec![
+        get("/orders", Perm(ViewStock), order::list),
+        post("/orders", Perm(RequestOrders), order::create),
+        get("/orders/new", Perm(RequestOrders), order::new_form),
+        get("/orders/suggestions", Perm(ViewStock), order::suggestions),
+        post(
+            "/orders/suggestions/{supplier_id}/draft",
+            Perm(RequestOrders),
+            order::draft_from_suggestions,
+        ),
+        get("/orders/approvals", Perm(ApproveOrders), order::approvals),
+        get("/orders/{id}", Perm(ViewStock), order::show),
+        get("/orders/{id}/sending", Perm(ViewStock), order::sending),
+        post(
+            "/orders/{id}/details",
+            Perm(RequestOrders),
+            order::update_details,
+        ),
+        get("/orders/{id}/print", Perm(ViewStock), order::print),
+        post("/orders/{id}/lines", Perm(RequestOrders), order::add_line),
+        post(
+            "/orders/{id}/lines/{line_id}",
+            Perm(RequestOrders),
+            order::update_line,
+        ),
+        post(
+            "/orders/{id}/lines/{line_id}/remove",
+            Perm(RequestOrders),
+            order::remove_line,
+        ),
+        post("/orders/{id}/submit", Perm(RequestOrders), order::submit),
+        post("/orders/{id}/approve", Perm(ApproveOrders), order::approve),
+        post("/orders/{id}/reject", Perm(ApproveOrders), order::reject),
+        post("/orders/{id}/reopen", Perm(RequestOrders), order::reopen),
+        post(
+            "/orders/{id}/mark-sent",
+            Perm(ManageOrders),
+            order::mark_sent,
+        ),
+        post("/orders/{id}/send", Perm(ManageOrders), order::send),
+        post(
+            "/orders/{id}/retry-send",
+            Perm(ManageOrders),
+            order::retry_send,
+        ),
+        post(
+            "/orders/{id}/acknowledge",
+            Perm(ManageOrders),
+            order::acknowledge,
+        ),
+        post("/orders/{id}/close", Perm(ManageOrders), order::close),
+        post("/orders/{id}/cancel", Perm(RequestOrders), order::cancel),
+        get("/orders/{id}/receive", Perm(MoveStock), receive::form),
+        post("/orders/{id}/receive", Perm(MoveStock), receive::submit),
+        get("/api/v1/orders", Perm(ViewStock), api::list),
+        post("/api/v1/orders", Perm(RequestOrders), api::create),
+        get("/api/v1/orders/{id}", Perm(ViewStock), api::show),
+        put("/api/v1/orders/{id}", Perm(RequestOrders), api::update),
+        post(
+            "/api/v1/orders/{id}/lines",
+            Perm(RequestOrders),
+            api::add_line,
+        ),
+        put(
+            "/api/v1/orders/{id}/lines/{line_id}",
+            Perm(RequestOrders),
+            api::update_line,
+        ),
+        delete(
+            "/api/v1/orders/{id}/lines/{line_id}",
+            Perm(RequestOrders),
+            api::remove_line,
+        ),
+        post(
+            "/api/v1/orders/{id}/submit",
+            Perm(RequestOrders),
+            api::submit,
+        ),
+        post(
+            "/api/v1/orders/{id}/approve",
+            Perm(ApproveOrders),
+            api::approve,
+        ),
+        post(
+            "/api/v1/orders/{id}/reject",
+            Perm(ApproveOrders),
+            api::reject,
+        ),
+        post(
+            "/api/v1/orders/{id}/reopen",
+            Perm(RequestOrders),
+            api::reopen,
+        ),
+        post(
+            "/api/v1/orders/{id}/mark-sent",
+            Perm(ManageOrders),
+            api::mark_sent,
+        ),
+        post("/api/v1/orders/{id}/send", Perm(ManageOrders), api::send),
+        post(
+            "/api/v1/orders/{id}/retry-send",
+            Perm(ManageOrders),
+            api::retry_send,
+        ),
+        post(
+            "/api/v1/orders/{id}/acknowledge",
+            Perm(ManageOrders),
+            api::acknowledge,
+        ),
+        post("/api/v1/orders/{id}/close", Perm(ManageOrders), api::close),
+        post(
+            "/api/v1/orders/{id}/cancel",
+            Perm(RequestOrders),
+            api::cancel,
+        ),
+        post(
+            "/api/v1/orders/{id}/receipts",
+            Perm(MoveStock),
+            api::receive,
+        ),
+        get(
+            "/api/v1/order-suggestions",
+            Perm(ViewStock),
+            api::suggestions,
+        ),
+        post(
+            "/api/v1/order-suggestions/{supplier_id}/draft",
+            Perm(RequestOrders),
+            api::draft_from_suggestions,
+        ),
+        get("/api/v1/approvals", Perm(ApproveOrders), api::approvals),
+        get("/api/v1/approval-rules", Perm(ViewStock), api::list_rules),
+        post(
+            "/api/v1/approval-rules",
+            Perm(ManageSettings),
+            api::create_rule,
+        ),
+        post(
+            "/api/v1/approval-rules/{id}/active",
+            Perm(ManageSettings),
+            api::set_rule_active,
+        ),
+        get("/api/v1/returns", Perm(ViewStock), api::list_returns),
+        post("/api/v1/returns", Perm(ManageOrders), api::create_return),
+        get("/api/v1/returns/{id}", Perm(ViewStock), api::show_return),
+        get("/api/v1/credits", Perm(ViewStock), api::list_credits),
+        post("/api/v1/credits", Perm(ManageOrders), api::create_credit),
+        post(
+            "/api/v1/credits/{id}/received",
+            Perm(ManageOrders),
+            api::receive_credit,
+        ),
+    ]
+}

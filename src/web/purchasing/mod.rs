@@ -1,0 +1,50 @@
+//! Around orders: returns and supplier credits, the practice's details
+//! printed on orders, and approval rules.
+
+pub mod returns;
+
+use crate::domain::Permission::*;
+use crate::web::middleware::authorize::Access::*;
+use crate::web::render::NavLink;
+use crate::web::routes::{RouteDef, get, post};
+
+/// This area's links in the navigation.
+pub const NAV: &[NavLink] = &[NavLink {
+    position: 120,
+    href: "/admin/practice",
+    label: "Practice",
+    permission: Some(ManageSettings),
+}];
+
+/// This area's routes, each with what it requires.
+pub fn routes() -> Vec<RouteDef> {
+    vec![
+        get("/admin/practice", Perm(ManageSettings), returns::practice),
+        post(
+            "/admin/practice",
+            Perm(ManageSettings),
+            returns::save_practice,
+        ),
+        post(
+            "/admin/approval-rules",
+            Perm(ManageSettings),
+            returns::create_rule,
+        ),
+        post(
+            "/admin/approval-rules/{id}/active",
+            Perm(ManageSettings),
+            returns::set_rule_active,
+        ),
+        get("/returns", Perm(ViewStock), returns::list_returns),
+        post("/returns", Perm(ManageOrders), returns::create_return),
+        get("/returns/new", Perm(ManageOrders), returns::new_return),
+        get("/returns/{id}", Perm(ViewStock), returns::show_return),
+        get("/credits", Perm(ViewStock), returns::list_credits),
+        post("/credits", Perm(ManageOrders), returns::create_credit),
+        post(
+            "/credits/{id}/received",
+            Perm(ManageOrders),
+            returns::receive_credit,
+        ),
+    ]
+}

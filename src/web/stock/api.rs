@@ -1,0 +1,204 @@
+//! `/api/v1/movements`, `/api/v1/transfers`, `/api/v1/stock-levels`: the
+//! ledger. Recording needs `MoveStock` and the right to use the location(s).
+
+use actix_web::web::{Json, Query};
+use actix_web::{HttpResponse, http::StatusCode};
+use serde::Deserialize;
+use time::Date;
+
+use crate::catalog::locations;
+use crate::db::DbError;
+use crate::domain::ledger::MovementKind;
+use crate::stock::{self, Movement, NewMovement, StockError, StockLevel, Transfer};
+use crate::validation::FieldErrors;
+use crate::web::api::{PageQuery, Paginated};
+use crate::web::context::Ctx;
+use crate::web::error::AppError;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MovementInput {
+    /// receipt, consumption, adjustment, count_correction, return or disposal
+    /// (transfers have their own endpoint).
+    pub kind: String,
+    pub item_id: i64,
+    pub location_id: i64,
+    /// Signed, in stocking units: positive adds stock, negative takes it.
+    pub quantity: i64,
+    #[serde(default)]
+    pub lot: String,
+    /// YYYY-MM-DD.
+    pub expiry: Option<String>,
+    /// Required for adjustments; expired, damaged or recalled for disposals.
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+fn parse_expiry(raw: Option<&str>, errors: &mut FieldErrors) -> Option<Date> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    errors.check(
+        "expiry",
+        Date::parse(raw, format).map_err(|_| "must be a date in the form YYYY-MM-DD"),
+    )
+}
+
+/// Refuses, inside the write transaction, a location the caller may not use.
+fn check_location(
+    tx: &rusqlite::Transaction,
+    ctx: &Ctx,
+    id: i64,
+    field: &str,
+) -> Result<(), StockError> {
+    let user = ctx
+        .principal
+        .user()
+        .ok_or_else(|| FieldErrors::single(field, "no caller"))?;
+    if !locations::may_use(tx, user.id, user.role, id)? {
+        return Err(FieldErrors::single(field, "you may not use this location").into());
+    }
+    Ok(())
+}
+
+/// Records one movement and answers with it.
+#[utoipa::path(post, path = "/api/v1/movements", tag = "stock", request_body = MovementInput,
+    responses(
+        (status = 201, body = Movement),
+        (status = 409, description = "Not enough stock (`stock-would-go-negative`)", body = crate::web::api::ErrorBody),
+        (status = 422, body = crate::web::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn record(ctx: Ctx, body: Json<MovementInput>) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let mut errors = FieldErrors::default();
+    let kind = MovementKind::parse(&b.kind)
+        .filter(|k| !matches!(k, MovementKind::TransferIn | MovementKind::TransferOut));
+    if kind.is_none() {
+        errors.add(
+            "kind",
+            "must be receipt, consumption, adjustment, count_correction, return or disposal",
+        );
+    }
+    let expiry = parse_expiry(b.expiry.as_deref(), &mut errors);
+    errors.into_result()?;
+    let m = NewMovement {
+        kind: kind.expect("checked"),
+        item_id: b.item_id,
+        location_id: b.location_id,
+        lot: b.lot,
+        expiry,
+        quantity: b.quantity,
+        reason: b.reason,
+        note: b.note,
+    };
+    let a = ctx.audit();
+    let state = ctx.state.clone();
+    let movement = state
+        .db
+        .write(move |tx| {
+            check_location(tx, &ctx, m.location_id, "location_id")?;
+            let id = stock::record(tx, &a, &m)?;
+            Ok::<_, StockError>(stock::movement(tx, id)?)
+        })
+        .await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(movement))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TransferInput {
+    pub item_id: i64,
+    pub from_location_id: i64,
+    pub to_location_id: i64,
+    /// Positive, in stocking units.
+    pub quantity: i64,
+    #[serde(default)]
+    pub lot: String,
+    pub expiry: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Moves stock between two locations (a linked pair of movements).
+#[utoipa::path(post, path = "/api/v1/transfers", tag = "stock", request_body = TransferInput,
+    responses((status = 201, body = Vec<Movement>), (status = 409, body = crate::web::api::ErrorBody), (status = 422, body = crate::web::api::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn transfer(ctx: Ctx, body: Json<TransferInput>) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let mut errors = FieldErrors::default();
+    let expiry = parse_expiry(b.expiry.as_deref(), &mut errors);
+    errors.into_result()?;
+    let t = Transfer {
+        item_id: b.item_id,
+        from: b.from_location_id,
+        to: b.to_location_id,
+        lot: b.lot,
+        expiry,
+        quantity: b.quantity,
+        note: b.note,
+    };
+    let a = ctx.audit();
+    let state = ctx.state.clone();
+    let pair = state
+        .db
+        .write(move |tx| {
+            check_location(tx, &ctx, t.from, "from_location_id")?;
+            check_location(tx, &ctx, t.to, "to_location_id")?;
+            let (out, into) = stock::transfer(tx, &a, &t)?;
+            Ok::<_, StockError>(vec![stock::movement(tx, out)?, stock::movement(tx, into)?])
+        })
+        .await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(pair))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemFilter {
+    item_id: Option<i64>,
+}
+
+/// Stock on hand in the locations the caller may use, first expiring first.
+#[utoipa::path(get, path = "/api/v1/stock-levels", tag = "stock", params(ItemFilter),
+    responses((status = 200, body = Vec<StockLevel>)), security(("bearer" = [])))]
+pub async fn levels(
+    ctx: Ctx,
+    filter: Query<ItemFilter>,
+) -> Result<Json<Vec<StockLevel>>, AppError> {
+    let user = ctx.user()?.clone();
+    let item = filter.item_id;
+    let rows = ctx
+        .state
+        .db
+        .read(move |c| {
+            let allowed = locations::accessible(c, user.id, user.role)?;
+            Ok::<_, DbError>(stock::levels(c, item, &allowed)?)
+        })
+        .await?;
+    Ok(Json(rows))
+}
+
+/// The ledger, newest first, in the locations the caller may use.
+#[utoipa::path(get, path = "/api/v1/movements", tag = "stock", params(ItemFilter, PageQuery),
+    responses((status = 200, body = Paginated<Movement>)), security(("bearer" = [])))]
+pub async fn list(
+    ctx: Ctx,
+    filter: Query<ItemFilter>,
+    page: Query<PageQuery>,
+) -> Result<Json<Paginated<Movement>>, AppError> {
+    let (page, per_page, offset) = page.resolve()?;
+    let user = ctx.user()?.clone();
+    let item = filter.item_id;
+    let (items, total) = ctx
+        .state
+        .db
+        .read(move |c| {
+            let allowed = locations::accessible(c, user.id, user.role)?;
+            Ok::<_, DbError>(stock::movements(c, item, &allowed, per_page, offset)?)
+        })
+        .await?;
+    Ok(Json(Paginated {
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}

@@ -1,0 +1,79 @@
+//! The stock ledger from the browser: use, receive, adjust, dispose and
+//! move (one scanner-first form), recalls; `/api/v1/movements`,
+//! `transfers`, `stock-levels`, `recalls` and `scan/parse`.
+
+pub mod api;
+pub mod movements;
+pub mod recall;
+pub mod recall_api;
+pub mod scan;
+
+use crate::domain::Permission::*;
+use crate::web::middleware::authorize::Access::*;
+use crate::web::render::NavLink;
+use crate::web::routes::{RouteDef, get, post};
+
+/// This area's links in the navigation.
+pub const NAV: &[NavLink] = &[
+    NavLink {
+        position: 30,
+        href: "/stock/use",
+        label: "Use stock",
+        permission: Some(MoveStock),
+    },
+    NavLink {
+        position: 40,
+        href: "/stock/receive",
+        label: "Receive",
+        permission: Some(MoveStock),
+    },
+    NavLink {
+        position: 80,
+        href: "/recall",
+        label: "Recall",
+        permission: Some(ManageCatalog),
+    },
+];
+
+/// This area's routes, each with what it requires.
+pub fn routes() -> Vec<RouteDef> {
+    vec![
+        get("/stock/use", Perm(MoveStock), movements::use_form),
+        post("/stock/use", Perm(MoveStock), movements::use_submit),
+        get("/stock/receive", Perm(MoveStock), movements::receive_form),
+        post("/stock/receive", Perm(MoveStock), movements::receive_submit),
+        get("/stock/adjust", Perm(MoveStock), movements::adjust_form),
+        post("/stock/adjust", Perm(MoveStock), movements::adjust_submit),
+        get("/stock/dispose", Perm(MoveStock), movements::dispose_form),
+        post("/stock/dispose", Perm(MoveStock), movements::dispose_submit),
+        get("/stock/transfer", Perm(MoveStock), movements::transfer_form),
+        post(
+            "/stock/transfer",
+            Perm(MoveStock),
+            movements::transfer_submit,
+        ),
+        get("/recall", Perm(ManageCatalog), recall::show),
+        post(
+            "/recall/quarantine",
+            Perm(ManageCatalog),
+            recall::quarantine,
+        ),
+        post("/recall/dispose", Perm(ManageCatalog), recall::dispose),
+        get("/api/v1/scan/parse", Perm(ViewStock), scan::parse),
+        get("/api/v1/recalls", Perm(ManageCatalog), recall_api::find),
+        post(
+            "/api/v1/recalls/quarantine",
+            Perm(ManageCatalog),
+            recall_api::quarantine,
+        ),
+        post(
+            "/api/v1/recalls/dispose",
+            Perm(ManageCatalog),
+            recall_api::dispose,
+        ),
+        get("/api/v1/stock-levels", Perm(ViewStock), api::levels),
+        get("/api/v1/movements", Perm(ViewStock), api::list),
+        post("/api/v1/movements", Perm(MoveStock), api::record),
+        post("/api/v1/transfers", Perm(MoveStock), api::transfer),
+    ]
+}

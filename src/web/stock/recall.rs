@@ -1,0 +1,245 @@
+//! The recall page: a GTIN (typed or scanned) and lot numbers → where that
+//! stock is now and where it went, then quarantine and dispose of it.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::catalog::{items, locations};
+use crate::domain::Role;
+use crate::domain::barcode;
+use crate::stock::StockError;
+use crate::stock::recall;
+use crate::validation::FieldErrors;
+use crate::web::context::Ctx;
+use crate::web::error::AppError;
+use crate::web::render::{Layout, redirect_with_flash, render_status};
+use crate::web::stock::recall_api::split_lots;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RecallForm {
+    /// A GTIN, or a whole scanned code (its GTIN and lot are used).
+    #[serde(default)]
+    gtin: String,
+    /// One or more lot numbers, by commas or one per line.
+    #[serde(default)]
+    lots: String,
+}
+
+struct Here {
+    location: String,
+    lot: String,
+    expiry: String,
+    quantity: i64,
+    quarantined: i64,
+}
+
+struct Went {
+    at: String,
+    kind: String,
+    location: String,
+    lot: String,
+    quantity: i64,
+    who: String,
+}
+
+struct Found {
+    item: String,
+    unit: String,
+    here: Vec<Here>,
+    went: Vec<Went>,
+    to_quarantine: i64,
+    quarantined: i64,
+}
+
+#[derive(Template)]
+#[template(path = "stock/recall.html")]
+struct RecallPage {
+    layout: Layout,
+    form: RecallForm,
+    found: Option<Found>,
+    errors: FieldErrors,
+}
+crate::page!(RecallPage);
+
+/// A scanned code in the GTIN box: its GTIN, and its lot added to the lots.
+fn normalise(mut f: RecallForm, year: i32) -> RecallForm {
+    if let Ok(scan) = barcode::parse(&f.gtin, year)
+        && let Some(g) = scan.gtin
+    {
+        f.gtin = g.as_str().to_string();
+        if let Some(lot) = scan.lot
+            && !split_lots(&f.lots).contains(&lot)
+        {
+            f.lots = if f.lots.trim().is_empty() {
+                lot
+            } else {
+                format!("{}, {lot}", f.lots.trim())
+            };
+        }
+    }
+    f
+}
+
+pub async fn show(
+    req: HttpRequest,
+    ctx: Ctx,
+    q: web::Query<RecallForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = normalise(q.into_inner(), ctx.state.today().year());
+    if form.gtin.trim().is_empty() && form.lots.trim().is_empty() {
+        return page(&req, StatusCode::OK, form, None, FieldErrors::default());
+    }
+    let (g, lots) = (form.gtin.clone(), split_lots(&form.lots));
+    let outcome = ctx
+        .state
+        .db
+        .read(move |c| {
+            let report = recall::find(c, &g, &lots)?;
+            let item = items::get(c, report.item_id)?.ok_or(StockError::Invalid(
+                FieldErrors::single("gtin", "no such item"),
+            ))?;
+            // A recall covers every location: paths from the whole tree.
+            let paths: HashMap<i64, String> =
+                locations::list_accessible_with_paths(c, 0, Role::Admin)?
+                    .into_iter()
+                    .map(|(l, p)| (l.id, p))
+                    .collect();
+            let path = |id: i64| paths.get(&id).cloned().unwrap_or_default();
+            Ok::<_, StockError>(Found {
+                item: item.name,
+                unit: item.unit,
+                to_quarantine: report
+                    .on_hand
+                    .iter()
+                    .map(|l| l.quantity - l.quarantined)
+                    .sum(),
+                quarantined: report.on_hand.iter().map(|l| l.quarantined).sum(),
+                here: report
+                    .on_hand
+                    .into_iter()
+                    .map(|l| Here {
+                        location: path(l.location_id),
+                        lot: l.lot,
+                        expiry: l.expiry,
+                        quantity: l.quantity,
+                        quarantined: l.quarantined,
+                    })
+                    .collect(),
+                went: report
+                    .used
+                    .into_iter()
+                    .map(|u| Went {
+                        at: u.at.get(..16).unwrap_or(&u.at).replace('T', " "),
+                        kind: u.kind.replace('_', " "),
+                        location: path(u.location_id),
+                        lot: u.lot,
+                        quantity: u.quantity,
+                        who: match (u.display_name, u.username) {
+                            (Some(name), Some(user)) if name != user => format!("{name} ({user})"),
+                            (_, Some(user)) => user,
+                            _ => "system".into(),
+                        },
+                    })
+                    .collect(),
+            })
+        })
+        .await;
+    match outcome {
+        Ok(found) => page(
+            &req,
+            StatusCode::OK,
+            form,
+            Some(found),
+            FieldErrors::default(),
+        ),
+        Err(StockError::Invalid(e)) => page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, e),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn page(
+    req: &HttpRequest,
+    status: StatusCode,
+    form: RecallForm,
+    found: Option<Found>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    render_status(
+        status,
+        &RecallPage {
+            layout: Layout::for_request(req, "Recall"),
+            form,
+            found,
+            errors,
+        },
+    )
+}
+
+fn back(f: &RecallForm) -> String {
+    format!(
+        "/recall?{}",
+        serde_urlencoded::to_string([("gtin", f.gtin.as_str()), ("lots", f.lots.as_str())])
+            .unwrap_or_default()
+    )
+}
+
+pub async fn quarantine(
+    req: HttpRequest,
+    ctx: Ctx,
+    f: web::Form<RecallForm>,
+) -> Result<HttpResponse, AppError> {
+    act(req, ctx, f.into_inner(), true).await
+}
+
+pub async fn dispose(
+    req: HttpRequest,
+    ctx: Ctx,
+    f: web::Form<RecallForm>,
+) -> Result<HttpResponse, AppError> {
+    act(req, ctx, f.into_inner(), false).await
+}
+
+async fn act(
+    req: HttpRequest,
+    ctx: Ctx,
+    form: RecallForm,
+    quarantine: bool,
+) -> Result<HttpResponse, AppError> {
+    let (g, lots, a) = (form.gtin.clone(), split_lots(&form.lots), ctx.audit());
+    let outcome = ctx
+        .state
+        .db
+        .write(move |tx| {
+            let n = if quarantine {
+                recall::quarantine(tx, &a, &g, &lots)?
+            } else {
+                recall::dispose(tx, &a, &g, &lots)?
+            };
+            // Counted in the item's stocking unit ("ampoule").
+            let unit = match barcode::Gtin::parse(&g) {
+                Ok(gtin) => match items::find_by_gtin(tx, &gtin)? {
+                    Some(pack) => items::get(tx, pack.item_id)?.map(|i| i.unit),
+                    None => None,
+                },
+                Err(_) => None,
+            };
+            Ok::<_, StockError>((n, unit.unwrap_or_else(|| "units".into())))
+        })
+        .await;
+    match outcome {
+        Ok((n, unit)) => {
+            let message = if quarantine {
+                format!("Quarantined {n} {unit}: they can no longer be used.")
+            } else {
+                format!("Disposed of {n} {unit} as recalled.")
+            };
+            Ok(redirect_with_flash(&back(&form), "success", &message))
+        }
+        Err(StockError::Invalid(e)) => page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, e),
+        Err(e) => Err(e.into()),
+    }
+}
