@@ -4,7 +4,7 @@
 //! cancelled. `orders` owns these kinds and asks for them; `dispatch`
 //! registers the handlers that perform them and never calls back up.
 
-use rusqlite::Transaction;
+use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde_json::json;
 
 use super::OrdersError;
@@ -62,4 +62,20 @@ pub fn enqueue_cancel_notice(
             .key(format!("order-cancel-notice-{order_id}"))
             .attempts(8),
     )
+}
+
+/// The newest job sending `order_id`, if it was ever sent through a channel.
+pub fn latest_send(conn: &Connection, order_id: i64) -> rusqlite::Result<Option<crate::jobs::Job>> {
+    let id: Option<i64> = conn
+        .row_cached(
+            "SELECT id FROM jobs WHERE kind = ?1 AND json_extract(payload, '$.order_id') = ?2
+             ORDER BY id DESC LIMIT 1",
+            rusqlite::params![SEND, order_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => crate::jobs::get(conn, id),
+        None => Ok(None),
+    }
 }

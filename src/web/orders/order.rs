@@ -9,7 +9,6 @@ use std::collections::HashSet;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use rusqlite::OptionalExtension;
 use serde::Deserialize;
 
 use crate::accounts::users::User;
@@ -19,7 +18,7 @@ use crate::db::DbError;
 use crate::dispatch::{self, Channel};
 use crate::domain::order::{Action, OrderState};
 use crate::domain::{Permission, Timestamp};
-use crate::jobs::{self, Job, JobState};
+use crate::jobs::{Job, JobState};
 use crate::orders::lifecycle::{self, ActInput, LineChange, LineInput, NewOrder};
 use crate::orders::suggest::{self, SupplierGroup};
 use crate::orders::{self, Filter, Order, OrderDetail, OrdersError, Who, rules};
@@ -543,22 +542,6 @@ type Loaded = (
     dispatch::inbox::Answers,
 );
 
-/// The newest `order.dispatch` job for `order_id`.
-fn latest_send_job(c: &rusqlite::Connection, order_id: i64) -> rusqlite::Result<Option<Job>> {
-    let id: Option<i64> = c
-        .query_row(
-            "SELECT id FROM jobs WHERE kind = ?1 AND json_extract(payload, '$.order_id') = ?2
-             ORDER BY id DESC LIMIT 1",
-            rusqlite::params![dispatch::KIND, order_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match id {
-        Some(id) => jobs::get(c, id),
-        None => Ok(None),
-    }
-}
-
 /// The "Sending" block of a queued or failed order.
 pub(crate) struct Sending {
     state: &'static str,
@@ -632,7 +615,7 @@ async fn load(ctx: &Ctx, id: i64) -> Result<Loaded, AppError> {
                 d.order.state,
                 OrderState::Queued | OrderState::DispatchFailed
             ) {
-                latest_send_job(c, id)?
+                crate::orders::jobs::latest_send(c, id)?
             } else {
                 None
             };
@@ -746,7 +729,7 @@ pub async fn sending(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppEr
         .db
         .read(move |c| {
             Ok::<_, DbError>(match orders::get(c, id, today)? {
-                Some(o) => Some((o, latest_send_job(c, id)?)),
+                Some(o) => Some((o, crate::orders::jobs::latest_send(c, id)?)),
                 None => None,
             })
         })
