@@ -43,6 +43,7 @@ pub const DEFAULT_COLUMNS: [&str; 8] = [
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CsvFolderChannelSettings)]
 pub struct Settings {
     /// The supplier's folder: a name inside `dispatch.folder_root`.
     pub folder: String,

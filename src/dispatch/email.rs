@@ -26,6 +26,7 @@ use crate::validation::FieldErrors;
 
 /// Where a supplier's orders go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = EmailChannelSettings)]
 pub struct Settings {
     /// The supplier's order desk: one to five addresses.
     pub to: Vec<String>,

@@ -30,6 +30,7 @@ pub const DELIVERY_HEADER: &str = "Stockroom-Delivery";
 pub const EVENT_HEADER: &str = "Stockroom-Event";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = WebhookChannelSettings)]
 pub struct Settings {
     /// The supplier's endpoint: `https://…` (plain `http://` only to this machine).
     pub url: String,

@@ -66,3 +66,175 @@ pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     Json(doc)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use serde_json::{Value, json};
+
+    use super::ApiDoc;
+    use crate::dispatch::{Channel, csv_folder, email, webhook, x12};
+    use utoipa::OpenApi;
+
+    fn document() -> Value {
+        serde_json::to_value(ApiDoc::openapi()).expect("the document serializes")
+    }
+
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                for (k, v) in o {
+                    match (k.as_str(), v) {
+                        ("$ref", Value::String(r)) => out.push(r.clone()),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_names_a_published_schema() {
+        let doc = document();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|r| {
+                r.strip_prefix("#/components/schemas/")
+                    .is_none_or(|name| doc["components"]["schemas"].get(name).is_none())
+            })
+            .collect();
+        assert!(missing.is_empty(), "references to nothing: {missing:?}");
+    }
+
+    /// A client generated from the document must be able to send every
+    /// channel: each one, serialized from the Rust type the server reads,
+    /// validates against the schema the document publishes for it. When two
+    /// types share a schema name, one of them is published for both and
+    /// this fails.
+    #[test]
+    fn each_sending_channel_round_trips_through_its_published_schema() {
+        let doc = document();
+        let root = json!({
+            "$ref": "#/components/schemas/Channel",
+            "components": doc["components"],
+        });
+        let validator = jsonschema::validator_for(&root).expect("the Channel schema compiles");
+        let examples = [
+            Channel::Manual,
+            Channel::CsvFolder(csv_folder::Settings {
+                folder: "acme".into(),
+                columns: vec!["supplier_code".into(), "quantity".into()],
+            }),
+            Channel::Email(email::Settings {
+                to: vec!["orders@acme.example".into()],
+                cc: vec![],
+            }),
+            Channel::Webhook(webhook::Settings {
+                url: "https://acme.example/orders".into(),
+                secret: "s".repeat(32),
+            }),
+            Channel::EdiX12(x12::Settings {
+                sender_qualifier: "ZZ".into(),
+                sender_id: "PRACTICE".into(),
+                receiver_qualifier: "ZZ".into(),
+                receiver_id: "ACME".into(),
+                folder: "acme-edi".into(),
+                inbox: String::new(),
+                test: false,
+                email_to: vec![],
+            }),
+        ];
+        for example in examples {
+            let value = serde_json::to_value(&example).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&value)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{value} does not match the published Channel schema: {errors:?}"
+            );
+        }
+        // And the schema is not so loose that anything passes.
+        let wrong = json!({"channel": "email", "folder": "acme"});
+        assert!(!validator.is_valid(&wrong), "{wrong} should not validate");
+    }
+
+    /// The name each `ToSchema` type is published under (its own, or the
+    /// one `#[schema(as = …)]` gives it), from the source.
+    fn published_names(dir: &Path, out: &mut BTreeMap<String, Vec<String>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                published_names(&path, out);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+                    continue;
+                }
+                let mut alias = None;
+                for next in &lines[i + 1..] {
+                    let t = next.trim_start();
+                    if let Some(rest) = t.strip_prefix("#[schema(as = ") {
+                        alias = rest
+                            .split([')', ','])
+                            .next()
+                            .map(|a| a.rsplit("::").next().unwrap_or(a).trim().to_string());
+                    }
+                    if let Some(rest) = t
+                        .strip_prefix("pub struct ")
+                        .or_else(|| t.strip_prefix("pub enum "))
+                        .or_else(|| t.strip_prefix("struct "))
+                        .or_else(|| t.strip_prefix("enum "))
+                    {
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let line_no = i + 1;
+                        out.entry(alias.unwrap_or(name)).or_default().push(format!(
+                            "{}:{line_no}",
+                            path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                                .unwrap()
+                                .display()
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_schema_has_a_name_of_its_own() {
+        let mut names = BTreeMap::new();
+        published_names(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut names,
+        );
+        assert!(names.len() > 20, "the scan found the schemas: {names:?}");
+        let shared: Vec<String> = names
+            .iter()
+            .filter(|(_, at)| at.len() > 1)
+            .map(|(name, at)| format!("{name}: {}", at.join(", ")))
+            .collect();
+        assert!(
+            shared.is_empty(),
+            "schema names published by more than one type (give each `#[schema(as = …)]`):\n{}",
+            shared.join("\n")
+        );
+    }
+}

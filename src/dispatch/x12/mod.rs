@@ -46,6 +46,7 @@ fn default_qualifier() -> String {
 
 /// How one supplier trades by EDI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = EdiX12ChannelSettings)]
 pub struct Settings {
     /// ISA05: what kind of id `sender_id` is (ZZ = agreed with the supplier).
     #[serde(default = "default_qualifier")]
