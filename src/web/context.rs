@@ -108,7 +108,7 @@ impl FromRequest for Ctx {
         let state = req
             .app_data::<web::Data<AppState>>()
             .cloned()
-            .ok_or_else(|| AppError::internal("app state missing"));
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("app state missing")));
         ready(state.map(|state| {
             Ctx {
                 principal: ext

@@ -45,8 +45,10 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("method not allowed")]
     MethodNotAllowed,
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A fault on our side. The cause (with its chain of sources) goes to
+    /// the log, never to the client.
+    #[error("internal error: {0:#}")]
+    Internal(#[source] anyhow::Error),
 }
 
 /// What the error-page middleware needs to render the final body.
@@ -58,8 +60,9 @@ pub struct ErrorInfo {
 }
 
 impl AppError {
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        AppError::Internal(cause.to_string())
+    /// An internal error that keeps `cause` (and its sources) for the log.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(cause.into())
     }
 
     /// Stable code, HTTP status and the message a user may see.
@@ -125,7 +128,7 @@ impl ResponseError for AppError {
         if let AppError::Internal(cause) = self {
             // The cause is logged here, inside the request span (request id),
             // and never sent to the client.
-            tracing::error!(code, cause = %cause, "request failed");
+            tracing::error!(code, cause = format!("{cause:#}"), "request failed");
         }
         let mut resp = HttpResponse::build(status);
         if let AppError::RateLimited { retry_after_secs } = self {
@@ -146,19 +149,19 @@ impl ResponseError for AppError {
 
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
-        AppError::Internal(e.to_string())
+        AppError::Internal(e.into())
     }
 }
 
 impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> Self {
-        AppError::Internal(e.to_string())
+        AppError::Internal(e.into())
     }
 }
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        AppError::Internal(format!("template: {e}"))
+        AppError::Internal(anyhow::Error::new(e).context("while rendering a template"))
     }
 }
 
@@ -227,5 +230,38 @@ impl From<AccountsError> for AppError {
             AccountsError::SetupClosed => AppError::SetupComplete,
             AccountsError::Db(db) => db.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_and_shows_none() {
+        let db = DbError::from(rusqlite::Error::InvalidColumnName("ghost".into()));
+        let e = AppError::from(db);
+        // The chain of causes reaches the original SQLite error (not a copy of
+        // its text), so the log can name it whole.
+        let mut chain = std::error::Error::source(&e);
+        let mut found = false;
+        while let Some(cause) = chain {
+            found |= cause.downcast_ref::<rusqlite::Error>().is_some();
+            chain = cause.source();
+        }
+        assert!(found, "the SQLite error is kept as a source");
+        assert!(
+            e.to_string().contains("ghost"),
+            "the log line names it: {e}"
+        );
+        let (code, status, message) = e.parts();
+        assert_eq!(
+            (code, status),
+            ("internal", StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert!(
+            !message.contains("ghost"),
+            "the user is not shown it: {message}"
+        );
     }
 }

@@ -38,7 +38,7 @@ impl From<ExportError> for AppError {
     fn from(e: ExportError) -> Self {
         match e {
             ExportError::Db(e) => e.into(),
-            ExportError::Write(e) => AppError::internal(e),
+            ExportError::Write(e) => AppError::internal(anyhow::anyhow!(e)),
         }
     }
 }
