@@ -12,7 +12,21 @@ pub mod tokens;
 pub mod users;
 
 use crate::db::DbError;
+use crate::domain::refusal::Code;
 use crate::validation::FieldErrors;
+
+/// Refused: an administrator may not disable or demote themselves.
+pub const SELF_LOCKOUT: Code = Code::conflict(
+    "account-self-lockout",
+    "An administrator tried to disable their own account or remove their own admin role.",
+);
+/// Refused: the last active administrator stays one.
+pub const LAST_ADMIN: Code = Code::conflict(
+    "last-admin",
+    "The change would leave no active administrator.",
+);
+/// Every code accounts refuses with.
+pub const REFUSALS: &[Code] = &[SELF_LOCKOUT, LAST_ADMIN];
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {

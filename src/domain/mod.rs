@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod password;
+pub mod refusal;
 pub mod role;
 pub mod schedule;
 pub mod time;

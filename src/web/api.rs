@@ -53,7 +53,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `invalid-input`.
+    /// Stable machine-readable code, e.g. `invalid-input`: one of the
+    /// listed values, each explained in docs/errors.md.
     pub code: String,
     pub message: String,
     pub details: Vec<crate::validation::FieldError>,

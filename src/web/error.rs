@@ -12,6 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 use crate::accounts::AccountsError;
 use crate::db::DbError;
+use crate::domain::refusal::{self, Refusal};
 use crate::validation::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A business rule said no, with its own stable code (409, or 403 when
+    /// the one asking may not do it at all).
+    #[error("refused ({}): {}", .0.code.code, .0.message)]
+    Refused(Refusal),
     /// A movement would take more than is there; the message says how much is.
     #[error("{0}")]
     InsufficientStock(String),
@@ -91,6 +96,14 @@ impl AppError {
             Invalid(e) => ("invalid-input", StatusCode::UNPROCESSABLE_ENTITY, format!("Please correct: {e}")),
             BadRequest(m) => ("bad-request", StatusCode::BAD_REQUEST, m.clone()),
             Conflict(m) => ("conflict", StatusCode::CONFLICT, m.clone()),
+            Refused(r) => (
+                r.code.code,
+                match r.code.kind {
+                    refusal::Kind::Conflict => StatusCode::CONFLICT,
+                    refusal::Kind::NotPermitted => StatusCode::FORBIDDEN,
+                },
+                crate::validation::capitalised(&r.message),
+            ),
             InsufficientStock(m) => ("stock-would-go-negative", StatusCode::CONFLICT, crate::validation::capitalised(m)),
             RateLimited { retry_after_secs } => (
                 "rate-limited",
@@ -106,6 +119,98 @@ impl AppError {
             ),
         }
     }
+}
+
+/// The codes of [`AppError`]'s own variants: (code, status, meaning).
+const OWN_CODES: &[(&str, u16, &str)] = &[
+    (
+        "not-found",
+        404,
+        "The page or record does not exist (or is not visible to the caller).",
+    ),
+    (
+        "unauthenticated",
+        401,
+        "No valid session or bearer token; sign in or send `Authorization: Bearer …`.",
+    ),
+    (
+        "forbidden",
+        403,
+        "The caller's role (or a read-only token) does not allow this.",
+    ),
+    (
+        "csrf-rejected",
+        403,
+        "A form came without a valid CSRF token or from another site.",
+    ),
+    (
+        "cross-origin",
+        403,
+        "An API request came from an origin not in `http.allowed_origins`.",
+    ),
+    (
+        "setup-link-invalid",
+        403,
+        "The first-run setup link is wrong.",
+    ),
+    ("setup-complete", 404, "First-run setup is already done."),
+    (
+        "invalid-input",
+        422,
+        "One or more fields are wrong; `details` names each field and its problem.",
+    ),
+    (
+        "bad-request",
+        400,
+        "The body, form or query could not be read at all.",
+    ),
+    (
+        "conflict",
+        409,
+        "The request conflicts with the records' current state.",
+    ),
+    (
+        "stock-would-go-negative",
+        409,
+        "The movement would take more than the location holds of that item and lot.",
+    ),
+    (
+        "rate-limited",
+        429,
+        "Too many attempts from this address or for this username; see `Retry-After`.",
+    ),
+    (
+        "payload-too-large",
+        413,
+        "The request body is larger than allowed.",
+    ),
+    (
+        "method-not-allowed",
+        405,
+        "The path exists, but not with this method.",
+    ),
+    (
+        "internal",
+        500,
+        "A fault on stockroom's side; the log has the cause under the request id.",
+    ),
+];
+
+/// Every stable code a response can carry: (code, HTTP status, meaning).
+/// The OpenAPI document lists these codes and `docs/errors.md` documents
+/// each one; a test holds both to this list.
+pub fn codes() -> Vec<(&'static str, u16, &'static str)> {
+    let mut all: Vec<(&'static str, u16, &'static str)> = OWN_CODES.to_vec();
+    for list in [crate::accounts::REFUSALS] {
+        for c in list {
+            let status = match c.kind {
+                refusal::Kind::Conflict => 409,
+                refusal::Kind::NotPermitted => 403,
+            };
+            all.push((c.code, status, c.meaning));
+        }
+    }
+    all
 }
 
 pub fn human_wait(secs: u64) -> String {
@@ -224,8 +329,11 @@ impl From<AccountsError> for AppError {
         match e {
             AccountsError::Invalid(f) => AppError::Invalid(f),
             AccountsError::NoSuchUser | AccountsError::NoSuchToken => AppError::NotFound,
-            AccountsError::SelfLockout | AccountsError::LastAdmin => {
-                AppError::Conflict(e.to_string())
+            AccountsError::SelfLockout => {
+                AppError::Refused(Refusal::new(crate::accounts::SELF_LOCKOUT, e.to_string()))
+            }
+            AccountsError::LastAdmin => {
+                AppError::Refused(Refusal::new(crate::accounts::LAST_ADMIN, e.to_string()))
             }
             AccountsError::SetupClosed => AppError::SetupComplete,
             AccountsError::Db(db) => db.into(),
@@ -236,6 +344,77 @@ impl From<AccountsError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_is_well_formed_unique_and_documented() {
+        let all = codes();
+        let mut seen = std::collections::HashSet::new();
+        for (code, _, meaning) in &all {
+            assert!(refusal::well_formed(code), "{code:?}");
+            assert!(seen.insert(*code), "{code} is listed twice");
+            assert!(!meaning.is_empty(), "{code} has no meaning");
+        }
+        // docs/errors.md has one table row per code: | `code` | status | meaning |
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/errors.md"),
+        )
+        .expect("docs/errors.md");
+        let documented: Vec<(String, u16)> = doc
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((code.to_string(), cells.get(2)?.parse().ok()?))
+            })
+            .collect();
+        let expected: Vec<(String, u16)> =
+            all.iter().map(|(c, s, _)| (c.to_string(), *s)).collect();
+        let missing: Vec<_> = expected
+            .iter()
+            .filter(|e| !documented.contains(e))
+            .collect();
+        let stale: Vec<_> = documented
+            .iter()
+            .filter(|d| !expected.contains(d))
+            .collect();
+        assert!(
+            missing.is_empty() && stale.is_empty(),
+            "docs/errors.md is out of step with web::error::codes(): missing {missing:?}, not a code (or wrong status) {stale:?}"
+        );
+    }
+
+    /// Each variant's code is in the list clients are given.
+    #[test]
+    fn every_variant_answers_with_a_listed_code() {
+        let listed: Vec<&str> = codes().iter().map(|c| c.0).collect();
+        let samples = [
+            AppError::NotFound,
+            AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::Csrf,
+            AppError::CrossOrigin,
+            AppError::SetupLinkInvalid,
+            AppError::SetupComplete,
+            AppError::Invalid(FieldErrors::single("x", "y")),
+            AppError::BadRequest("x".into()),
+            AppError::Conflict("x".into()),
+            AppError::InsufficientStock("x".into()),
+            AppError::RateLimited {
+                retry_after_secs: 1,
+            },
+            AppError::PayloadTooLarge,
+            AppError::MethodNotAllowed,
+            AppError::internal(anyhow::anyhow!("x")),
+            AppError::from(AccountsError::LastAdmin),
+            AppError::from(AccountsError::SelfLockout),
+        ];
+        for e in samples {
+            let (code, status, _) = e.parts();
+            assert!(listed.contains(&code), "{code} is not listed");
+            let (_, listed_status, _) = codes().into_iter().find(|c| c.0 == code).unwrap();
+            assert_eq!(status.as_u16(), listed_status, "{code}");
+        }
+    }
 
     #[test]
     fn an_internal_error_keeps_its_cause_for_the_log_and_shows_none() {

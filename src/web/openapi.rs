@@ -35,7 +35,7 @@ use utoipa::{Modify, OpenApi};
         crate::web::jobs::api::list, crate::web::jobs::api::stats, crate::web::jobs::api::show, crate::web::jobs::api::retry,
         crate::web::jobs::api::cancel,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorCodes),
     tags(
         (name = "accounts", description = "Users and the caller"),
         (name = "scanning", description = "Reading GS1, Digital Link and HIBCC barcodes"),
@@ -58,6 +58,29 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// Lists every stable error code on the error body's `code`, so a client
+/// generated from the document knows what it may have to handle.
+struct ErrorCodes;
+
+impl Modify for ErrorCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(detail))) = components.schemas.get_mut("ErrorDetail")
+            && let Some(RefOr::T(Schema::Object(code))) = detail.properties.get_mut("code")
+        {
+            code.enum_values = Some(
+                crate::web::error::codes()
+                    .into_iter()
+                    .map(|(c, _, _)| serde_json::Value::from(c))
+                    .collect(),
+            );
+        }
     }
 }
 
@@ -216,6 +239,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_error_body_lists_every_error_code() {
+        let doc = document();
+        let listed = &doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"];
+        let listed: Vec<&str> = listed
+            .as_array()
+            .expect("the code has an enum")
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let codes: Vec<&str> = crate::web::error::codes().iter().map(|c| c.0).collect();
+        assert_eq!(listed, codes);
+        assert!(listed.contains(&"last-admin") && listed.contains(&"not-found"));
     }
 
     #[test]
