@@ -142,7 +142,7 @@ async fn run_job(db: &Db, config: &Arc<Config>, attempt: u32) -> Result<(), JobE
     handler(JobContext {
         id: job.id,
         kind: job.kind.clone(),
-        payload: job.payload.clone(),
+        json: job.payload.clone(),
         attempt,
         max_attempts: job.max_attempts,
         key: job.idempotency_key.clone(),

@@ -15,7 +15,7 @@ use rusqlite::Transaction;
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::{NewJob, enqueue};
+use super::{JobKind, NewJob, enqueue};
 use crate::db::{Db, DbError};
 use crate::domain::schedule::Schedule;
 use crate::domain::{Clock, Timestamp};
@@ -33,11 +33,13 @@ pub fn tick(
     for s in schedules {
         if let Some((stamp, _)) = s.due(now, zone) {
             let key = format!("schedule:{}:{stamp}", s.kind);
-            enqueue(
-                tx,
-                now,
-                &NewJob::new(&s.kind, json!({"scheduled_for": stamp})).key(key),
-            )?;
+            // The application's recurring kinds go through their typed
+            // form; any other name (a test's, a later version's) by name.
+            let job = match JobKind::scheduled(&s.kind, &stamp) {
+                Some(kind) => NewJob::of(&kind),
+                None => NewJob::new(&s.kind, json!({"scheduled_for": stamp})),
+            };
+            enqueue(tx, now, &job.key(key))?;
             // 1 when the insert happened, 0 when the key was there already.
             added += tx.changes() as usize;
         }

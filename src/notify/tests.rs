@@ -335,7 +335,7 @@ fn job(db: &Db) -> JobContext {
     JobContext {
         id: 1,
         kind: KIND.into(),
-        payload: json!({}),
+        json: json!({"manual": true}),
         attempt: 1,
         max_attempts: 5,
         key: None,
