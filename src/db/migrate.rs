@@ -288,4 +288,43 @@ mod tests {
         assert_eq!(parse_file_name("1_x.sql"), None);
         assert_eq!(parse_file_name("0001.sql"), None);
     }
+
+    #[test]
+    fn jobs_enqueued_before_subjects_get_theirs_from_their_payloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Timestamp::parse("2026-11-30T10:00:00.000Z").unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        let (before, after): (Vec<_>, Vec<_>) = known().into_iter().partition(|m| m.version < 13);
+        migrate_with(&mut conn, before, dir.path(), now).unwrap();
+        conn.execute_batch(
+            "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at) VALUES
+               ('order.dispatch', '{\"order_id\": 7}', 8, 'x', 'x'),
+               ('order.cancel_notice', '{\"order_id\": 7}', 8, 'x', 'x'),
+               ('supplier.dispatch_test', '{\"supplier_id\": 3}', 1, 'x', 'x'),
+               ('order.dispatch', '{\"order_id\": \"7\"}', 8, 'x', 'x'),
+               ('digest.daily', '{\"manual\": true}', 5, 'x', 'x')",
+        )
+        .unwrap();
+        let mut all = known();
+        all.retain(|m| m.version <= 13);
+        assert_eq!(after[0].version, 13);
+        migrate_with(&mut conn, all, dir.path(), now).unwrap();
+        let subjects: Vec<(Option<String>, Option<i64>)> = conn
+            .prepare("SELECT subject_type, subject_id FROM jobs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            subjects,
+            [
+                (Some("order".into()), Some(7)),
+                (Some("order".into()), Some(7)),
+                (Some("supplier".into()), Some(3)),
+                (None, None),
+                (None, None),
+            ]
+        );
+    }
 }

@@ -26,6 +26,18 @@ fn per_request_queries() -> Vec<(&'static str, String, usize)> {
             overview::SUMMARY_TARGETS_SQL.into(),
             1,
         ),
+        // The order page polls its send state every few seconds; the
+        // supplier page shows its channel's last test.
+        (
+            "an order's newest send job",
+            crate::orders::jobs::LATEST_SEND_SQL.into(),
+            2,
+        ),
+        (
+            "a supplier's newest channel test",
+            crate::dispatch::LAST_TEST_SQL.into(),
+            2,
+        ),
         (
             "last audit row",
             "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1".into(),

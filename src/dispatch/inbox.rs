@@ -35,7 +35,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, Transaction};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::csv_folder::{folder, write_atomic};
@@ -43,6 +42,8 @@ use super::{Channel, Dispatcher, x12};
 use crate::audit::{self, Context, Event};
 use crate::db::{Cached, Db, DbError};
 use crate::domain::Timestamp;
+use crate::jobs::NewJob;
+use crate::jobs::kind::{JobKind, Occasion};
 use crate::jobs::worker::{JobContext, JobError, Kind};
 use crate::orders::Env;
 
@@ -53,7 +54,7 @@ pub use answers::{
 pub use apply::Outcome;
 
 /// The job kind that looks into the EDI inboxes.
-pub const INBOX_KIND: &str = "edi.inbox";
+pub const INBOX_KIND: &str = JobKind::EDI_INBOX;
 
 /// Where taken-up files go, inside each inbox.
 pub const PROCESSED: &str = "processed";
@@ -92,7 +93,7 @@ pub(crate) fn enqueue_next_poll(tx: &Transaction, now: Timestamp) -> rusqlite::R
     crate::jobs::enqueue(
         tx,
         now,
-        &crate::jobs::NewJob::new(INBOX_KIND, json!({"poll": true}))
+        &NewJob::of(&JobKind::EdiInbox(Occasion::poll()))
             .key(format!("edi-inbox:poll:{slot}"))
             .at(at)
             .attempts(3),
@@ -115,7 +116,7 @@ pub fn enqueue_now(tx: &Transaction, ctx: &Context) -> rusqlite::Result<i64> {
     let id = crate::jobs::enqueue(
         tx,
         ctx.at,
-        &crate::jobs::NewJob::new(INBOX_KIND, json!({"manual": true}))
+        &NewJob::of(&JobKind::EdiInbox(Occasion::manual()))
             .key(format!("edi-inbox:manual:{}", ctx.at.to_db()))
             .attempts(3),
     )?;
@@ -124,6 +125,8 @@ pub fn enqueue_now(tx: &Transaction, ctx: &Context) -> rusqlite::Result<i64> {
 }
 
 async fn run(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
+    // Every occasion looks the same way; reading it refuses a damaged row.
+    let _: Occasion = ctx.payload()?;
     let now = ctx.clock.now();
     ctx.db
         .write(move |tx| enqueue_next_poll(tx, now).map_err(crate::db::DbError::from))

@@ -29,6 +29,8 @@ use crate::catalog::suppliers::Supplier;
 use crate::config::Config;
 use crate::db::{Cached, Db, DbError};
 use crate::domain::order::{Action, OrderState};
+use crate::jobs::NewJob;
+use crate::jobs::kind::{JobKind, OrderCancelNotice, OrderSend, SupplierDispatchTest};
 use crate::jobs::worker::{JobContext, JobError, Kind};
 use crate::orders::lifecycle::{self, ActInput};
 use crate::orders::{self, Env, OrderDetail, OrdersError, Who};
@@ -390,9 +392,7 @@ async fn load(
 }
 
 async fn send_order(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
-    let Some(order_id) = ctx.payload["order_id"].as_i64() else {
-        return Err(JobError::Permanent("the job names no order".into()));
-    };
+    let OrderSend { order_id } = ctx.payload()?;
     let (mut out, channel) = load(&ctx, &d, order_id).await?;
     let order = &out.detail.as_ref().expect("an order").order;
     if order.state != OrderState::Queued {
@@ -439,9 +439,7 @@ async fn send_order(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError>
 pub use crate::orders::jobs::CANCEL_NOTICE as CANCEL_KIND;
 
 async fn send_cancel_notice(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
-    let Some(order_id) = ctx.payload["order_id"].as_i64() else {
-        return Err(JobError::Permanent("the job names no order".into()));
-    };
+    let OrderCancelNotice { order_id } = ctx.payload()?;
     let (mut out, channel) = load(&ctx, &d, order_id).await?;
     let order = &out.detail.as_ref().expect("an order").order;
     if order.state != OrderState::Cancelled {
@@ -459,7 +457,7 @@ async fn send_cancel_notice(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), J
 }
 
 /// The job kind of the "send test" button on a supplier's page.
-pub const TEST_KIND: &str = "supplier.dispatch_test";
+pub const TEST_KIND: &str = JobKind::SUPPLIER_DISPATCH_TEST;
 
 /// Enqueues a test of the supplier's channel (from its page or the API).
 pub fn enqueue_test(
@@ -478,7 +476,10 @@ pub fn enqueue_test(
     let id = crate::jobs::enqueue(
         tx,
         ctx.at,
-        &crate::jobs::NewJob::new(TEST_KIND, json!({"supplier_id": supplier_id})).attempts(1),
+        &NewJob::of(&JobKind::SupplierDispatchTest(SupplierDispatchTest {
+            supplier_id,
+        }))
+        .attempts(1),
     )?;
     audit::record(
         tx,
@@ -489,18 +490,18 @@ pub fn enqueue_test(
     Ok(id)
 }
 
+/// The newest test of a supplier's channel, through the jobs' subject index.
+pub const LAST_TEST_SQL: &str = "SELECT id FROM jobs
+     WHERE subject_type = 'supplier' AND subject_id = ?1 AND kind = ?2
+     ORDER BY id DESC LIMIT 1";
+
 /// The newest test of a supplier's channel: its job.
 pub fn last_test(
     conn: &Connection,
     supplier_id: i64,
 ) -> rusqlite::Result<Option<crate::jobs::Job>> {
     let id: Option<i64> = conn
-        .row_cached(
-            "SELECT id FROM jobs WHERE kind = ?1 AND json_extract(payload, '$.supplier_id') = ?2
-             ORDER BY id DESC LIMIT 1",
-            params![TEST_KIND, supplier_id],
-            |r| r.get(0),
-        )
+        .row_cached(LAST_TEST_SQL, params![supplier_id, TEST_KIND], |r| r.get(0))
         .optional()?;
     match id {
         Some(id) => crate::jobs::get(conn, id),
@@ -509,9 +510,7 @@ pub fn last_test(
 }
 
 async fn send_test(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> {
-    let Some(supplier_id) = ctx.payload["supplier_id"].as_i64() else {
-        return Err(JobError::Permanent("the job names no supplier".into()));
-    };
+    let SupplierDispatchTest { supplier_id } = ctx.payload()?;
     let loaded = ctx
         .db
         .read(move |c| {

@@ -142,7 +142,7 @@ async fn run_job(db: &Db, config: &Arc<Config>, attempt: u32) -> Result<(), JobE
     handler(JobContext {
         id: job.id,
         kind: job.kind.clone(),
-        payload: job.payload.clone(),
+        json: job.payload.clone(),
         attempt,
         max_attempts: job.max_attempts,
         key: job.idempotency_key.clone(),
@@ -150,6 +150,13 @@ async fn run_job(db: &Db, config: &Arc<Config>, attempt: u32) -> Result<(), JobE
         clock: Arc::new(SystemClock),
     })
     .await
+}
+
+/// Runs every due job with dispatch's handlers, as the worker would;
+/// how many ran.
+async fn run_pending(db: &Db, config: &Arc<Config>) -> usize {
+    let kinds = kinds(Dispatcher::new(config.clone()).unwrap());
+    jobs::worker::run_pending(db, Arc::new(SystemClock), &kinds).await
 }
 
 fn set(db: &Db, channel: &Channel) -> Result<Channel, CatalogError> {
@@ -212,7 +219,7 @@ async fn a_sent_order_is_a_csv_file_in_the_suppliers_folder() {
     set(&db, &csv("medsupply")).unwrap();
     let queued = act(&db, id, Action::Queue, "").unwrap();
     assert_eq!(queued.state, OrderState::Queued);
-    run_job(&db, &config, 1).await.unwrap();
+    assert_eq!(run_pending(&db, &config).await, 1);
     let (s, channel, _) = state(&db, id);
     assert_eq!((s, channel.as_str()), (OrderState::Sent, "csv_folder"));
     let file = config
@@ -295,7 +302,73 @@ async fn an_order_cancelled_while_queued_is_not_sent() {
     set(&db, &csv("medsupply")).unwrap();
     act(&db, id, Action::Queue, "").unwrap();
     act(&db, id, Action::Cancel, "ordered by phone instead").unwrap();
-    run_job(&db, &config, 1).await.unwrap();
+    assert_eq!(run_pending(&db, &config).await, 1);
+    let (list, _) = db
+        .read(|c| jobs::list(c, None, Some(KIND), 1, 0).map_err(DbError::from))
+        .await
+        .unwrap();
+    assert_eq!(
+        list[0].state,
+        jobs::JobState::Succeeded,
+        "nothing left to do"
+    );
     assert_eq!(state(&db, id).0, OrderState::Cancelled);
     assert!(!config.dispatch.folder_root.join("medsupply").exists());
+}
+
+#[tokio::test]
+async fn a_send_job_whose_payload_names_no_order_is_dead_with_the_reason() {
+    let (_d, db, config, id) = setup();
+    std::fs::create_dir_all(&config.dispatch.folder_root).unwrap();
+    set(&db, &csv("medsupply")).unwrap();
+    act(&db, id, Action::Queue, "").unwrap();
+    // Damaged behind the queue's back: the order id is not a number.
+    db.write_blocking(|tx| {
+        tx.execute("UPDATE jobs SET payload = '{\"order_id\": \"one\"}'", [])
+            .map_err(DbError::from)
+    })
+    .unwrap();
+    assert_eq!(run_pending(&db, &config).await, 1);
+    let (list, _) = db
+        .read(|c| jobs::list(c, None, Some(KIND), 1, 0).map_err(DbError::from))
+        .await
+        .unwrap();
+    assert_eq!((list[0].state, list[0].attempts), (jobs::JobState::Dead, 1));
+    assert!(
+        list[0].last_error.starts_with(
+            "the payload of a order.dispatch job does not read: invalid type: string \"one\""
+        ),
+        "{}",
+        list[0].last_error
+    );
+    assert_eq!(state(&db, id).0, OrderState::Queued, "no order was guessed");
+}
+
+#[test]
+fn the_newest_send_and_test_are_found_through_the_subject() {
+    let (_d, db, _config, id) = setup();
+    set(&db, &csv("medsupply")).unwrap();
+    let latest = |order: i64| {
+        db.read_blocking(|c| crate::orders::jobs::latest_send(c, order).map_err(DbError::from))
+            .unwrap()
+            .map(|j| j.id)
+    };
+    assert_eq!(latest(id), None);
+    act(&db, id, Action::Queue, "").unwrap();
+    let send = latest(id).expect("a send job");
+    assert_eq!(latest(id + 1), None, "another order has none");
+    let tests: Vec<i64> = (0..2)
+        .map(|_| db.write_blocking(|tx| enqueue_test(tx, &ctx(), 1)).unwrap())
+        .collect();
+    let last = db
+        .read_blocking(|c| last_test(c, 1).map_err(DbError::from))
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.id, tests[1]);
+    assert_ne!(last.id, send);
+    assert_eq!(
+        latest(id),
+        Some(send),
+        "a supplier test is not an order's send"
+    );
 }

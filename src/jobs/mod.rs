@@ -8,9 +8,18 @@
 //! error), or [`release`] on shutdown. A job whose lease ran out — its
 //! process was killed — is due again at the next claim. Every attempt is
 //! kept in `job_attempts`.
+//!
+//! The application's own kinds and their payloads are typed in [`kind`];
+//! the queue underneath runs kinds by name, so kinds it does not know
+//! (tests', `jobs.schedule`'s) work too. A row that does not read — an
+//! unknown state, a payload that is not JSON — is an error, never a
+//! default.
 
+pub mod kind;
 pub mod schedule;
 pub mod worker;
+
+pub use kind::{JobKind, PayloadError, Subject};
 
 use std::time::Duration;
 
@@ -83,6 +92,11 @@ impl NewJob {
         }
     }
 
+    /// One of the application's own kinds, with its typed payload.
+    pub fn of(kind: &JobKind) -> Self {
+        NewJob::new(kind.name(), kind.payload())
+    }
+
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
         self
@@ -100,18 +114,26 @@ impl NewJob {
 }
 
 /// Adds a job in the caller's transaction; returns its id (the existing
-/// job's when the idempotency key was used before).
+/// job's when the idempotency key was used before). A known kind's payload
+/// must read as its struct (else the job is refused: it could only fail),
+/// and gives the job its subject.
 pub fn enqueue(tx: &Transaction, now: Timestamp, job: &NewJob) -> rusqlite::Result<i64> {
+    let subject = JobKind::from_parts(&job.kind, &job.payload)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
+        .and_then(|k| k.subject());
     let inserted = tx.exec_cached(
-        "INSERT INTO jobs (kind, payload, max_attempts, run_at, idempotency_key, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (idempotency_key) DO NOTHING",
+        "INSERT INTO jobs (kind, payload, max_attempts, run_at, idempotency_key, created_at,
+             subject_type, subject_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (idempotency_key) DO NOTHING",
         params![
             job.kind,
             job.payload.to_string(),
             job.max_attempts,
             job.run_at.unwrap_or(now).to_db(),
             job.idempotency_key,
-            now.to_db()
+            now.to_db(),
+            subject.map(|s| s.kind),
+            subject.map(|s| s.id),
         ],
     )?;
     if inserted == 1 {
@@ -139,7 +161,9 @@ pub struct Claimed {
 
 /// First gives back the jobs whose lease ran out (their worker is gone:
 /// the attempt counts, and the last one makes the job dead), then claims up
-/// to `slots` due jobs of each kind for `worker`, oldest due first.
+/// to `slots` due jobs of each kind for `worker`, oldest due first. A job
+/// whose payload is not JSON (written around the queue) could never run:
+/// it is dead at once with the reason, and not handed out.
 pub fn claim(
     tx: &Transaction,
     now: Timestamp,
@@ -171,10 +195,18 @@ pub fn claim(
                 "INSERT INTO job_attempts (job_id, attempt, worker, started_at) VALUES (?1, ?2, ?3, ?4)",
                 params![id, attempts + 1, worker, now.to_db()],
             )?;
+            let payload = match serde_json::from_str(&payload) {
+                Ok(payload) => payload,
+                Err(e) => {
+                    let error = format!("the payload of this {kind} job is not JSON: {e}");
+                    fail(tx, now, id, worker, &error, true, Duration::ZERO)?;
+                    continue;
+                }
+            };
             out.push(Claimed {
                 id,
                 kind: kind.to_string(),
-                payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                payload,
                 attempt: attempts + 1,
                 max_attempts,
                 key,
@@ -370,14 +402,30 @@ pub struct Job {
 const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, lease_owner,
     lease_expires_at, last_error, idempotency_key, created_at, started_at, finished_at";
 
+/// A state column that holds none of [`JobState::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown job state {0:?}")]
+pub struct UnknownState(pub String);
+
+/// A row read back as it is: a payload that is not JSON or a state this
+/// version does not know is an error naming the column, not `null` or
+/// `dead` (which would let a damaged row pass for a real one).
 fn map_job(r: &rusqlite::Row) -> rusqlite::Result<Job> {
+    use rusqlite::types::Type;
     let payload: String = r.get(2)?;
     let state: String = r.get(3)?;
     Ok(Job {
         id: r.get(0)?,
         kind: r.get(1)?,
-        payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
-        state: JobState::parse(&state).unwrap_or(JobState::Dead),
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, Type::Text, Box::new(e)))?,
+        state: JobState::parse(&state).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                3,
+                Type::Text,
+                Box::new(UnknownState(state.clone())),
+            )
+        })?,
         attempts: r.get(4)?,
         max_attempts: r.get(5)?,
         run_at: r.get(6)?,

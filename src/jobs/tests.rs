@@ -482,3 +482,243 @@ fn finished_jobs_are_removed_after_a_month_and_dead_or_waiting_ones_kept() {
         .unwrap();
     assert_eq!(attempts, 0, "its attempts go with it");
 }
+
+// ------------------------------------------------- typed kinds and rows
+
+/// Writes a row the queue itself would never write (the checks the table
+/// has are switched off for it, as a damaged file or a hand edit would).
+fn write_raw(db: &Db, sql: &'static str) -> i64 {
+    db.write_blocking(|tx| {
+        tx.execute_batch("PRAGMA ignore_check_constraints = ON")?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch("PRAGMA ignore_check_constraints = OFF")?;
+        Ok::<_, DbError>(tx.last_insert_rowid())
+    })
+    .unwrap()
+}
+
+fn conversion_error(e: rusqlite::Error) -> (usize, String) {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(column, _, cause) => (column, cause.to_string()),
+        other => panic!("not a conversion failure: {other:?}"),
+    }
+}
+
+#[test]
+fn a_row_with_an_unknown_state_is_an_error_not_a_dead_job() {
+    let (_d, db) = db();
+    let id = write_raw(
+        &db,
+        "INSERT INTO jobs (kind, payload, state, max_attempts, run_at, created_at)
+         VALUES ('mail', '{}', 'asleep', 1, 'x', 'x')",
+    );
+    let err = db
+        .read_blocking(|c| get(c, id).map_err(DbError::from))
+        .unwrap_err();
+    let DbError::Sqlite(err) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        conversion_error(err),
+        (3, "unknown job state \"asleep\"".to_string())
+    );
+    let listed = db.read_blocking(|c| list(c, None, None, 10, 0).map_err(DbError::from));
+    assert!(listed.is_err(), "the list does not show it as dead either");
+}
+
+#[test]
+fn a_row_whose_payload_is_not_json_is_an_error_not_null() {
+    let (_d, db) = db();
+    let id = write_raw(
+        &db,
+        "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at)
+         VALUES ('mail', '{\"to\": ', 1, 'x', 'x')",
+    );
+    let err = db
+        .read_blocking(|c| get(c, id).map_err(DbError::from))
+        .unwrap_err();
+    let DbError::Sqlite(err) = err else {
+        panic!("{err:?}")
+    };
+    let (column, cause) = conversion_error(err);
+    assert_eq!(column, 2);
+    assert!(cause.contains("EOF while parsing"), "{cause}");
+}
+
+#[test]
+fn a_due_job_whose_payload_is_not_json_is_dead_with_the_reason_not_run() {
+    let (_d, db) = db();
+    let id = write_raw(
+        &db,
+        "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at)
+         VALUES ('mail', 'not json', 5, '2026-11-30T10:00:00.000Z', 'x')",
+    );
+    let fine = add(&db, t0(), NewJob::new("mail", json!({})));
+    let got = take(&db, t0(), "w1", &[("mail", 5)]);
+    assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), [fine]);
+    let (state, error): (String, String) = db
+        .read_blocking(|c| {
+            c.query_row(
+                "SELECT state, last_error FROM jobs WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(DbError::from)
+        })
+        .unwrap();
+    assert_eq!(state, "dead");
+    assert!(
+        error.starts_with("the payload of this mail job is not JSON: expected"),
+        "{error}"
+    );
+}
+
+fn subject_of(db: &Db, id: i64) -> (Option<String>, Option<i64>) {
+    db.read_blocking(|c| {
+        c.query_row(
+            "SELECT subject_type, subject_id FROM jobs WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap()
+}
+
+#[test]
+fn known_kinds_are_enqueued_with_their_subject_and_a_payload_that_fits() {
+    use super::kind::{Occasion, OrderSend, SupplierDispatchTest};
+    let (_d, db) = db();
+    let send = add(
+        &db,
+        t0(),
+        NewJob::of(&JobKind::OrderSend(OrderSend { order_id: 42 })),
+    );
+    assert_eq!(job(&db, send).kind, "order.dispatch");
+    assert_eq!(job(&db, send).payload, json!({"order_id": 42}));
+    assert_eq!(subject_of(&db, send), (Some("order".into()), Some(42)));
+    let test = add(
+        &db,
+        t0(),
+        NewJob::of(&JobKind::SupplierDispatchTest(SupplierDispatchTest {
+            supplier_id: 3,
+        })),
+    );
+    assert_eq!(subject_of(&db, test), (Some("supplier".into()), Some(3)));
+    let digest = add(
+        &db,
+        t0(),
+        NewJob::of(&JobKind::DigestDaily(Occasion::manual())),
+    );
+    assert_eq!(subject_of(&db, digest), (None, None));
+    let other = add(&db, t0(), NewJob::new("test.work", json!({"order_id": 1})));
+    assert_eq!(
+        subject_of(&db, other),
+        (None, None),
+        "unknown kinds have none"
+    );
+
+    // A known name with a payload that does not fit could only fail: refused.
+    let refused = db.write_blocking(|tx| {
+        enqueue(tx, t0(), &NewJob::new("order.dispatch", json!({"id": 42}))).map_err(DbError::from)
+    });
+    let err = refused.unwrap_err().to_string();
+    assert!(
+        err.contains("the payload of a order.dispatch job does not read: missing field `order_id`"),
+        "{err}"
+    );
+}
+
+fn context_with(kind: &str, json: serde_json::Value, db: &Db) -> JobContext {
+    JobContext {
+        id: 1,
+        kind: kind.into(),
+        json,
+        attempt: 1,
+        max_attempts: 1,
+        key: None,
+        db: db.clone(),
+        clock: Arc::new(crate::domain::SystemClock),
+    }
+}
+
+#[test]
+fn a_handler_reading_a_payload_that_does_not_fit_gets_a_permanent_error() {
+    use super::kind::OrderSend;
+    let (_d, db) = db();
+    let ctx = context_with("order.dispatch", json!({"order_id": 7}), &db);
+    assert_eq!(ctx.payload::<OrderSend>(), Ok(OrderSend { order_id: 7 }));
+    let ctx = context_with("order.dispatch", json!({"order_id": "seven"}), &db);
+    let err = ctx.payload::<OrderSend>().unwrap_err();
+    assert!(
+        matches!(&err, JobError::Permanent(e)
+            if e.starts_with("the payload of a order.dispatch job does not read: invalid type: string \"seven\"")),
+        "{err:?}"
+    );
+}
+
+// ------------------------------------------------------- run_pending
+
+#[tokio::test]
+async fn run_pending_runs_every_due_job_including_those_due_jobs_enqueue() {
+    let (_d, db) = db();
+    let clock = crate::domain::ManualClock::starting_now();
+    let t0 = || clock.now();
+    // `chain` enqueues one follow-up per job until the third.
+    let chain: Handler = Arc::new(|ctx: JobContext| {
+        Box::pin(async move {
+            let n = ctx.json["n"].as_i64().unwrap_or(0);
+            if n < 3 {
+                let now = ctx.clock.now();
+                ctx.db
+                    .write(move |tx| {
+                        enqueue(tx, now, &NewJob::new("chain", json!({"n": n + 1})))
+                            .map_err(DbError::from)
+                    })
+                    .await
+                    .map_err(|e| JobError::Retry(e.to_string()))?;
+            }
+            Ok(())
+        })
+    });
+    let flaky: Handler =
+        Arc::new(|_ctx| Box::pin(async { Err(JobError::Retry("421 try later".into())) }));
+    let first = add(&db, t0(), NewJob::new("chain", json!({"n": 0})));
+    let later = add(
+        &db,
+        t0(),
+        NewJob::new("chain", json!({"n": 3})).at(t0().plus(secs(60))),
+    );
+    let failing = add(&db, t0(), NewJob::new("flaky", json!({})));
+    let other = add(&db, t0(), NewJob::new("not-ours", json!({})));
+    let kinds = vec![kind("chain", 1, chain), kind("flaky", 1, flaky)];
+
+    let ran = worker::run_pending(&db, Arc::new(clock.clone()), &kinds).await;
+    assert_eq!(ran, 5, "four of the chain and one failing attempt");
+    assert_eq!(job(&db, first).state, JobState::Succeeded);
+    let f = job(&db, failing);
+    assert_eq!(
+        (f.state, f.attempts),
+        (JobState::Failed, 1),
+        "retried later, not now"
+    );
+    assert_eq!(job(&db, later).state, JobState::Queued, "not due yet");
+    assert_eq!(
+        job(&db, other).state,
+        JobState::Queued,
+        "a kind it was not given"
+    );
+
+    // Nothing more is due until the clock moves.
+    assert_eq!(
+        worker::run_pending(&db, Arc::new(clock.clone()), &kinds).await,
+        0
+    );
+    clock.advance(secs(60));
+    assert_eq!(
+        worker::run_pending(&db, Arc::new(clock.clone()), &kinds).await,
+        2
+    );
+    assert_eq!(job(&db, later).state, JobState::Succeeded);
+    assert_eq!(job(&db, failing).attempts, 2);
+}

@@ -8,6 +8,11 @@
 //! for a polling interval. On shutdown it stops claiming, gives running
 //! jobs a bounded time to finish, and releases the rest: they are due
 //! again at the next start, never lost.
+//!
+//! [`run_pending`] runs the same handlers and records the same outcomes
+//! without the loop, leases or clocks of its own: it drains what is due,
+//! one job after another, so a test can say "now the jobs have run"
+//! instead of waiting for them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,11 +20,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::{AfterFailure, Claimed};
+use super::{AfterFailure, Claimed, PayloadError};
 use crate::db::{Db, DbError};
 use crate::domain::Clock;
 
@@ -37,13 +43,32 @@ pub enum JobError {
 pub struct JobContext {
     pub id: i64,
     pub kind: String,
-    pub payload: Value,
+    /// The payload as stored; the application's kinds read it typed with
+    /// [`JobContext::payload`].
+    pub json: Value,
     pub attempt: u32,
     pub max_attempts: u32,
     /// The idempotency key it was enqueued with.
     pub key: Option<String>,
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+}
+
+impl JobContext {
+    /// The payload as `T` (one of the structs in [`super::kind`]). A
+    /// payload that does not read is a permanent error naming the
+    /// problem: retrying cannot mend it, and no default may stand in.
+    pub fn payload<T: DeserializeOwned>(&self) -> Result<T, JobError> {
+        serde_json::from_value(self.json.clone()).map_err(|e| {
+            JobError::Permanent(
+                PayloadError {
+                    kind: self.kind.clone(),
+                    problem: e.to_string(),
+                }
+                .to_string(),
+            )
+        })
+    }
 }
 
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
@@ -257,16 +282,7 @@ impl Worker {
         let kind = job.kind.clone();
         // The handler's own log lines carry the job they belong to.
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
-        let ctx = JobContext {
-            id: job.id,
-            kind: job.kind.clone(),
-            payload: job.payload.clone(),
-            attempt: job.attempt,
-            max_attempts: job.max_attempts,
-            key: job.key.clone(),
-            db: self.db.clone(),
-            clock: self.clock.clone(),
-        };
+        let ctx = context(&job, &self.db, &self.clock);
         let mut work = tracing::Instrument::instrument(handler(ctx), span);
         let mut renew = tokio::time::interval(self.settings.lease / 3);
         renew.tick().await;
@@ -282,50 +298,135 @@ impl Worker {
                 }
             }
         };
-        let (now, id, worker) = (self.clock.now(), job.id, self.id.clone());
         let delay = super::backoff(
             job.attempt,
             self.settings.backoff_base,
             self.settings.backoff_cap,
             fastrand::f64(),
         );
-        let recorded = self
-            .db
-            .write(move |tx| {
-                match &result {
-                    Ok(()) => super::succeed(tx, now, id, &worker).map(|held| {
-                        if held {
-                            None
-                        } else {
-                            Some(AfterFailure::NotHeld)
-                        }
-                    }),
-                    Err(JobError::Retry(e)) => {
-                        super::fail(tx, now, id, &worker, e, false, delay).map(Some)
-                    }
-                    Err(JobError::Permanent(e)) => {
-                        super::fail(tx, now, id, &worker, e, true, delay).map(Some)
-                    }
-                }
-                .map_err(DbError::from)
-                .map(|after| (after, result))
-            })
-            .await;
-        match recorded {
-            Ok((None, _)) => tracing::info!(id, kind = %kind, "job succeeded"),
-            Ok((Some(AfterFailure::RetryAt(at)), Err(e))) => {
-                tracing::warn!(id, kind = %kind, error = ?e, retry_at = %at.to_db(), "job failed; will retry")
-            }
-            Ok((Some(AfterFailure::Dead), Err(e))) => {
-                tracing::error!(id, kind = %kind, error = ?e, "job failed for the last time: dead")
-            }
-            Ok((Some(_), _)) => {
-                tracing::warn!(id, kind = %kind, "job no longer held; outcome dropped")
-            }
-            Err(e) => {
-                tracing::error!(id, kind = %kind, error = %e, "could not record the job's outcome")
-            }
-        }
+        record(&self.db, &self.clock, &self.id, &job, result, delay).await;
         kind
+    }
+}
+
+/// What the handler of `job` gets.
+fn context(job: &Claimed, db: &Db, clock: &Arc<dyn Clock>) -> JobContext {
+    JobContext {
+        id: job.id,
+        kind: job.kind.clone(),
+        json: job.payload.clone(),
+        attempt: job.attempt,
+        max_attempts: job.max_attempts,
+        key: job.key.clone(),
+        db: db.clone(),
+        clock: clock.clone(),
+    }
+}
+
+/// Records how `job` ended (a retry `delay` from now when it may pass),
+/// and logs it.
+async fn record(
+    db: &Db,
+    clock: &Arc<dyn Clock>,
+    worker: &str,
+    job: &Claimed,
+    result: Result<(), JobError>,
+    delay: Duration,
+) {
+    let (now, id, worker, kind) = (clock.now(), job.id, worker.to_string(), job.kind.clone());
+    let recorded = db
+        .write(move |tx| {
+            match &result {
+                Ok(()) => super::succeed(tx, now, id, &worker).map(|held| {
+                    if held {
+                        None
+                    } else {
+                        Some(AfterFailure::NotHeld)
+                    }
+                }),
+                Err(JobError::Retry(e)) => {
+                    super::fail(tx, now, id, &worker, e, false, delay).map(Some)
+                }
+                Err(JobError::Permanent(e)) => {
+                    super::fail(tx, now, id, &worker, e, true, delay).map(Some)
+                }
+            }
+            .map_err(DbError::from)
+            .map(|after| (after, result))
+        })
+        .await;
+    match recorded {
+        Ok((None, _)) => tracing::info!(id, kind = %kind, "job succeeded"),
+        Ok((Some(AfterFailure::RetryAt(at)), Err(e))) => {
+            tracing::warn!(id, kind = %kind, error = ?e, retry_at = %at.to_db(), "job failed; will retry")
+        }
+        Ok((Some(AfterFailure::Dead), Err(e))) => {
+            tracing::error!(id, kind = %kind, error = ?e, "job failed for the last time: dead")
+        }
+        Ok((Some(_), _)) => {
+            tracing::warn!(id, kind = %kind, "job no longer held; outcome dropped")
+        }
+        Err(e) => {
+            tracing::error!(id, kind = %kind, error = %e, "could not record the job's outcome")
+        }
+    }
+}
+
+/// The name [`run_pending`] claims under, in leases and attempts.
+pub const RUN_PENDING_WORKER: &str = "run-pending";
+
+/// Claims and runs, one at a time and in due order, every job of `kinds`
+/// that is due at `clock`'s now, until none is; returns how many ran.
+/// Outcomes are recorded as the worker records them (a failure that may
+/// pass is due again after the first back-off step, which is after now,
+/// so it does not run again here). For tests: what the worker would do
+/// by itself, done before the next line of the test.
+///
+/// Leases are taken for an hour so that a worker running beside it (the
+/// application's own, in the API tests) cannot take the same job; it can
+/// still take others, so a test that must see every job run here starts
+/// no other worker for these kinds.
+pub async fn run_pending(db: &Db, clock: Arc<dyn Clock>, kinds: &[Kind]) -> usize {
+    let handlers: HashMap<&str, &Handler> = kinds
+        .iter()
+        .map(|k| (k.name.as_str(), &k.handler))
+        .collect();
+    let names: Vec<String> = kinds.iter().map(|k| k.name.clone()).collect();
+    let defaults = Settings::default();
+    let mut ran = 0;
+    loop {
+        let (now, names) = (clock.now(), names.clone());
+        let claimed = db
+            .write(move |tx| {
+                let slots: Vec<(&str, usize)> = names.iter().map(|k| (k.as_str(), 1)).collect();
+                super::claim(
+                    tx,
+                    now,
+                    RUN_PENDING_WORKER,
+                    Duration::from_secs(3600),
+                    &slots,
+                )
+                .map_err(DbError::from)
+            })
+            .await
+            .expect("claiming due jobs");
+        if claimed.is_empty() {
+            return ran;
+        }
+        for job in claimed {
+            let handler = handlers[job.kind.as_str()];
+            let span =
+                tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
+            let result =
+                tracing::Instrument::instrument(handler(context(&job, db, &clock)), span).await;
+            let delay = super::backoff(
+                job.attempt,
+                defaults.backoff_base,
+                defaults.backoff_cap,
+                0.0,
+            );
+            record(db, &clock, RUN_PENDING_WORKER, &job, result, delay).await;
+            ran += 1;
+        }
     }
 }

@@ -25,13 +25,14 @@ use crate::audit::{self, Context, Event};
 use crate::config::Config;
 use crate::db::{Cached, DbError};
 use crate::domain::schedule::Schedule;
+use crate::jobs::kind::{JobKind, Occasion};
 use crate::jobs::worker::{JobContext, JobError, Kind};
 use crate::jobs::{Job, NewJob};
 use crate::mail::Mailer;
 use crate::validation::FieldErrors;
 
 /// The job kind that gathers and sends the digest.
-pub const KIND: &str = "digest.daily";
+pub const KIND: &str = JobKind::DIGEST_DAILY;
 /// When the digest goes out unless `jobs.schedule` says otherwise: every
 /// day at 07:00 in the practice's time zone.
 pub const DEFAULT_SCHEDULE: &str = "0 7 * * *";
@@ -102,7 +103,7 @@ pub fn enqueue_now(tx: &Transaction, ctx: &Context) -> Result<i64, NotifyError> 
     let id = crate::jobs::enqueue(
         tx,
         ctx.at,
-        &NewJob::new(KIND, json!({"manual": true}))
+        &NewJob::of(&JobKind::DigestDaily(Occasion::manual()))
             .key(format!("digest:manual:{}", ctx.at.to_db())),
     )?;
     audit::record(tx, ctx, Event::new("digest.send_now", "job", id))?;
@@ -146,6 +147,9 @@ pub fn last_run(conn: &Connection) -> rusqlite::Result<Option<LastRun>> {
 /// One digest: off without recipients, refused without a mail server,
 /// silent with nothing to say, else one email to every recipient.
 async fn run(ctx: JobContext, d: Arc<Notifier>) -> Result<(), JobError> {
+    // Scheduled or pressed, the digest is the same; reading the occasion
+    // refuses a damaged row.
+    let _: Occasion = ctx.payload()?;
     let db_error = |e: DbError| JobError::Retry(format!("could not read the database: {e}"));
     let wanted = ctx
         .db

@@ -335,7 +335,7 @@ fn job(db: &Db) -> JobContext {
     JobContext {
         id: 1,
         kind: KIND.into(),
-        payload: json!({}),
+        json: json!({"manual": true}),
         attempt: 1,
         max_attempts: 5,
         key: None,
@@ -506,4 +506,53 @@ fn the_last_outcome_is_found_through_an_index() {
         "{steps:?}"
     );
     assert!(!steps.iter().any(|s| s.starts_with("SCAN")), "{steps:?}");
+}
+
+#[tokio::test]
+async fn send_now_runs_through_the_queue_and_the_page_reads_its_outcome() {
+    let (_d, db) = practice();
+    set_recipients(&db, "max@practice.example");
+    let id = db
+        .write_blocking(|tx| enqueue_now(tx, &Context::system(now())))
+        .unwrap();
+    let notifier = Notifier::new(config(Some(closed_port()))).unwrap();
+    let ran = crate::jobs::worker::run_pending(&db, Arc::new(Fixed(now())), &kinds(notifier)).await;
+    assert_eq!(ran, 1);
+    let last = db
+        .read_blocking(|c| last_run(c).map_err(DbError::from))
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.job.id, id);
+    assert_eq!(last.job.state, crate::jobs::JobState::Succeeded);
+    assert_eq!(
+        last.outcome.map(|(action, _)| action).as_deref(),
+        Some("digest.empty")
+    );
+}
+
+#[tokio::test]
+async fn a_digest_job_whose_payload_does_not_read_is_dead_with_the_reason() {
+    let (_d, db) = practice();
+    set_recipients(&db, "max@practice.example");
+    sql(
+        &db,
+        "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at)
+         VALUES ('digest.daily', '{\"when\": \"now\"}', 5, '2026-11-30T10:00:00.000Z', 'x')",
+    );
+    let notifier = Notifier::new(config(Some(closed_port()))).unwrap();
+    let ran = crate::jobs::worker::run_pending(&db, Arc::new(Fixed(now())), &kinds(notifier)).await;
+    assert_eq!(ran, 1);
+    let job = db
+        .read_blocking(|c| last_run(c).map_err(DbError::from))
+        .unwrap()
+        .unwrap()
+        .job;
+    assert_eq!(job.state, crate::jobs::JobState::Dead);
+    assert!(
+        job.last_error
+            .starts_with("the payload of a digest.daily job does not read:"),
+        "{}",
+        job.last_error
+    );
+    assert_eq!(outcome(&db), None, "no digest was decided on");
 }

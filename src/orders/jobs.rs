@@ -5,16 +5,17 @@
 //! registers the handlers that perform them and never calls back up.
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
-use serde_json::json;
 
 use super::OrdersError;
 use crate::audit::Context;
 use crate::db::Cached;
+use crate::jobs::NewJob;
+use crate::jobs::kind::{JobKind, OrderCancelNotice, OrderSend};
 
 /// The job kind that sends an order through its supplier's channel.
-pub const SEND: &str = "order.dispatch";
+pub const SEND: &str = JobKind::ORDER_SEND;
 /// The job kind that tells a supplier an order it has is cancelled.
-pub const CANCEL_NOTICE: &str = "order.cancel_notice";
+pub const CANCEL_NOTICE: &str = JobKind::ORDER_CANCEL_NOTICE;
 
 /// Enqueues the job that sends `order_id` (called by `lifecycle::act` for
 /// Send and Retry, in its transaction). The key makes each send one job.
@@ -43,7 +44,7 @@ pub(crate) fn enqueue_send(
     Ok(crate::jobs::enqueue(
         tx,
         ctx.at,
-        &crate::jobs::NewJob::new(SEND, json!({"order_id": order_id}))
+        &NewJob::of(&JobKind::OrderSend(OrderSend { order_id }))
             .key(format!("order-dispatch-{order_id}-{}", sends + 1))
             .attempts(8),
     )?)
@@ -58,21 +59,24 @@ pub fn enqueue_cancel_notice(
     crate::jobs::enqueue(
         tx,
         ctx.at,
-        &crate::jobs::NewJob::new(CANCEL_NOTICE, json!({"order_id": order_id}))
+        &NewJob::of(&JobKind::OrderCancelNotice(OrderCancelNotice { order_id }))
             .key(format!("order-cancel-notice-{order_id}"))
             .attempts(8),
     )
 }
 
+/// The newest send job of an order, through the jobs' subject index (the
+/// order page asks every few seconds while an order is being sent).
+pub const LATEST_SEND_SQL: &str = "SELECT id FROM jobs
+     WHERE subject_type = 'order' AND subject_id = ?1 AND kind = ?2
+     ORDER BY id DESC LIMIT 1";
+
 /// The newest job sending `order_id`, if it was ever sent through a channel.
 pub fn latest_send(conn: &Connection, order_id: i64) -> rusqlite::Result<Option<crate::jobs::Job>> {
     let id: Option<i64> = conn
-        .row_cached(
-            "SELECT id FROM jobs WHERE kind = ?1 AND json_extract(payload, '$.order_id') = ?2
-             ORDER BY id DESC LIMIT 1",
-            rusqlite::params![SEND, order_id],
-            |r| r.get(0),
-        )
+        .row_cached(LATEST_SEND_SQL, rusqlite::params![order_id, SEND], |r| {
+            r.get(0)
+        })
         .optional()?;
     match id {
         Some(id) => crate::jobs::get(conn, id),

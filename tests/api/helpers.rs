@@ -222,6 +222,24 @@ impl TestApp {
         );
     }
 
+    /// Runs every job that is due now (on the test's clock) with the
+    /// application's own handlers, one after another, until none is due;
+    /// how many ran. The application's worker runs beside it and may take
+    /// a job first, so this proves what is due, not that the worker is idle.
+    pub async fn run_pending_jobs(&self) -> usize {
+        let config = Arc::new(self.config.clone());
+        let mailer = stockroom::mail::Mailer::from_config(&config).expect("the mail settings");
+        let dispatcher =
+            stockroom::dispatch::Dispatcher::with_mailer(config.clone(), mailer.clone())
+                .expect("the dispatcher");
+        let mut kinds = stockroom::dispatch::kinds(dispatcher);
+        kinds.extend(stockroom::notify::kinds(stockroom::notify::Notifier {
+            config,
+            mailer,
+        }));
+        stockroom::jobs::worker::run_pending(self.db(), Arc::new(self.clock.clone()), &kinds).await
+    }
+
     /// A plain connection to the database file, for tampering tests.
     pub fn raw_connection(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.config.db_path()).unwrap()

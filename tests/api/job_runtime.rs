@@ -22,7 +22,7 @@ fn counting(calls: &Arc<AtomicUsize>) -> Handler {
         let calls = calls.clone();
         Box::pin(async move {
             calls.fetch_add(1, Ordering::SeqCst);
-            if ctx.payload["fail"] == true {
+            if ctx.json["fail"] == true {
                 return Err(JobError::Permanent("told to fail".into()));
             }
             Ok(())
