@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 use crate::audit::{self, Context, Event};
 use crate::db::Cached;
 use crate::domain::Timestamp;
+use crate::domain::refusal::{Code, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -571,13 +572,26 @@ pub fn stats(conn: &Connection, now: Timestamp) -> rusqlite::Result<Stats> {
     Ok(s)
 }
 
+/// Refused: only a dead job can be retried.
+pub const NOT_DEAD: Code = Code::conflict(
+    "job-not-dead",
+    "Only a dead job can be retried; this one is waiting, running or finished.",
+);
+/// Refused: only a waiting job can be cancelled.
+pub const NOT_WAITING: Code = Code::conflict(
+    "job-not-waiting",
+    "Only a job waiting to run (or to run again) can be cancelled; this one is running or finished.",
+);
+/// Every code the queue refuses an administrator's action with.
+pub const REFUSALS: &[Code] = &[NOT_DEAD, NOT_WAITING];
+
 /// Why an administrator's action on a job was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum JobsError {
     #[error("no such job")]
     NoSuchJob,
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(Refusal),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
 }
@@ -592,9 +606,12 @@ impl From<rusqlite::Error> for JobsError {
 pub fn retry(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError> {
     let job = get(tx, id)?.ok_or(JobsError::NoSuchJob)?;
     if job.state != JobState::Dead {
-        return Err(JobsError::Refused(format!(
-            "Job {id} is {}: only a dead job can be retried",
-            job.state.as_str()
+        return Err(JobsError::Refused(Refusal::new(
+            NOT_DEAD,
+            format!(
+                "Job {id} is {}: only a dead job can be retried",
+                job.state.as_str()
+            ),
         )));
     }
     tx.exec_cached(
@@ -615,9 +632,12 @@ pub fn retry(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError>
 pub fn cancel(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError> {
     let job = get(tx, id)?.ok_or(JobsError::NoSuchJob)?;
     if !matches!(job.state, JobState::Queued | JobState::Failed) {
-        return Err(JobsError::Refused(format!(
-            "Job {id} is {}: only a waiting job can be cancelled",
-            job.state.as_str()
+        return Err(JobsError::Refused(Refusal::new(
+            NOT_WAITING,
+            format!(
+                "Job {id} is {}: only a waiting job can be cancelled",
+                job.state.as_str()
+            ),
         )));
     }
     tx.exec_cached(

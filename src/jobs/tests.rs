@@ -225,12 +225,14 @@ fn only_dead_jobs_are_retried_and_only_waiting_ones_cancelled() {
     };
     let id = add(&db, t0(), NewJob::new("mail", json!({})).attempts(1));
     let refused = db.write_blocking(|tx| retry(tx, &ctx, id));
-    assert!(matches!(refused, Err(JobsError::Refused(m)) if m.contains("only a dead job")));
+    assert!(
+        matches!(refused, Err(JobsError::Refused(r)) if r.message.contains("only a dead job") && r.code == super::NOT_DEAD)
+    );
     take(&db, t0(), "w1", &[("mail", 1)]);
     db.write_blocking(|tx| fail(tx, t0(), id, "w1", "boom", false, secs(1)).map_err(DbError::from))
         .unwrap();
     let cancel_dead = db.write_blocking(|tx| cancel(tx, &ctx, id));
-    assert!(matches!(cancel_dead, Err(JobsError::Refused(_))));
+    assert!(matches!(cancel_dead, Err(JobsError::Refused(r)) if r.code == super::NOT_WAITING));
     let j = db.write_blocking(|tx| retry(tx, &ctx, id)).unwrap();
     assert_eq!((j.state, j.attempts), (JobState::Queued, 0));
     let j = db.write_blocking(|tx| cancel(tx, &ctx, id)).unwrap();

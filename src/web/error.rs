@@ -201,7 +201,7 @@ const OWN_CODES: &[(&str, u16, &str)] = &[
 /// each one; a test holds both to this list.
 pub fn codes() -> Vec<(&'static str, u16, &'static str)> {
     let mut all: Vec<(&'static str, u16, &'static str)> = OWN_CODES.to_vec();
-    for list in [crate::accounts::REFUSALS] {
+    for list in [crate::accounts::REFUSALS, crate::jobs::REFUSALS] {
         for c in list {
             let status = match c.kind {
                 refusal::Kind::Conflict => 409,
@@ -318,7 +318,7 @@ impl From<crate::jobs::JobsError> for AppError {
         use crate::jobs::JobsError::*;
         match e {
             NoSuchJob => AppError::NotFound,
-            Refused(m) => AppError::Conflict(m),
+            Refused(r) => AppError::Refused(r),
             Db(db) => db.into(),
         }
     }

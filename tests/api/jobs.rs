@@ -413,7 +413,7 @@ async fn the_api_lists_counts_shows_retries_and_cancels_jobs() {
     let res = post(&client, url(&format!("/{}/retry", jobs.dead))).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "conflict");
+    assert_eq!(body["error"]["code"], "job-not-dead");
     assert_eq!(
         body["error"]["message"],
         format!(

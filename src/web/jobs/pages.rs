@@ -340,8 +340,15 @@ async fn acted(
             "success",
             &done,
         )),
-        Err(JobsError::Refused(m)) => {
-            job_page(req, ctx, id, StatusCode::CONFLICT, Some(format!("{m}."))).await
+        Err(JobsError::Refused(r)) => {
+            job_page(
+                req,
+                ctx,
+                id,
+                StatusCode::CONFLICT,
+                Some(format!("{}.", r.message)),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
