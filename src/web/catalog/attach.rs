@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::catalog::CatalogError;
-use crate::catalog::items::{self};
+use crate::catalog::item_forms;
 use crate::domain::barcode::PackCode;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
@@ -88,22 +88,11 @@ pub async fn attach(
             .ok_or("must be a whole number from 1 to 1000000"),
     );
     let a = ctx.audit();
-    let f = form.clone();
+    let (code, gtin) = (form.item.clone(), form.gtin.clone());
     let outcome = ctx
         .state
         .db
-        .write(move |tx| {
-            let item = items::find_by_code(tx, &f.item)?;
-            if item.is_none() {
-                errors.add("item", "no active item has this code");
-            }
-            let code = errors.check("gtin", PackCode::parse(&f.gtin, year));
-            errors.into_result()?;
-            let item = item.expect("checked");
-            let code = code.expect("checked");
-            items::attach_code(tx, &a, item.id, &code, quantity.expect("checked"))?;
-            Ok::<_, CatalogError>(item)
-        })
+        .write(move |tx| item_forms::attach_to_code(tx, &a, &code, &gtin, year, quantity, errors))
         .await;
     match outcome {
         Ok(item) => Ok(redirect_with_flash(

@@ -12,12 +12,12 @@ use serde::Deserialize;
 
 use crate::catalog::CatalogError;
 use crate::catalog::categories::{self};
+use crate::catalog::item_forms;
 use crate::catalog::items::{self, Item, Pack};
 use crate::catalog::locations;
 use crate::catalog::suppliers::{self, SupplierItem};
 use crate::db::DbError;
 use crate::domain::Permission;
-use crate::domain::barcode::hibcc;
 use crate::stock::{self, Movement};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
@@ -228,28 +228,8 @@ pub async fn add_pack(
     let outcome = ctx
         .state
         .db
-        .write(move |tx| {
-            // One barcode field: a GTIN, or a HIBCC label (they start
-            // with `+`).
-            let code = f.gtin.trim();
-            let codes = if hibcc::looks_like_hibcc(code) {
-                items::PackCodes {
-                    gtin: None,
-                    hibcc: Some(code),
-                }
-            } else {
-                items::PackCodes {
-                    gtin: Some(code),
-                    hibcc: None,
-                }
-            };
-            items::add_pack(tx, &a, id, &f.name, quantity, codes)
-        })
-        .await
-        .map_err(|e| match e {
-            CatalogError::Invalid(f) => CatalogError::Invalid(f.renamed("hibcc", "gtin")),
-            e => e,
-        });
+        .write(move |tx| item_forms::add_pack_scanned(tx, &a, id, &f.name, quantity, &f.gtin))
+        .await;
     match outcome {
         Ok(p) => Ok(redirect_with_flash(
             &format!("/items/{id}"),
@@ -330,20 +310,7 @@ pub async fn set_target(
         .state
         .db
         .write(move |tx| {
-            if let Some(l) = location
-                && !locations::may_use(tx, user.id, user.role, l)?
-            {
-                errors.add("location_id", "you may not use this location");
-            }
-            errors.into_result()?;
-            items::set_target(
-                tx,
-                &a,
-                id,
-                location.expect("checked"),
-                reorder.expect("checked"),
-                par.expect("checked"),
-            )
+            item_forms::set_target_for(tx, &a, &user, id, location, reorder, par, errors)
         })
         .await;
     match outcome {

@@ -8,10 +8,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::catalog::categories::{self, Category};
+use crate::catalog::item_forms;
 use crate::catalog::items::{self, Item, ItemInput};
 use crate::catalog::{CatalogError, with_form_errors};
 use crate::db::DbError;
-use crate::domain::barcode::PackCode;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
@@ -181,36 +181,7 @@ pub async fn create(
         .state
         .db
         .write(move |tx| {
-            // Check the barcode with the other fields, so every problem
-            // shows.
-            let mut code = None;
-            if !gtin.is_empty() {
-                match PackCode::parse(&gtin, year) {
-                    Ok(g) => {
-                        if let Some(p) = items::find_by_pack_code(tx, &g)? {
-                            let owner = items::get(tx, p.item_id)?
-                                .map(|i| i.name)
-                                .unwrap_or_default();
-                            errors.add("gtin", format!("is already used by {owner}"));
-                        }
-                        code = Some(g);
-                    }
-                    Err(e) => errors.add("gtin", e),
-                }
-            }
-            let item = match items::create(tx, &a, &input) {
-                Ok(item) => item,
-                Err(CatalogError::Invalid(mut e)) => {
-                    e.0.extend(errors.0);
-                    return Err(CatalogError::Invalid(e));
-                }
-                Err(e) => return Err(e),
-            };
-            errors.into_result()?;
-            if let Some(code) = code {
-                items::attach_code(tx, &a, item.id, &code, quantity)?;
-            }
-            Ok(item)
+            item_forms::create_with_code(tx, &a, &input, &gtin, year, quantity, errors)
         })
         .await;
     match outcome {
