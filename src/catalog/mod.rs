@@ -4,6 +4,7 @@
 //! transaction. No HTTP types here.
 
 pub mod categories;
+pub mod item_forms;
 pub mod items;
 pub mod locations;
 pub mod search;

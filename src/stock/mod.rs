@@ -6,6 +6,7 @@
 //! nothing and says which item, where, and how much is available.
 //! [`check`] recomputes every level from the ledger and lists drift.
 
+pub mod moves;
 pub mod overview;
 pub mod recall;
 

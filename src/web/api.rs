@@ -11,6 +11,13 @@ use serde::{Deserialize, Serialize};
 use crate::validation::FieldErrors;
 use crate::web::error::AppError;
 
+/// The body of every `…/active` endpoint.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ActiveInput {
+    /// false deactivates (history stays), true reactivates.
+    pub active: bool,
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {

@@ -65,6 +65,22 @@ pub fn query_link(path: &str, pairs: &[(&str, &str)]) -> String {
     )
 }
 
+/// "12.50", "12,50", "12" → 1250 minor units; `None` when not a price.
+pub fn parse_price(raw: &str) -> Option<i64> {
+    let t = raw.trim().replace(',', ".");
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty()
+        || whole.len() > 9
+        || frac.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let frac = format!("{frac:0<2}");
+    Some(whole.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -74,5 +90,16 @@ mod tests {
             assert_eq!(super::safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(super::safe_next(None), "/");
+    }
+
+    #[test]
+    fn prices_take_a_decimal_point_or_comma() {
+        assert_eq!(super::parse_price("12.50"), Some(1250));
+        assert_eq!(super::parse_price("12,5"), Some(1250));
+        assert_eq!(super::parse_price(" 7 "), Some(700));
+        assert_eq!(super::parse_price("0,05"), Some(5));
+        for bad in ["", "12.505", "-1", "1,2,3", "12.x", "€12", ".5"] {
+            assert_eq!(super::parse_price(bad), None, "{bad}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "stockroom API", description = "JSON API of stockroom. Authenticate with `Authorization: Bearer <token>`; tokens are created by administrators."),
     paths(
-        crate::web::accounts::me::me, crate::web::accounts::api::list, crate::web::accounts::api::create, crate::web::stock::scan::parse,
+        crate::web::accounts::api::me, crate::web::accounts::api::list, crate::web::accounts::api::create, crate::web::stock::api::parse,
         crate::web::catalog::api::list_items, crate::web::catalog::api::create_item, crate::web::catalog::api::show_item,
         crate::web::catalog::api::add_pack, crate::web::catalog::api::list_locations, crate::web::catalog::api::create_location,
         crate::web::stock::api::record, crate::web::stock::api::transfer, crate::web::stock::api::levels, crate::web::stock::api::list,
@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
         crate::web::suppliers::api::set_active, crate::web::suppliers::api::create_item, crate::web::suppliers::api::update_item,
         crate::web::suppliers::api::set_item_active, crate::web::suppliers::api::set_dispatch,
         crate::web::suppliers::api::test_dispatch,
-        crate::web::stock::recall_api::find, crate::web::stock::recall_api::quarantine, crate::web::stock::recall_api::dispose,
+        crate::web::stock::api::find, crate::web::stock::api::quarantine, crate::web::stock::api::dispose,
         crate::web::imports::api::import, crate::web::imports::api::items_csv, crate::web::imports::api::stock_csv,
         crate::web::imports::api::movements_csv,
         crate::web::orders::api::list, crate::web::orders::api::create, crate::web::orders::api::show, crate::web::orders::api::update,

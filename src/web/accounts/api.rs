@@ -1,13 +1,15 @@
-//! `/api/v1/users`: list and create users (admins only).
+//! The accounts JSON API: `/api/v1/users` (list and create users, admins
+//! only) and `GET /api/v1/me` (who the token speaks for).
 
 use actix_web::web::{Json, Query};
 use actix_web::{HttpResponse, http::StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::accounts::tokens::Scope;
 use crate::accounts::users::{self, NewUser, User};
 use crate::db::{DbError, run_blocking};
 use crate::web::api::{PageQuery, Paginated};
-use crate::web::context::Ctx;
+use crate::web::context::{Ctx, Principal};
 use crate::web::error::AppError;
 
 /// All users, enabled first, by username.
@@ -84,4 +86,33 @@ pub async fn create(ctx: Ctx, body: Json<CreateUser>) -> Result<HttpResponse, Ap
         .write(move |tx| users::create(tx, &a, &new))
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(user))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub user: User,
+    pub token_name: String,
+    pub scope: Scope,
+}
+
+/// The caller: the token's user and the token's scope.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "Missing or invalid token", body = crate::web::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn me(ctx: Ctx) -> Result<Json<Me>, AppError> {
+    match ctx.principal {
+        Principal::Token(t) => Ok(Json(Me {
+            user: t.user,
+            token_name: t.name,
+            scope: t.scope,
+        })),
+        _ => Err(AppError::Unauthenticated),
+    }
 }

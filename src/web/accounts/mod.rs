@@ -5,7 +5,6 @@
 pub mod account;
 pub mod api;
 pub mod auth;
-pub mod me;
 pub mod setup;
 pub mod tokens;
 pub mod users;
@@ -64,7 +63,7 @@ pub fn routes() -> Vec<RouteDef> {
             Perm(ManageApiTokens),
             tokens::revoke,
         ),
-        get("/api/v1/me", SignedIn, me::me),
+        get("/api/v1/me", SignedIn, api::me),
         get("/api/v1/users", Perm(ManageUsers), api::list),
         post("/api/v1/users", Perm(ManageUsers), api::create).limited(),
     ]

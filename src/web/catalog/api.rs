@@ -249,11 +249,8 @@ pub async fn update_item(
     Ok(Json(item))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct ActiveInput {
-    /// false deactivates (history stays), true reactivates.
-    pub active: bool,
-}
+/// Kept importable here: other areas name it by this path.
+pub use crate::web::api::ActiveInput;
 
 /// Deactivates or reactivates an item.
 #[utoipa::path(post, path = "/api/v1/items/{id}/active", tag = "catalog", params(("id" = i64, Path)),

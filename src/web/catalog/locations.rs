@@ -1,6 +1,6 @@
 //! Location pages: the tree with what each place holds, one location's
 //! stock, and (for managers) creating, renaming, moving and closing
-//! locations; (for admins) who may use them. Also the categories page.
+//! locations; (for admins) who may use them.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::users;
-use crate::catalog::categories::{self, Category};
 use crate::catalog::locations::{self, KINDS, Location};
 use crate::catalog::{CatalogError, items, with_form_errors};
 use crate::db::DbError;
@@ -443,137 +442,4 @@ pub async fn set_access(
         "success",
         "Saved who may use this location.",
     ))
-}
-
-#[derive(Template)]
-#[template(path = "locations/categories.html")]
-struct CategoriesPage {
-    layout: Layout,
-    categories: Vec<Category>,
-    name: String,
-    /// A rename that was refused: the category and the name typed.
-    editing: Option<(i64, String)>,
-    errors: FieldErrors,
-}
-
-impl CategoriesPage {
-    /// What a row's name field shows: the refused name on its row.
-    fn row_name<'a>(&'a self, c: &'a Category) -> &'a str {
-        match &self.editing {
-            Some((id, typed)) if *id == c.id => typed,
-            _ => &c.name,
-        }
-    }
-}
-
-/// A category row's name field (and its errors' key).
-pub(crate) fn category_field(id: i64) -> String {
-    format!("cat-name-{id}")
-}
-crate::page!(CategoriesPage);
-
-async fn categories_page(
-    req: &HttpRequest,
-    ctx: &Ctx,
-    status: StatusCode,
-    name: String,
-    editing: Option<(i64, String)>,
-    errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
-    let list = ctx
-        .state
-        .db
-        .read(|c| categories::list(c).map_err(DbError::from))
-        .await?;
-    render_status(
-        status,
-        &CategoriesPage {
-            layout: Layout::for_request(req, "Categories"),
-            categories: list,
-            name,
-            editing,
-            errors,
-        },
-    )
-}
-
-pub async fn categories(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
-    categories_page(
-        &req,
-        &ctx,
-        StatusCode::OK,
-        String::new(),
-        None,
-        FieldErrors::default(),
-    )
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CategoryForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    active: Option<String>,
-}
-
-pub async fn create_category(
-    req: HttpRequest,
-    ctx: Ctx,
-    f: web::Form<CategoryForm>,
-) -> Result<HttpResponse, AppError> {
-    let (name, a) = (f.name.clone(), ctx.audit());
-    let n2 = name.clone();
-    match ctx
-        .state
-        .db
-        .write(move |tx| categories::create(tx, &a, &n2))
-        .await
-    {
-        Ok(c) => Ok(redirect_with_flash(
-            "/categories",
-            "success",
-            &format!("Created {}.", c.name),
-        )),
-        Err(CatalogError::Invalid(e)) => {
-            categories_page(&req, &ctx, StatusCode::UNPROCESSABLE_ENTITY, name, None, e).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn update_category(
-    req: HttpRequest,
-    ctx: Ctx,
-    id: web::Path<i64>,
-    f: web::Form<CategoryForm>,
-) -> Result<HttpResponse, AppError> {
-    let (id, a) = (id.into_inner(), ctx.audit());
-    let (name, active) = (f.name.clone(), f.active.is_some());
-    let typed = name.clone();
-    match ctx
-        .state
-        .db
-        .write(move |tx| categories::update(tx, &a, id, &name, active))
-        .await
-    {
-        Ok(c) => Ok(redirect_with_flash(
-            "/categories",
-            "success",
-            &format!("Saved {}.", c.name),
-        )),
-        Err(CatalogError::Invalid(e)) => {
-            // The row's own field, not the new-category form's `name`.
-            categories_page(
-                &req,
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                String::new(),
-                Some((id, typed)),
-                e.renamed("name", &category_field(id)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
 }

@@ -3,6 +3,10 @@
 //! `categories`.
 
 pub mod api;
+pub mod attach;
+pub mod categories;
+pub mod item;
+pub mod item_form;
 pub mod items;
 pub mod locations;
 
@@ -31,20 +35,24 @@ pub const NAV: &[NavLink] = &[
 pub fn routes() -> Vec<RouteDef> {
     vec![
         get("/items", Perm(ViewStock), items::list),
-        post("/items", Perm(ManageCatalog), items::create),
-        get("/items/new", Perm(ManageCatalog), items::new_form),
-        get("/items/attach", Perm(ManageCatalog), items::attach_form),
-        post("/items/attach", Perm(ManageCatalog), items::attach),
-        get("/items/{id}", Perm(ViewStock), items::show),
-        post("/items/{id}", Perm(ManageCatalog), items::update),
-        get("/items/{id}/edit", Perm(ManageCatalog), items::edit_form),
-        post("/items/{id}/active", Perm(ManageCatalog), items::set_active),
-        post("/items/{id}/packs", Perm(ManageCatalog), items::add_pack),
-        post(
-            "/items/{id}/targets",
+        post("/items", Perm(ManageCatalog), item_form::create),
+        get("/items/new", Perm(ManageCatalog), item_form::new_form),
+        get("/items/attach", Perm(ManageCatalog), attach::attach_form),
+        post("/items/attach", Perm(ManageCatalog), attach::attach),
+        get("/items/{id}", Perm(ViewStock), item::show),
+        post("/items/{id}", Perm(ManageCatalog), item_form::update),
+        get(
+            "/items/{id}/edit",
             Perm(ManageCatalog),
-            items::set_target,
+            item_form::edit_form,
         ),
+        post(
+            "/items/{id}/active",
+            Perm(ManageCatalog),
+            item_form::set_active,
+        ),
+        post("/items/{id}/packs", Perm(ManageCatalog), item::add_pack),
+        post("/items/{id}/targets", Perm(ManageCatalog), item::set_target),
         get("/locations", Perm(ViewStock), locations::list),
         post("/locations", Perm(ManageCatalog), locations::create),
         get("/locations/{id}", Perm(ViewStock), locations::show),
@@ -59,17 +67,9 @@ pub fn routes() -> Vec<RouteDef> {
             Perm(ManageUsers),
             locations::set_access,
         ),
-        get("/categories", Perm(ManageCatalog), locations::categories),
-        post(
-            "/categories",
-            Perm(ManageCatalog),
-            locations::create_category,
-        ),
-        post(
-            "/categories/{id}",
-            Perm(ManageCatalog),
-            locations::update_category,
-        ),
+        get("/categories", Perm(ManageCatalog), categories::list),
+        post("/categories", Perm(ManageCatalog), categories::create),
+        post("/categories/{id}", Perm(ManageCatalog), categories::update),
         get("/api/v1/items", Perm(ViewStock), api::list_items),
         post("/api/v1/items", Perm(ManageCatalog), api::create_item),
         get("/api/v1/items/{id}", Perm(ViewStock), api::show_item),

@@ -1,6 +1,8 @@
 //! Sending orders, seen from outside and from the admin pages: the
-//! supplier's signed confirmation link and the EDI inbox.
+//! supplier's signed confirmation link, the EDI inbox, and the supplier's
+//! sending channel (set it, send a test).
 
+pub mod channel;
 pub mod confirm;
 pub mod edi_inbox;
 
@@ -20,6 +22,16 @@ pub fn routes() -> Vec<RouteDef> {
             "/admin/edi-inbox/check",
             Perm(ManageJobs),
             edi_inbox::check_now,
+        ),
+        post(
+            "/suppliers/{id}/dispatch",
+            Perm(ManageCatalog),
+            channel::set_dispatch,
+        ),
+        post(
+            "/suppliers/{id}/dispatch/test",
+            Perm(ManageCatalog),
+            channel::send_test,
         ),
         // A supplier's signed confirmation link: the token is the permission.
         get("/supplier/confirm/{token}", Public, confirm::show),

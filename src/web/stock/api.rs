@@ -1,19 +1,26 @@
-//! `/api/v1/movements`, `/api/v1/transfers`, `/api/v1/stock-levels`: the
-//! ledger. Recording needs `MoveStock` and the right to use the location(s).
-
-use actix_web::web::{Json, Query};
-use actix_web::{HttpResponse, http::StatusCode};
-use serde::Deserialize;
-use time::Date;
+//! The stock JSON API: `/api/v1/movements`, `/api/v1/transfers`,
+//! `/api/v1/stock-levels` (the ledger; recording needs `MoveStock` and the
+//! right to use the location(s)), `/api/v1/scan/parse` (what a barcode
+//! says, for scripts and for the scan box on stock forms) and
+//! `/api/v1/recalls` (where recalled lots are and went, quarantining and
+//! disposing of them; managers only, as a recall covers every location).
+//! One file because each part is a few thin handlers over the same
+//! ledger.
 
 use crate::catalog::locations;
 use crate::db::DbError;
+use crate::domain::barcode::{self, Scan};
 use crate::domain::ledger::MovementKind;
+use crate::stock::recall::{self, Report};
 use crate::stock::{self, Movement, NewMovement, StockError, StockLevel, Transfer};
 use crate::validation::FieldErrors;
 use crate::web::api::{PageQuery, Paginated};
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
+use actix_web::web::{Json, Query};
+use actix_web::{HttpResponse, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use time::Date;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MovementInput {
@@ -201,4 +208,105 @@ pub async fn list(
         per_page,
         total,
     }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScanQuery {
+    /// What the scanner typed: a GS1 element string (FNC1 as the group
+    /// separator, URL-encoded as `%1D`), `(01)…` text, a plain GTIN, a GS1
+    /// Digital Link URI or a HIBCC code.
+    code: String,
+}
+
+/// Parses a scanned barcode into GTIN or HIBCC identity, lot, serial and dates.
+#[utoipa::path(
+    get,
+    path = "/api/v1/scan/parse",
+    tag = "scanning",
+    params(ScanQuery),
+    responses(
+        (status = 200, description = "What the code says", body = Scan),
+        (status = 422, description = "Not a code stockroom can read; `details` says why", body = crate::web::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn parse(ctx: Ctx, query: Query<ScanQuery>) -> Result<Json<Scan>, AppError> {
+    let year = ctx.state.clock.now().datetime().year();
+    barcode::parse(&query.code, year)
+        .map(Json)
+        .map_err(|e| FieldErrors::single("code", e).into())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecallQuery {
+    /// The recalled product's GTIN (any length).
+    gtin: String,
+    /// Lot numbers, separated by commas.
+    lots: String,
+}
+
+pub fn split_lots(raw: &str) -> Vec<String> {
+    raw.split([',', ';', '\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Where the lots are now and where they were used, disposed of or returned.
+#[utoipa::path(get, path = "/api/v1/recalls", tag = "stock", params(RecallQuery),
+    responses((status = 200, body = Report), (status = 422, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn find(ctx: Ctx, q: Query<RecallQuery>) -> Result<Json<Report>, AppError> {
+    let q = q.into_inner();
+    let lots = split_lots(&q.lots);
+    let report = ctx
+        .state
+        .db
+        .read(move |c| recall::find(c, &q.gtin, &lots))
+        .await?;
+    Ok(Json(report))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RecallInput {
+    pub gtin: String,
+    pub lots: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecallOutcome {
+    /// Units newly quarantined, or disposed of.
+    pub units: i64,
+}
+
+/// Quarantines every unit of the lots, wherever it is: it can then only be
+/// disposed of.
+#[utoipa::path(post, path = "/api/v1/recalls/quarantine", tag = "stock", request_body = RecallInput,
+    responses((status = 200, body = RecallOutcome), (status = 422, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn quarantine(
+    ctx: Ctx,
+    body: Json<RecallInput>,
+) -> Result<Json<RecallOutcome>, AppError> {
+    let (b, a) = (body.into_inner(), ctx.audit());
+    let units = ctx
+        .state
+        .db
+        .write(move |tx| recall::quarantine(tx, &a, &b.gtin, &b.lots))
+        .await?;
+    Ok(Json(RecallOutcome { units }))
+}
+
+/// Disposes of the quarantined units of the lots with reason "recalled".
+#[utoipa::path(post, path = "/api/v1/recalls/dispose", tag = "stock", request_body = RecallInput,
+    responses((status = 200, body = RecallOutcome), (status = 422, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
+pub async fn dispose(ctx: Ctx, body: Json<RecallInput>) -> Result<Json<RecallOutcome>, AppError> {
+    let (b, a) = (body.into_inner(), ctx.audit());
+    let units = ctx
+        .state
+        .db
+        .write(move |tx| recall::dispose(tx, &a, &b.gtin, &b.lots))
+        .await?;
+    Ok(Json(RecallOutcome { units }))
 }

@@ -5,8 +5,6 @@
 pub mod api;
 pub mod movements;
 pub mod recall;
-pub mod recall_api;
-pub mod scan;
 
 use crate::domain::Permission::*;
 use crate::web::middleware::authorize::Access::*;
@@ -59,18 +57,14 @@ pub fn routes() -> Vec<RouteDef> {
             recall::quarantine,
         ),
         post("/recall/dispose", Perm(ManageCatalog), recall::dispose),
-        get("/api/v1/scan/parse", Perm(ViewStock), scan::parse),
-        get("/api/v1/recalls", Perm(ManageCatalog), recall_api::find),
+        get("/api/v1/scan/parse", Perm(ViewStock), api::parse),
+        get("/api/v1/recalls", Perm(ManageCatalog), api::find),
         post(
             "/api/v1/recalls/quarantine",
             Perm(ManageCatalog),
-            recall_api::quarantine,
+            api::quarantine,
         ),
-        post(
-            "/api/v1/recalls/dispose",
-            Perm(ManageCatalog),
-            recall_api::dispose,
-        ),
+        post("/api/v1/recalls/dispose", Perm(ManageCatalog), api::dispose),
         get("/api/v1/stock-levels", Perm(ViewStock), api::levels),
         get("/api/v1/movements", Perm(ViewStock), api::list),
         post("/api/v1/movements", Perm(MoveStock), api::record),

@@ -13,11 +13,10 @@ use serde::Deserialize;
 use time::Date;
 
 use crate::catalog::items::{self, Item};
-use crate::catalog::locations::{self, Location};
+use crate::catalog::locations::Location;
 use crate::db::DbError;
-use crate::domain::barcode::{self, Gtin, PackCode};
-use crate::domain::ledger::MovementKind;
-use crate::stock::{self, NewMovement, StockError, Suggestion, Transfer};
+use crate::stock::moves::{self, Action, MoveInput, Moved};
+use crate::stock::{StockError, Suggestion};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
@@ -67,6 +66,15 @@ impl Mode {
     /// suggests the first-expiring lot and where it is.
     fn takes_stock(self) -> bool {
         matches!(self, Mode::Use | Mode::Dispose | Mode::Transfer)
+    }
+    fn action(self) -> Action {
+        match self {
+            Mode::Use => Action::Use,
+            Mode::Receive => Action::Receive,
+            Mode::Adjust => Action::Adjust,
+            Mode::Dispose => Action::Dispose,
+            Mode::Transfer => Action::Transfer,
+        }
     }
 }
 
@@ -138,85 +146,26 @@ struct Prefill {
     errors: FieldErrors,
 }
 
-/// Turns a scan (or a typed item code) into form values.
-fn prefill(
-    c: &rusqlite::Connection,
-    code: &str,
-    typed_item: &str,
-    year: i32,
-) -> Result<Prefill, DbError> {
-    let mut out = Prefill {
-        form: MoveForm::default(),
-        item: None,
-        errors: FieldErrors::default(),
-    };
-    if !code.trim().is_empty() {
-        let scan = match barcode::parse(code, year) {
-            Ok(s) => s,
-            Err(e) => {
-                out.errors.add("code", e);
-                return Ok(out);
-            }
+impl Prefill {
+    /// The form as a scan (or a typed item code) fills it in.
+    fn from_scan(scan: moves::Scanned) -> Self {
+        let form = MoveForm {
+            item: scan
+                .item
+                .as_ref()
+                .map(|i| i.code.clone())
+                .unwrap_or_default(),
+            lot: scan.lot,
+            expiry: scan.expiry,
+            quantity: scan.quantity.map(|q| q.to_string()).unwrap_or_default(),
+            ..MoveForm::default()
         };
-        out.form.lot = scan.lot.clone().unwrap_or_default();
-        out.form.expiry = scan.expiry.map(|d| d.to_string()).unwrap_or_default();
-        match PackCode::of(&scan) {
-            Some(code) => match items::find_by_pack_code(c, &code)? {
-                Some(pack) => {
-                    out.item = items::get(c, pack.item_id)?;
-                    out.form.quantity = pack.quantity.to_string();
-                }
-                None => out.errors.add(
-                    "code",
-                    match code {
-                        PackCode::Gtin(g) => format!(
-                            "is GTIN {}, which no item has yet; a manager can add it to the item as a pack",
-                            g.display()
-                        ),
-                        PackCode::Hibcc(_) => format!(
-                            "is HIBCC {}, which no item has yet; a manager can add it to the item as a pack",
-                            code.display()
-                        ),
-                    },
-                ),
-            },
-            // A HIBCC secondary label (lot, expiry) after its primary: the
-            // item stays the one the primary named.
-            None if scan.hibcc.is_some() && !typed_item.trim().is_empty() => {
-                out.item = find_typed(c, typed_item)?;
-                if out.item.is_none() {
-                    out.errors.add("item", "no active item has this code");
-                }
-            }
-            None if scan.hibcc.is_some() => out.errors.add(
-                "code",
-                "is a HIBCC secondary label (lot and expiry only); scan the label with the product number first",
-            ),
-            None => out
-                .errors
-                .add("code", "carries no GTIN; enter the item code"),
-        }
-    } else if !typed_item.trim().is_empty() {
-        out.item = find_typed(c, typed_item)?;
-        if out.item.is_none() {
-            out.errors.add("item", "no active item has this code");
+        Prefill {
+            form,
+            item: scan.item,
+            errors: scan.errors,
         }
     }
-    if let Some(item) = &out.item {
-        out.form.item = item.code.clone();
-    }
-    Ok(out)
-}
-
-/// The item a typed code names: a pack's GTIN, else an item code.
-fn find_typed(c: &rusqlite::Connection, typed: &str) -> Result<Option<Item>, DbError> {
-    Ok(match Gtin::parse(typed) {
-        Ok(g) => match items::find_by_gtin(c, &g)? {
-            Some(pack) => items::get(c, pack.item_id)?,
-            None => None,
-        },
-        Err(_) => items::find_by_code(c, typed)?,
-    })
 }
 
 async fn page(
@@ -230,19 +179,13 @@ async fn page(
     let user = ctx.user()?.clone();
     let today = ctx.state.today();
     let item_id = p.item.as_ref().map(|i| i.id);
-    let (locs, suggestions) = ctx
+    let moves::Choices {
+        locations: locs,
+        lots: suggestions,
+    } = ctx
         .state
         .db
-        .read(move |c| {
-            let all = locations::list_accessible_with_paths(c, user.id, user.role)?;
-            let allowed = all.iter().map(|(l, _)| l.id).collect();
-            let locs: Vec<(Location, String)> = all.into_iter().filter(|(l, _)| l.active).collect();
-            let s = match item_id {
-                Some(id) => stock::fefo(c, id, &allowed, today)?,
-                None => Vec::new(),
-            };
-            Ok::<_, DbError>((locs, s))
-        })
+        .read(move |c| moves::choices(c, &user, item_id, today))
         .await?;
     let where_is = |id: i64| {
         locs.iter()
@@ -392,8 +335,9 @@ async fn form(
     let p = ctx
         .state
         .db
-        .read(move |c| prefill(c, &c2, &t2, year))
-        .await?;
+        .read(move |c| moves::scan(c, &c2, &t2, year))
+        .await
+        .map(Prefill::from_scan)?;
     let status = if p.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -474,77 +418,30 @@ async fn submit(
             .map_err(|_| "must be a date (YYYY-MM-DD)"),
         ),
     };
+    let input = MoveInput {
+        action: mode.action(),
+        item_code: form.item.clone(),
+        location_id,
+        to_location_id,
+        lot: form.lot.clone(),
+        expiry,
+        quantity,
+        reason: form.reason.clone(),
+        note: form.note.clone(),
+    };
     let user = ctx.user()?.clone();
     let a = ctx.audit();
-    let f = form.clone();
     let outcome = ctx
         .state
         .db
-        .write(move |tx| {
-            let item = items::find_by_code(tx, &f.item)?;
-            if item.is_none() {
-                errors.add("item", "no active item has this code");
-            }
-            for (field, id) in [
-                ("location_id", location_id),
-                ("to_location_id", to_location_id),
-            ] {
-                if let Some(l) = id
-                    && !locations::may_use(tx, user.id, user.role, l)?
-                {
-                    errors.add(field, "you may not use this location");
-                }
-            }
-            errors.into_result()?;
-            let (item, location_id, quantity) = (
-                item.expect("checked"),
-                location_id.expect("checked"),
-                quantity.expect("checked"),
-            );
-            if let Some(to) = to_location_id {
-                stock::transfer(
-                    tx,
-                    &a,
-                    &Transfer {
-                        item_id: item.id,
-                        from: location_id,
-                        to,
-                        lot: f.lot.clone(),
-                        expiry,
-                        quantity,
-                        note: f.note.clone(),
-                    },
-                )?;
-                let place = format!(
-                    "{} to {}",
-                    locations::path_name(tx, location_id)?,
-                    locations::path_name(tx, to)?
-                );
-                return Ok::<_, StockError>((item, place, quantity));
-            }
-            let (kind, signed) = match mode {
-                Mode::Use => (MovementKind::Consumption, -quantity),
-                Mode::Receive => (MovementKind::Receipt, quantity),
-                Mode::Adjust => (MovementKind::Adjustment, quantity),
-                Mode::Dispose | Mode::Transfer => (MovementKind::Disposal, -quantity),
-            };
-            let m = NewMovement {
-                kind,
-                item_id: item.id,
-                location_id,
-                lot: f.lot.clone(),
-                expiry,
-                quantity: signed,
-                reason: f.reason.clone(),
-                note: f.note.clone(),
-            };
-            stock::record(tx, &a, &m)?;
-            let place = locations::path_name(tx, location_id)?;
-            Ok((item, place, quantity))
-        })
+        .write(move |tx| moves::move_stock(tx, &a, &user, &input, errors))
         .await;
     match outcome {
-        Ok((item, place, quantity)) => {
+        Ok(Moved {
+            item,
+            place,
+            quantity,
+        }) => {
             let lot = if form.lot.trim().is_empty() {
                 String::new()
             } else {
@@ -564,10 +461,6 @@ async fn submit(
             Ok(redirect_with_flash(mode.path(), "success", &message))
         }
         Err(StockError::Invalid(errors)) => again(&req, &ctx, mode, form, errors).await,
-        Err(e @ StockError::Insufficient(_)) => {
-            let errors = FieldErrors::single("quantity", e.to_string());
-            again(&req, &ctx, mode, form, errors).await
-        }
         Err(e) => Err(e.into()),
     }
 }

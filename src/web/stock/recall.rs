@@ -17,7 +17,7 @@ use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
-use crate::web::stock::recall_api::split_lots;
+use crate::web::stock::api::split_lots;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RecallForm {

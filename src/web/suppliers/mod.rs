@@ -2,6 +2,8 @@
 //! `/api/v1/supplier-items`.
 
 pub mod api;
+pub mod form;
+pub mod list;
 pub mod show;
 
 use crate::domain::Permission::*;
@@ -20,27 +22,17 @@ pub const NAV: &[NavLink] = &[NavLink {
 /// This area's routes, each with what it requires.
 pub fn routes() -> Vec<RouteDef> {
     vec![
-        get("/suppliers", Perm(ViewStock), show::list),
-        post("/suppliers", Perm(ManageCatalog), show::create),
-        get("/suppliers/new", Perm(ManageCatalog), show::new_form),
+        get("/suppliers", Perm(ViewStock), list::list),
+        post("/suppliers", Perm(ManageCatalog), form::create),
+        get("/suppliers/new", Perm(ManageCatalog), form::new_form),
         get("/suppliers/{id}", Perm(ViewStock), show::show),
-        post("/suppliers/{id}", Perm(ManageCatalog), show::update),
-        get("/suppliers/{id}/edit", Perm(ManageCatalog), show::edit_form),
+        post("/suppliers/{id}", Perm(ManageCatalog), form::update),
+        get("/suppliers/{id}/edit", Perm(ManageCatalog), form::edit_form),
         post("/suppliers/{id}/items", Perm(ManageCatalog), show::add_line),
         post(
             "/suppliers/{id}/active",
             Perm(ManageCatalog),
-            show::set_active,
-        ),
-        post(
-            "/suppliers/{id}/dispatch",
-            Perm(ManageCatalog),
-            show::set_dispatch,
-        ),
-        post(
-            "/suppliers/{id}/dispatch/test",
-            Perm(ManageCatalog),
-            show::send_test,
+            form::set_active,
         ),
         get("/api/v1/suppliers", Perm(ViewStock), api::list),
         post("/api/v1/suppliers", Perm(ManageCatalog), api::create),
