@@ -30,6 +30,20 @@ pub struct Application {
 
 /// Opens the database and applies pending migrations (writing the
 /// pre-migrate copy first when the database already has a schema).
+/// The application's own job kinds, as the worker runs them: dispatch's
+/// and the digest's, sharing one pooled mail server connection. Tests that
+/// drain the queue with `jobs::worker::run_pending` take the same list.
+pub fn job_kinds(config: Arc<Config>) -> anyhow::Result<Vec<crate::jobs::worker::Kind>> {
+    let mailer = crate::mail::Mailer::from_config(&config)?;
+    let dispatcher = crate::dispatch::Dispatcher::with_mailer(config.clone(), mailer.clone())?;
+    let mut kinds = crate::dispatch::kinds(dispatcher);
+    kinds.extend(crate::notify::kinds(crate::notify::Notifier {
+        config,
+        mailer,
+    }));
+    Ok(kinds)
+}
+
 pub fn open_database(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
     prepare_data_dir(&config.data_dir)?;
     // The default outbox lives in the data directory and is made here; a
@@ -148,18 +162,7 @@ impl Application {
             addr,
             server,
             state,
-            job_kinds: {
-                // One pooled mail server connection for orders and the digest.
-                let mailer = crate::mail::Mailer::from_config(&config)?;
-                let dispatcher =
-                    crate::dispatch::Dispatcher::with_mailer(config.clone(), mailer.clone())?;
-                let mut kinds = crate::dispatch::kinds(dispatcher);
-                kinds.extend(crate::notify::kinds(crate::notify::Notifier {
-                    config: config.clone(),
-                    mailer,
-                }));
-                kinds
-            },
+            job_kinds: job_kinds(config.clone())?,
         };
         if let Some(url) = app.setup_url() {
             // Printed for whoever installs the appliance, and logged for

@@ -227,16 +227,8 @@ impl TestApp {
     /// how many ran. The application's worker runs beside it and may take
     /// a job first, so this proves what is due, not that the worker is idle.
     pub async fn run_pending_jobs(&self) -> usize {
-        let config = Arc::new(self.config.clone());
-        let mailer = stockroom::mail::Mailer::from_config(&config).expect("the mail settings");
-        let dispatcher =
-            stockroom::dispatch::Dispatcher::with_mailer(config.clone(), mailer.clone())
-                .expect("the dispatcher");
-        let mut kinds = stockroom::dispatch::kinds(dispatcher);
-        kinds.extend(stockroom::notify::kinds(stockroom::notify::Notifier {
-            config,
-            mailer,
-        }));
+        let kinds = stockroom::startup::job_kinds(Arc::new(self.config.clone()))
+            .expect("the application's job kinds");
         stockroom::jobs::worker::run_pending(self.db(), Arc::new(self.clock.clone()), &kinds).await
     }
 
