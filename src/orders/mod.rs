@@ -6,6 +6,7 @@
 //! same transaction. No HTTP types here.
 
 pub mod check;
+pub mod drafting;
 pub mod jobs;
 pub mod lifecycle;
 pub mod receiving;

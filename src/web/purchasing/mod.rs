@@ -1,6 +1,7 @@
 //! Around orders: returns and supplier credits, the practice's details
 //! printed on orders, and approval rules.
 
+pub mod api;
 pub mod returns;
 
 use crate::domain::Permission::*;
@@ -45,6 +46,27 @@ pub fn routes() -> Vec<RouteDef> {
             "/credits/{id}/received",
             Perm(ManageOrders),
             returns::receive_credit,
+        ),
+        get("/api/v1/approval-rules", Perm(ViewStock), api::list_rules),
+        post(
+            "/api/v1/approval-rules",
+            Perm(ManageSettings),
+            api::create_rule,
+        ),
+        post(
+            "/api/v1/approval-rules/{id}/active",
+            Perm(ManageSettings),
+            api::set_rule_active,
+        ),
+        get("/api/v1/returns", Perm(ViewStock), api::list_returns),
+        post("/api/v1/returns", Perm(ManageOrders), api::create_return),
+        get("/api/v1/returns/{id}", Perm(ViewStock), api::show_return),
+        get("/api/v1/credits", Perm(ViewStock), api::list_credits),
+        post("/api/v1/credits", Perm(ManageOrders), api::create_credit),
+        post(
+            "/api/v1/credits/{id}/received",
+            Perm(ManageOrders),
+            api::receive_credit,
         ),
     ]
 }
