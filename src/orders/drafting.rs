@@ -12,7 +12,6 @@ use super::lifecycle::{
     MAX_LINES, MAX_NOTE, MAX_PACKS, MAX_REASON, audit_order, check_note, parse_date,
 };
 use super::{Env, Order, OrdersError, Step, Who, add_event, for_change, next_number};
-use crate::accounts::users::User;
 use crate::audit::Context;
 use crate::catalog::{items, locations, suppliers};
 use crate::db::Cached;
@@ -476,83 +475,4 @@ fn edited(
     let after = for_change(tx, order.id, env.today)?;
     audit_order(tx, ctx, audit_action, &after, detail)?;
     Ok(after)
-}
-
-// ------------------------------------------------------ from the order page
-
-/// Whether `user` may put goods for `location_id` on an order; a problem on
-/// `location_id` when not (0, "none chosen", is the caller's to report).
-fn check_location(
-    tx: &Transaction,
-    user: &User,
-    location_id: i64,
-    errors: &mut FieldErrors,
-) -> rusqlite::Result<()> {
-    if location_id != 0 && !locations::may_use(tx, user.id, user.role, location_id)? {
-        errors.add("location_id", "is not a location you may use");
-    }
-    Ok(())
-}
-
-/// [`add_line`] for a form: `typed` holds the problems found while reading
-/// it, to which a location the user may not use is added. The order's own
-/// refusal (not a draft) comes first, so it is not hidden behind a field
-/// problem; otherwise every field problem is reported together.
-pub fn add_line_typed(
-    tx: &Transaction,
-    ctx: &Context,
-    user: &User,
-    env: &Env,
-    order_id: i64,
-    input: &LineInput,
-    typed: FieldErrors,
-) -> Result<Order, OrdersError> {
-    let mut errors = typed;
-    check_location(tx, user, input.location_id, &mut errors)?;
-    if !errors.is_empty() {
-        let order = super::get(tx, order_id, env.today)?.ok_or(OrdersError::NoSuchOrder)?;
-        if !order.state.editable() {
-            return add_line(tx, ctx, Who::User(user), env, order_id, input);
-        }
-        return Err(OrdersError::Invalid(errors));
-    }
-    add_line(tx, ctx, Who::User(user), env, order_id, input)
-}
-
-/// [`update_line`] for a form that changes a line's packs and, when given,
-/// its location (the line keeps its note). `typed` holds the problems
-/// found while reading the form; moving the line to a location the user
-/// may not use is one more.
-#[allow(clippy::too_many_arguments)]
-pub fn update_line_typed(
-    tx: &Transaction,
-    ctx: &Context,
-    user: &User,
-    env: &Env,
-    order_id: i64,
-    line_id: i64,
-    packs: i64,
-    location_id: Option<i64>,
-    typed: FieldErrors,
-) -> Result<Order, OrdersError> {
-    let mut errors = typed;
-    let order = super::get(tx, order_id, env.today)?.ok_or(OrdersError::NoSuchOrder)?;
-    let line = super::lines(tx, order_id)?
-        .into_iter()
-        .find(|l| l.id == line_id)
-        .ok_or(OrdersError::Missing("order line"))?;
-    let location_id = location_id.unwrap_or(line.location_id);
-    // Moving a line to another location needs that location.
-    if location_id != line.location_id {
-        check_location(tx, user, location_id, &mut errors)?;
-    }
-    if !errors.is_empty() && order.state.editable() {
-        return Err(OrdersError::Invalid(errors));
-    }
-    let change = LineChange {
-        packs,
-        location_id,
-        note: line.note.clone(),
-    };
-    update_line(tx, ctx, Who::User(user), env, order_id, line_id, &change)
 }

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod drafting;
+pub mod forms;
 pub mod jobs;
 pub mod lifecycle;
 pub mod receiving;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::order::{Typed, refused};
 use super::view::parse_id;
-use crate::orders::drafting;
+use crate::orders::forms;
 use crate::orders::lifecycle::{self, LineInput};
 use crate::orders::{OrdersError, Who};
 use crate::validation::FieldErrors;
@@ -83,7 +83,7 @@ pub async fn add_line(
     let outcome = ctx
         .state
         .db
-        .write(move |tx| drafting::add_line_typed(tx, &a, &user, &env, id, &input, errors))
+        .write(move |tx| forms::add_line(tx, &a, &user, &env, id, &input, errors))
         .await;
     let typed = Typed {
         form: "add".into(),
@@ -130,17 +130,7 @@ pub async fn update_line(
         .state
         .db
         .write(move |tx| {
-            drafting::update_line_typed(
-                tx,
-                &a,
-                &user,
-                &env,
-                id,
-                line_id,
-                packs,
-                location_id,
-                errors,
-            )
+            forms::update_line(tx, &a, &user, &env, id, line_id, packs, location_id, errors)
         })
         .await;
     let typed = Typed {
