@@ -7,8 +7,9 @@
 //! makes one call and renders. Field names in errors are the service
 //! input's, except where a form row is named (`item_3`).
 
-use rusqlite::Transaction;
+use rusqlite::{Connection, Transaction};
 
+use super::receiving::{self, ReceiptInput};
 use super::returns::{
     self, Credit, CreditInput, CreditReceived, ReturnInput, ReturnLineInput, SupplierReturn,
 };
@@ -17,6 +18,7 @@ use super::{Env, Order, OrdersError, Who, drafting};
 use crate::accounts::users::User;
 use crate::audit::Context;
 use crate::catalog::{items, locations};
+use crate::domain::barcode::PackCode;
 use crate::validation::{FieldErrors, with_form_errors};
 
 // ------------------------------------------------------------ draft lines
@@ -261,4 +263,63 @@ pub fn create_rule(
         }
         Err(e) => Err(e),
     }
+}
+
+// -------------------------------------------------------------- receiving
+
+/// The items typed as substitutes on a receive form, each (form row, code)
+/// found by item code or else by a pack's barcode; `None` when no active
+/// item has it.
+pub fn find_substitutes(
+    conn: &Connection,
+    typed: &[(usize, String)],
+    year: i32,
+) -> rusqlite::Result<Vec<(usize, Option<i64>)>> {
+    let mut found = Vec::new();
+    for (n, code) in typed {
+        let mut item = items::find_by_code(conn, code)?.map(|i| i.id);
+        if item.is_none()
+            && let Ok(pack_code) = PackCode::parse(code, year)
+        {
+            item = items::find_by_pack_code(conn, &pack_code)?.map(|p| p.item_id);
+        }
+        found.push((*n, item));
+    }
+    Ok(found)
+}
+
+/// [`receiving::receive`] by `user`, answering what the receive page says
+/// afterwards: what came in (and damaged), per line, and the order's state.
+pub fn receive(
+    tx: &Transaction,
+    ctx: &Context,
+    user: &User,
+    env: &Env,
+    order_id: i64,
+    input: &ReceiptInput,
+) -> Result<String, OrdersError> {
+    let receipt = receiving::receive(tx, ctx, Who::User(user), env, order_id, input)?;
+    let mut parts = Vec::new();
+    for l in &receipt.lines {
+        let unit = items::get(tx, l.item_id)?
+            .map(|i| i.unit)
+            .unwrap_or_default();
+        if l.quantity > 0 {
+            let mut p = format!("{} {unit} of {}", l.quantity, l.item_name);
+            if !l.lot.is_empty() {
+                p.push_str(&format!(", lot {}", l.lot));
+            }
+            parts.push(p);
+        }
+        if l.damaged > 0 {
+            parts.push(format!("{} {unit} of {} damaged", l.damaged, l.item_name));
+        }
+    }
+    let state = super::get(tx, order_id, env.today)?
+        .map(|o| o.state.label().to_lowercase())
+        .unwrap_or_default();
+    Ok(format!(
+        "Received {}; order is now {state}.",
+        parts.join("; ")
+    ))
 }

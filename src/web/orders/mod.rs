@@ -10,6 +10,8 @@ pub mod new;
 pub mod order;
 pub mod print;
 pub mod receive;
+mod receive_form;
+mod receive_rows;
 pub mod sending;
 pub mod suggestions;
 mod view;
