@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::order::{Typed, refused};
+use super::refusal::{Typed, refused};
 use super::view::parse_id;
 use crate::orders::forms;
 use crate::orders::lifecycle::{self, LineInput};

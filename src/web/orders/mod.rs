@@ -12,6 +12,7 @@ pub mod print;
 pub mod receive;
 mod receive_form;
 mod receive_rows;
+mod refusal;
 pub mod sending;
 pub mod suggestions;
 mod view;

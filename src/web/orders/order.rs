@@ -4,7 +4,6 @@
 //! goes through the same `orders` service functions as the API, so a page
 //! can never do what the state machine refuses.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -18,7 +17,7 @@ use crate::domain::Permission;
 use crate::domain::order::{Action, OrderState};
 use crate::jobs::Job;
 use crate::orders::lifecycle::{self, ActInput};
-use crate::orders::{self, Filter, Order, OrderDetail, OrdersError, Who, rules};
+use crate::orders::{self, Filter, Order, OrderDetail, Who, rules};
 use crate::validation::capitalised;
 use crate::web::context::Ctx;
 use crate::web::dispatch::edi_inbox::AnswerView;
@@ -26,56 +25,11 @@ use crate::web::error::AppError;
 use crate::web::forms::money;
 use crate::web::render::{Flash, Layout, redirect_with_flash, render_status};
 
+use super::refusal::{Problems, Refusal, Typed, refused};
 use super::sending::Sending;
 use super::view::{LineView, when, when_opt};
 
 // --------------------------------------------------------- the order page
-
-/// A problem with something typed on the order page: the input it belongs
-/// to (its id), how the form labels it, and what is wrong.
-struct Problem {
-    anchor: String,
-    label: String,
-    message: String,
-}
-
-#[derive(Default)]
-pub(super) struct Problems(Vec<Problem>);
-
-impl Problems {
-    fn add(&mut self, anchor: impl Into<String>, label: impl Into<String>, message: &str) {
-        self.0.push(Problem {
-            anchor: anchor.into(),
-            label: label.into(),
-            message: message.to_string(),
-        });
-    }
-
-    fn get(&self, anchor: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|p| p.anchor == anchor)
-            .map(|p| p.message.as_str())
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// What was typed into a refused form, so the page shows it again.
-#[derive(Default)]
-pub(super) struct Typed {
-    /// The form it was typed into: "add", "line-{id}", or an action.
-    pub(super) form: String,
-    pub(super) line_product: String,
-    pub(super) line_location: String,
-    pub(super) packs: String,
-    pub(super) reason: String,
-    pub(super) expected_on: String,
-    pub(super) supplier_reference: String,
-    pub(super) note: String,
-}
 
 struct ReceiptView {
     receipt: orders::receiving::Receipt,
@@ -204,25 +158,6 @@ impl ShowPage {
             value.to_string()
         } else {
             String::new()
-        }
-    }
-}
-
-/// How the order page is shown again after a refused form.
-pub(super) struct Refusal {
-    status: StatusCode,
-    flash: Option<String>,
-    problems: Problems,
-    typed: Typed,
-}
-
-impl Refusal {
-    fn none() -> Self {
-        Refusal {
-            status: StatusCode::OK,
-            flash: None,
-            problems: Problems::default(),
-            typed: Typed::default(),
         }
     }
 }
@@ -365,55 +300,6 @@ pub async fn show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     order_page(&req, &ctx, id.into_inner(), Refusal::none()).await
-}
-
-/// Turns a refused change into the order page shown again: a refusal
-/// (409) as an error message at the top, bad input (422) beside the
-/// fields, named by `place` (field → input id and label).
-pub(super) async fn refused(
-    req: &HttpRequest,
-    ctx: &Ctx,
-    id: i64,
-    err: OrdersError,
-    typed: Typed,
-    place: impl Fn(&str) -> (String, String),
-) -> Result<HttpResponse, AppError> {
-    match err {
-        OrdersError::Refused(m) => {
-            order_page(
-                req,
-                ctx,
-                id,
-                Refusal {
-                    status: StatusCode::CONFLICT,
-                    flash: Some(capitalised(&m)),
-                    problems: Problems::default(),
-                    typed,
-                },
-            )
-            .await
-        }
-        OrdersError::Invalid(e) => {
-            let mut problems = Problems::default();
-            for f in &e.0 {
-                let (anchor, label) = place(&f.field);
-                problems.add(anchor, label, &f.message);
-            }
-            order_page(
-                req,
-                ctx,
-                id,
-                Refusal {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    flash: None,
-                    problems,
-                    typed,
-                },
-            )
-            .await
-        }
-        e => Err(e.into()),
-    }
 }
 
 // ------------------------------------------------------------- actions
