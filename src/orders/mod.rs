@@ -6,6 +6,8 @@
 //! same transaction. No HTTP types here.
 
 pub mod check;
+pub mod drafting;
+pub mod forms;
 pub mod jobs;
 pub mod lifecycle;
 pub mod receiving;

@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use super::lifecycle::{self, LineInput, NewOrder};
 use super::{Env, Order, OrdersError, Who};
+use crate::accounts::users::User;
 use crate::audit::Context;
+use crate::catalog::locations;
 use crate::db::Cached;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -220,4 +222,22 @@ pub fn draft_from(
             .collect(),
     };
     lifecycle::create(tx, ctx, who, env, &input)
+}
+
+/// [`suggestions`] for the locations `user` may order for.
+pub fn suggestions_for(conn: &Connection, user: &User) -> rusqlite::Result<Vec<SupplierGroup>> {
+    let allowed = locations::accessible(conn, user.id, user.role)?;
+    suggestions(conn, &allowed)
+}
+
+/// [`draft_from`] by `user`, for the locations they may order for.
+pub fn draft_for(
+    tx: &Transaction,
+    ctx: &Context,
+    user: &User,
+    env: &Env,
+    supplier_id: i64,
+) -> Result<Order, OrdersError> {
+    let allowed = locations::accessible(tx, user.id, user.role)?;
+    draft_from(tx, ctx, Who::User(user), env, supplier_id, &allowed)
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/orders…`: purchase orders and their lifecycle, receiving,
-//! reorder suggestions, the approval queue and rules, returns and credits.
+//! reorder suggestions and the approval queue (approval rules, returns and
+//! credits are in `web::purchasing::api`).
 //! Every action goes through `orders::lifecycle::act` (or `receive`), so
 //! the API and the pages obey the same state machine. An action not allowed
 //! now answers 409 `conflict` with the reason; bad input 422 with the field.
@@ -8,15 +9,11 @@ use actix_web::web::{Bytes, Json, Path, Query};
 use actix_web::{HttpResponse, http::StatusCode};
 use serde::Deserialize;
 
-use crate::catalog::locations;
 use crate::db::DbError;
 use crate::domain::order::{Action, OrderState};
 use crate::orders::lifecycle::{self, ActInput, HeaderChange, LineChange, LineInput, NewOrder};
 use crate::orders::receiving::{self, Receipt, ReceiptInput};
-use crate::orders::returns::{
-    self, Credit, CreditInput, CreditReceived, ReturnInput, SupplierReturn,
-};
-use crate::orders::rules::{self, ApprovalRule, RuleInput};
+use crate::orders::rules::{self};
 use crate::orders::suggest::{self, SupplierGroup};
 use crate::orders::{self, Filter, Order, OrderDetail, Who};
 use crate::validation::FieldErrors;
@@ -327,10 +324,7 @@ pub async fn suggestions(ctx: Ctx) -> Result<Json<Vec<SupplierGroup>>, AppError>
     let groups = ctx
         .state
         .db
-        .read(move |c| {
-            let allowed = locations::accessible(c, user.id, user.role)?;
-            suggest::suggestions(c, &allowed).map_err(DbError::from)
-        })
+        .read(move |c| suggest::suggestions_for(c, &user).map_err(DbError::from))
         .await?;
     Ok(Json(groups))
 }
@@ -350,10 +344,7 @@ pub async fn draft_from_suggestions(
     let order = ctx
         .state
         .db
-        .write(move |tx| {
-            let allowed = locations::accessible(tx, user.id, user.role)?;
-            suggest::draft_from(tx, &a, Who::User(&user), &env, supplier_id, &allowed)
-        })
+        .write(move |tx| suggest::draft_for(tx, &a, &user, &env, supplier_id))
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(detail(&ctx, order.id).await?))
 }
@@ -369,170 +360,4 @@ pub async fn approvals(ctx: Ctx) -> Result<Json<Vec<Order>>, AppError> {
         .read(move |c| rules::waiting_for(c, &user, today).map_err(DbError::from))
         .await?;
     Ok(Json(list))
-}
-
-/// The approval rules.
-#[utoipa::path(get, path = "/api/v1/approval-rules", tag = "orders",
-    responses((status = 200, body = Vec<ApprovalRule>)), security(("bearer" = [])))]
-pub async fn list_rules(ctx: Ctx) -> Result<Json<Vec<ApprovalRule>>, AppError> {
-    let currency = ctx.state.config.practice.currency.clone();
-    let list = ctx
-        .state
-        .db
-        .read(move |c| rules::list(c, &currency).map_err(DbError::from))
-        .await?;
-    Ok(Json(list))
-}
-
-/// Adds an approval rule (administrators).
-#[utoipa::path(post, path = "/api/v1/approval-rules", tag = "orders", request_body = RuleInput,
-    responses((status = 201, body = ApprovalRule), (status = 422, body = crate::web::api::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn create_rule(ctx: Ctx, body: Json<RuleInput>) -> Result<HttpResponse, AppError> {
-    let (a, currency, input) = (
-        ctx.audit(),
-        ctx.state.config.practice.currency.clone(),
-        body.into_inner(),
-    );
-    let rule = ctx
-        .state
-        .db
-        .write(move |tx| rules::create(tx, &a, &currency, &input))
-        .await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(rule))
-}
-
-/// Switches an approval rule off or on.
-#[utoipa::path(post, path = "/api/v1/approval-rules/{id}/active", tag = "orders",
-    params(("id" = i64, Path)), request_body = crate::web::catalog::api::ActiveInput,
-    responses((status = 200, body = ApprovalRule), (status = 422, body = crate::web::api::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn set_rule_active(
-    ctx: Ctx,
-    id: Path<i64>,
-    body: Json<crate::web::catalog::api::ActiveInput>,
-) -> Result<Json<ApprovalRule>, AppError> {
-    let (a, currency, id, active) = (
-        ctx.audit(),
-        ctx.state.config.practice.currency.clone(),
-        id.into_inner(),
-        body.active,
-    );
-    let rule = ctx
-        .state
-        .db
-        .write(move |tx| rules::set_active(tx, &a, &currency, id, active))
-        .await?;
-    Ok(Json(rule))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SupplierQuery {
-    pub supplier_id: Option<i64>,
-    /// Credits: only those not yet received.
-    #[serde(default)]
-    pub open: bool,
-}
-
-/// Returns to suppliers, newest first.
-#[utoipa::path(get, path = "/api/v1/returns", tag = "orders", params(SupplierQuery),
-    responses((status = 200, body = Vec<SupplierReturn>)), security(("bearer" = [])))]
-pub async fn list_returns(
-    ctx: Ctx,
-    q: Query<SupplierQuery>,
-) -> Result<Json<Vec<SupplierReturn>>, AppError> {
-    let supplier = q.supplier_id;
-    let list = ctx
-        .state
-        .db
-        .read(move |c| returns::returns(c, supplier).map_err(DbError::from))
-        .await?;
-    Ok(Json(list))
-}
-
-/// One return.
-#[utoipa::path(get, path = "/api/v1/returns/{id}", tag = "orders", params(("id" = i64, Path)),
-    responses((status = 200, body = SupplierReturn), (status = 404, body = crate::web::api::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn show_return(ctx: Ctx, id: Path<i64>) -> Result<Json<SupplierReturn>, AppError> {
-    let id = id.into_inner();
-    let ret = ctx
-        .state
-        .db
-        .read(move |c| returns::get_return(c, id).map_err(DbError::from))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(ret))
-}
-
-/// Returns stock to a supplier (return movements) and, if given, records
-/// the credit expected for it.
-#[utoipa::path(post, path = "/api/v1/returns", tag = "orders", request_body = ReturnInput,
-    responses((status = 201, body = SupplierReturn),
-    (status = 409, description = "Not enough stock (`stock-would-go-negative`)", body = crate::web::api::ErrorBody),
-    (status = 422, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
-pub async fn create_return(ctx: Ctx, body: Json<ReturnInput>) -> Result<HttpResponse, AppError> {
-    let (a, env, user) = ctx.for_orders()?;
-    let input = body.into_inner();
-    let ret = ctx
-        .state
-        .db
-        .write(move |tx| returns::create_return(tx, &a, Who::User(&user), &env, &input))
-        .await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(ret))
-}
-
-/// Credits suppliers owe, open ones first.
-#[utoipa::path(get, path = "/api/v1/credits", tag = "orders", params(SupplierQuery),
-    responses((status = 200, body = Vec<Credit>)), security(("bearer" = [])))]
-pub async fn list_credits(
-    ctx: Ctx,
-    q: Query<SupplierQuery>,
-) -> Result<Json<Vec<Credit>>, AppError> {
-    let (supplier, open) = (q.supplier_id, q.open);
-    let list = ctx
-        .state
-        .db
-        .read(move |c| returns::credits(c, supplier, open).map_err(DbError::from))
-        .await?;
-    Ok(Json(list))
-}
-
-/// Records a credit owed without a return (damaged goods, a price error).
-#[utoipa::path(post, path = "/api/v1/credits", tag = "orders", request_body = CreditInput,
-    responses((status = 201, body = Credit), (status = 422, body = crate::web::api::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn create_credit(ctx: Ctx, body: Json<CreditInput>) -> Result<HttpResponse, AppError> {
-    let (a, user, input) = (ctx.audit(), ctx.user()?.clone(), body.into_inner());
-    let credit = ctx
-        .state
-        .db
-        .write(move |tx| returns::create_credit(tx, &a, Who::User(&user), &input))
-        .await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(credit))
-}
-
-/// Marks a credit as received with the supplier's credit note.
-#[utoipa::path(post, path = "/api/v1/credits/{id}/received", tag = "orders",
-    params(("id" = i64, Path)), request_body = CreditReceived,
-    responses((status = 200, body = Credit), (status = 409, body = crate::web::api::ErrorBody),
-    (status = 422, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
-pub async fn receive_credit(
-    ctx: Ctx,
-    id: Path<i64>,
-    body: Json<CreditReceived>,
-) -> Result<Json<Credit>, AppError> {
-    let (a, env, id, input) = (
-        ctx.audit(),
-        ctx.state.order_env(),
-        id.into_inner(),
-        body.into_inner(),
-    );
-    let credit = ctx
-        .state
-        .db
-        .write(move |tx| returns::receive_credit(tx, &a, &env, id, &input))
-        .await?;
-    Ok(Json(credit))
 }

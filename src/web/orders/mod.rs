@@ -1,10 +1,21 @@
 //! Purchase orders: the list, an order with its draft editing and every
 //! action, printing, reorder suggestions, the approval queue, the receive
-//! screen; `/api/v1/orders` and the purchasing API.
+//! screen; `/api/v1/orders`, reorder suggestions and approvals.
 
 pub mod api;
+pub mod approvals;
+pub mod draft;
+pub mod list;
+pub mod new;
 pub mod order;
+pub mod print;
 pub mod receive;
+mod receive_form;
+mod receive_rows;
+mod refusal;
+pub mod sending;
+pub mod suggestions;
+mod view;
 
 use crate::domain::Permission::*;
 use crate::web::middleware::authorize::Access::*;
@@ -22,34 +33,42 @@ pub const NAV: &[NavLink] = &[NavLink {
 /// This area's routes, each with what it requires.
 pub fn routes() -> Vec<RouteDef> {
     vec![
-        get("/orders", Perm(ViewStock), order::list),
-        post("/orders", Perm(RequestOrders), order::create),
-        get("/orders/new", Perm(RequestOrders), order::new_form),
-        get("/orders/suggestions", Perm(ViewStock), order::suggestions),
+        get("/orders", Perm(ViewStock), list::list),
+        post("/orders", Perm(RequestOrders), new::create),
+        get("/orders/new", Perm(RequestOrders), new::new_form),
+        get(
+            "/orders/suggestions",
+            Perm(ViewStock),
+            suggestions::suggestions,
+        ),
         post(
             "/orders/suggestions/{supplier_id}/draft",
             Perm(RequestOrders),
-            order::draft_from_suggestions,
+            suggestions::draft_from_suggestions,
         ),
-        get("/orders/approvals", Perm(ApproveOrders), order::approvals),
+        get(
+            "/orders/approvals",
+            Perm(ApproveOrders),
+            approvals::approvals,
+        ),
         get("/orders/{id}", Perm(ViewStock), order::show),
-        get("/orders/{id}/sending", Perm(ViewStock), order::sending),
+        get("/orders/{id}/sending", Perm(ViewStock), sending::sending),
         post(
             "/orders/{id}/details",
             Perm(RequestOrders),
-            order::update_details,
+            draft::update_details,
         ),
-        get("/orders/{id}/print", Perm(ViewStock), order::print),
-        post("/orders/{id}/lines", Perm(RequestOrders), order::add_line),
+        get("/orders/{id}/print", Perm(ViewStock), print::print),
+        post("/orders/{id}/lines", Perm(RequestOrders), draft::add_line),
         post(
             "/orders/{id}/lines/{line_id}",
             Perm(RequestOrders),
-            order::update_line,
+            draft::update_line,
         ),
         post(
             "/orders/{id}/lines/{line_id}/remove",
             Perm(RequestOrders),
-            order::remove_line,
+            draft::remove_line,
         ),
         post("/orders/{id}/submit", Perm(RequestOrders), order::submit),
         post("/orders/{id}/approve", Perm(ApproveOrders), order::approve),
@@ -152,26 +171,5 @@ pub fn routes() -> Vec<RouteDef> {
             api::draft_from_suggestions,
         ),
         get("/api/v1/approvals", Perm(ApproveOrders), api::approvals),
-        get("/api/v1/approval-rules", Perm(ViewStock), api::list_rules),
-        post(
-            "/api/v1/approval-rules",
-            Perm(ManageSettings),
-            api::create_rule,
-        ),
-        post(
-            "/api/v1/approval-rules/{id}/active",
-            Perm(ManageSettings),
-            api::set_rule_active,
-        ),
-        get("/api/v1/returns", Perm(ViewStock), api::list_returns),
-        post("/api/v1/returns", Perm(ManageOrders), api::create_return),
-        get("/api/v1/returns/{id}", Perm(ViewStock), api::show_return),
-        get("/api/v1/credits", Perm(ViewStock), api::list_credits),
-        post("/api/v1/credits", Perm(ManageOrders), api::create_credit),
-        post(
-            "/api/v1/credits/{id}/received",
-            Perm(ManageOrders),
-            api::receive_credit,
-        ),
     ]
 }

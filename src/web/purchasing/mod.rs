@@ -1,7 +1,13 @@
 //! Around orders: returns and supplier credits, the practice's details
 //! printed on orders, and approval rules.
 
+pub mod api;
+pub mod credits;
+pub mod practice;
+mod return_form;
 pub mod returns;
+pub mod rules;
+mod view;
 
 use crate::domain::Permission::*;
 use crate::web::middleware::authorize::Access::*;
@@ -19,32 +25,53 @@ pub const NAV: &[NavLink] = &[NavLink {
 /// This area's routes, each with what it requires.
 pub fn routes() -> Vec<RouteDef> {
     vec![
-        get("/admin/practice", Perm(ManageSettings), returns::practice),
+        get("/admin/practice", Perm(ManageSettings), practice::practice),
         post(
             "/admin/practice",
             Perm(ManageSettings),
-            returns::save_practice,
+            practice::save_practice,
         ),
         post(
             "/admin/approval-rules",
             Perm(ManageSettings),
-            returns::create_rule,
+            rules::create_rule,
         ),
         post(
             "/admin/approval-rules/{id}/active",
             Perm(ManageSettings),
-            returns::set_rule_active,
+            rules::set_rule_active,
         ),
         get("/returns", Perm(ViewStock), returns::list_returns),
         post("/returns", Perm(ManageOrders), returns::create_return),
         get("/returns/new", Perm(ManageOrders), returns::new_return),
         get("/returns/{id}", Perm(ViewStock), returns::show_return),
-        get("/credits", Perm(ViewStock), returns::list_credits),
-        post("/credits", Perm(ManageOrders), returns::create_credit),
+        get("/credits", Perm(ViewStock), credits::list_credits),
+        post("/credits", Perm(ManageOrders), credits::create_credit),
         post(
             "/credits/{id}/received",
             Perm(ManageOrders),
-            returns::receive_credit,
+            credits::receive_credit,
+        ),
+        get("/api/v1/approval-rules", Perm(ViewStock), api::list_rules),
+        post(
+            "/api/v1/approval-rules",
+            Perm(ManageSettings),
+            api::create_rule,
+        ),
+        post(
+            "/api/v1/approval-rules/{id}/active",
+            Perm(ManageSettings),
+            api::set_rule_active,
+        ),
+        get("/api/v1/returns", Perm(ViewStock), api::list_returns),
+        post("/api/v1/returns", Perm(ManageOrders), api::create_return),
+        get("/api/v1/returns/{id}", Perm(ViewStock), api::show_return),
+        get("/api/v1/credits", Perm(ViewStock), api::list_credits),
+        post("/api/v1/credits", Perm(ManageOrders), api::create_credit),
+        post(
+            "/api/v1/credits/{id}/received",
+            Perm(ManageOrders),
+            api::receive_credit,
         ),
     ]
 }
