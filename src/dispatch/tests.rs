@@ -199,7 +199,7 @@ fn a_supplier_without_a_channel_cannot_be_sent_to() {
     let (_d, db, _c, id) = setup();
     let err = act(&db, id, Action::Queue, "").unwrap_err();
     assert!(
-        matches!(&err, OrdersError::Refused(m) if m.contains("MedSupply has no sending channel")),
+        matches!(&err, OrdersError::Refused(r) if r.message.contains("MedSupply has no sending channel") && r.code == crate::orders::refusals::SUPPLIER_HAS_NO_CHANNEL),
         "{err:?}"
     );
     assert_eq!(state(&db, id).0, OrderState::Approved);

@@ -254,11 +254,14 @@ pub(crate) fn supplier_line_for(
 fn editable(tx: &Transaction, id: i64, env: &Env) -> Result<Order, OrdersError> {
     let order = for_change(tx, id, env.today)?;
     if !order.state.editable() {
-        return Err(OrdersError::Refused(format!(
-            "{} is {}: only a draft can be changed",
-            order.number,
-            order.state.label().to_lowercase()
-        )));
+        return Err(OrdersError::refused(
+            super::refusals::NOT_A_DRAFT,
+            format!(
+                "{} is {}: only a draft can be changed",
+                order.number,
+                order.state.label().to_lowercase()
+            ),
+        ));
     }
     Ok(order)
 }

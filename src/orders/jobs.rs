@@ -32,9 +32,12 @@ pub(crate) fn enqueue_send(
         |r| r.get(0),
     )?;
     if channel == "manual" {
-        return Err(OrdersError::Refused(format!(
-            "{supplier} has no sending channel: choose one on the supplier's page, or place the order yourself and mark it as sent"
-        )));
+        return Err(OrdersError::refused(
+            super::refusals::SUPPLIER_HAS_NO_CHANNEL,
+            format!(
+                "{supplier} has no sending channel: choose one on the supplier's page, or place the order yourself and mark it as sent"
+            ),
+        ));
     }
     let sends: i64 = tx.row_cached(
         "SELECT count(*) FROM order_events WHERE order_id = ?1 AND action IN ('queue', 'retry')",

@@ -130,10 +130,14 @@ pub fn act(
             let own = who.user_id().is_some()
                 && (who.user_id() == order.created_by || who.user_id() == order.submitted_by);
             let role = who.role().ok_or_else(|| {
-                OrdersError::Refused("only a person can approve or reject an order".into())
+                OrdersError::refused(
+                    super::refusals::NEEDS_A_PERSON,
+                    "only a person can approve or reject an order",
+                )
             })?;
-            taken = approval::takes(&open, role, own)
-                .map_err(|e| OrdersError::Refused(capital(&e.to_string())))?;
+            taken = approval::takes(&open, role, own).map_err(|e| {
+                OrdersError::refused(super::refusals::of_approval(&e), capital(&e.to_string()))
+            })?;
             facts.steps_left = open.len() - taken.len();
         }
         _ => {}
@@ -143,7 +147,10 @@ pub fn act(
         Refusal::ReasonRequired { .. } => {
             OrdersError::Invalid(FieldErrors::single("reason", r.to_string()))
         }
-        r => OrdersError::Refused(format!("{}: {}", order.number, r)),
+        r => OrdersError::refused(
+            super::refusals::of_transition(&r),
+            format!("{}: {}", order.number, r),
+        ),
     })?;
     let to = outcome.to;
     let at = ctx.at.to_db();
@@ -323,11 +330,14 @@ fn check_who(who: Who, order: &Order, action: Action) -> Result<(), OrdersError>
     if allowed {
         Ok(())
     } else {
-        Err(OrdersError::Refused(format!(
-            "Only a practice manager or an administrator may {} an order that is {}",
-            action.verb(),
-            order.state.label().to_lowercase()
-        )))
+        Err(OrdersError::refused(
+            super::refusals::NEEDS_A_MANAGER,
+            format!(
+                "Only a practice manager or an administrator may {} an order that is {}",
+                action.verb(),
+                order.state.label().to_lowercase()
+            ),
+        ))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod jobs;
 pub mod lifecycle;
 pub mod receiving;
+pub mod refusals;
 pub mod returns;
 pub mod rules;
 pub mod suggest;
@@ -23,6 +24,7 @@ use crate::accounts::users::User;
 use crate::db::{Cached, DbError};
 use crate::domain::Role;
 use crate::domain::order::OrderState;
+use crate::domain::refusal::{Code, Refusal};
 use crate::stock::StockError;
 use crate::validation::FieldErrors;
 
@@ -35,14 +37,21 @@ pub enum OrdersError {
     /// Another record named in the path does not exist.
     #[error("no such {0}")]
     Missing(&'static str),
-    /// An action not allowed now (state, approval rules, role): the message
-    /// says why and nothing was changed.
-    #[error("{0}")]
-    Refused(String),
+    /// An action not allowed now (state, approval rules, role): the code
+    /// names the rule, the message says why, and nothing was changed.
+    #[error(transparent)]
+    Refused(Refusal),
     #[error(transparent)]
     Stock(StockError),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl OrdersError {
+    /// A refusal with its code and the sentence for this case.
+    pub fn refused(code: Code, message: impl Into<String>) -> OrdersError {
+        OrdersError::Refused(Refusal::new(code, message))
+    }
 }
 
 impl From<rusqlite::Error> for OrdersError {
@@ -86,7 +95,7 @@ impl From<crate::catalog::CatalogError> for OrdersError {
         match e {
             C::Invalid(f) => OrdersError::Invalid(f),
             C::Db(d) => OrdersError::Db(d),
-            other => OrdersError::Refused(other.to_string()),
+            other => OrdersError::refused(refusals::RECORD_MISSING, other.to_string()),
         }
     }
 }

@@ -150,11 +150,15 @@ pub fn receive(
     if !order.state.receivable() {
         let r =
             transition(order.state, Action::Receive, Facts::default()).expect_err("not receivable");
-        return Err(OrdersError::Refused(format!("{}: {}", order.number, r)));
+        return Err(OrdersError::refused(
+            super::refusals::of_transition(&r),
+            format!("{}: {}", order.number, r),
+        ));
     }
     let Who::User(user) = who else {
-        return Err(OrdersError::Refused(
-            "goods are received by a person".into(),
+        return Err(OrdersError::refused(
+            super::refusals::NEEDS_A_PERSON,
+            "goods are received by a person",
         ));
     };
     let lines: HashMap<i64, OrderLine> = super::lines(tx, order_id)?
@@ -344,7 +348,7 @@ pub fn receive(
         all_received,
     };
     let to = transition(order.state, Action::Receive, facts)
-        .map_err(|r| OrdersError::Refused(r.to_string()))?
+        .map_err(|r| OrdersError::refused(super::refusals::of_transition(&r), r.to_string()))?
         .to;
     tx.exec_cached(
         "UPDATE purchase_orders SET state = ?1, updated_at = ?2,

@@ -150,7 +150,10 @@ pub fn create_return(
     input: &ReturnInput,
 ) -> Result<SupplierReturn, OrdersError> {
     let Who::User(user) = who else {
-        return Err(OrdersError::Refused("returns are made by a person".into()));
+        return Err(OrdersError::refused(
+            super::refusals::NEEDS_A_PERSON,
+            "returns are made by a person",
+        ));
     };
     let mut errors = FieldErrors::default();
     if suppliers::get(tx, input.supplier_id)?.is_none() {
@@ -467,10 +470,13 @@ pub fn receive_credit(
         return Err(OrdersError::Missing("credit"));
     };
     if !before.open() {
-        return Err(OrdersError::Refused(format!(
-            "This credit was already received (credit note {})",
-            before.credit_note
-        )));
+        return Err(OrdersError::refused(
+            super::refusals::CREDIT_ALREADY_RECEIVED,
+            format!(
+                "This credit was already received (credit note {})",
+                before.credit_note
+            ),
+        ));
     }
     let mut errors = FieldErrors::default();
     let note = input.credit_note.trim();

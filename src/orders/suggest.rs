@@ -201,8 +201,9 @@ pub fn draft_from(
         .into_iter()
         .find(|g| g.supplier_id == Some(supplier_id));
     let Some(group) = group else {
-        return Err(OrdersError::Refused(
-            "Nothing to order from this supplier: no item it supplies is at or below its reorder point without enough on order".into(),
+        return Err(OrdersError::refused(
+            super::refusals::NOTHING_TO_ORDER,
+            "Nothing to order from this supplier: no item it supplies is at or below its reorder point without enough on order",
         ));
     };
     let input = NewOrder {

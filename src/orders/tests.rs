@@ -210,7 +210,7 @@ fn reason_missing(r: Result<Order, OrdersError>) -> String {
 
 fn refused(r: Result<Order, OrdersError>) -> String {
     match r {
-        Err(OrdersError::Refused(m)) => m,
+        Err(OrdersError::Refused(r)) => r.message,
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -304,7 +304,9 @@ fn illegal_actions_are_refused_and_change_nothing() {
     let m = refused(act(&db, 2, o.id, Action::Close, ""));
     assert!(m.contains("cannot close"), "{m}");
     let r = receive(&db, 2, o.id, receipt(vec![rl(1, 1)])).unwrap_err();
-    assert!(matches!(r, OrdersError::Refused(m) if m.contains("cannot receive goods")));
+    assert!(
+        matches!(r, OrdersError::Refused(r) if r.message.contains("cannot receive goods") && r.code == super::refusals::ACTION_NOT_ALLOWED)
+    );
     // An empty draft cannot be submitted.
     let empty = draft(&db, 2, vec![]);
     let m = refused(act(&db, 2, empty.id, Action::Submit, ""));

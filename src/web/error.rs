@@ -201,7 +201,11 @@ const OWN_CODES: &[(&str, u16, &str)] = &[
 /// each one; a test holds both to this list.
 pub fn codes() -> Vec<(&'static str, u16, &'static str)> {
     let mut all: Vec<(&'static str, u16, &'static str)> = OWN_CODES.to_vec();
-    for list in [crate::accounts::REFUSALS, crate::jobs::REFUSALS] {
+    for list in [
+        crate::accounts::REFUSALS,
+        crate::jobs::REFUSALS,
+        crate::orders::refusals::REFUSALS,
+    ] {
         for c in list {
             let status = match c.kind {
                 refusal::Kind::Conflict => 409,
@@ -306,7 +310,7 @@ impl From<crate::orders::OrdersError> for AppError {
         match e {
             Invalid(f) => AppError::Invalid(f),
             NoSuchOrder | Missing(_) => AppError::NotFound,
-            Refused(m) => AppError::Conflict(crate::validation::capitalised(&m)),
+            Refused(r) => AppError::Refused(r),
             Stock(s) => s.into(),
             Db(db) => db.into(),
         }

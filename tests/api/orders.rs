@@ -178,6 +178,7 @@ async fn an_order_goes_from_draft_through_approval_to_received() {
             .contains("cannot receive goods against an order that is approved"),
         "{b}"
     );
+    assert_eq!(b["error"]["code"], "order-action-not-allowed", "{b}");
     let (s, _) = o
         .post(
             &o.p.manager,
@@ -294,6 +295,52 @@ async fn an_order_goes_from_draft_through_approval_to_received() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     o.p.app.assert_audit_chain_intact().await;
+}
+
+/// A refusal names its rule with a stable code, not just "conflict".
+#[tokio::test]
+async fn a_manager_approving_an_order_they_submitted_is_refused_with_its_code() {
+    let o = ordering().await;
+    let (s, _) = o
+        .post(
+            &o.admin,
+            "/api/v1/approval-rules",
+            json!({"kind": "amount_over", "amount_minor": 1000, "role": "manager"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let d = o.draft(3).await;
+    let id = d["order"]["id"].as_i64().unwrap();
+    let (s, b) = o
+        .post(
+            &o.p.manager,
+            &format!("/api/v1/orders/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["state"].as_str()),
+        (StatusCode::OK, Some("submitted"))
+    );
+    let (s, b) = o
+        .post(
+            &o.p.manager,
+            &format!("/api/v1/orders/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(
+        b["error"]["code"], "order-not-approvable-by-submitter",
+        "{b}"
+    );
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("You cannot approve an order you created or submitted"),
+        "{b}"
+    );
 }
 
 #[tokio::test]

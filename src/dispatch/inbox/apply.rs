@@ -63,7 +63,7 @@ impl From<OrdersError> for Problem {
     fn from(e: OrdersError) -> Self {
         match e {
             OrdersError::Db(e) => Problem::Db(e),
-            OrdersError::Refused(m) => Problem::Reject(m),
+            OrdersError::Refused(r) => Problem::Reject(r.message),
             OrdersError::Invalid(f) => Problem::Reject(f.to_string()),
             other => Problem::Reject(other.to_string()),
         }

@@ -254,7 +254,7 @@ pub async fn submit(
         Err(OrdersError::Refused(why)) => {
             let view = View {
                 status: StatusCode::CONFLICT,
-                ..View::ok(Some(why))
+                ..View::ok(Some(why.message))
             };
             page(&req, &ctx, token, id, view).await
         }

@@ -182,10 +182,13 @@ pub async fn remove_line(
                 &req,
                 &ctx,
                 id,
-                OrdersError::Refused(format!(
-                    "The line {}",
-                    e.get("line_id").unwrap_or("cannot be removed")
-                )),
+                OrdersError::refused(
+                    crate::orders::refusals::RECORD_MISSING,
+                    format!(
+                        "The line {}",
+                        e.get("line_id").unwrap_or("cannot be removed")
+                    ),
+                ),
                 Typed::default(),
                 |f| (f.to_string(), f.to_string()),
             )

@@ -356,12 +356,12 @@ pub async fn submit(
             };
             render_page(&req, c, form, outcome)
         }
-        Err(OrdersError::Refused(m)) => {
+        Err(OrdersError::Refused(r)) => {
             // The order may have changed meanwhile: show it as it is now.
             let c = load_for(&ctx, id).await?;
             let outcome = Outcome {
                 status: StatusCode::CONFLICT,
-                refusal: Some(crate::validation::capitalised(&m)),
+                refusal: Some(crate::validation::capitalised(&r.message)),
                 ..Outcome::ok()
             };
             render_page(&req, c, form, outcome)

@@ -95,14 +95,14 @@ pub(super) async fn refused(
     place: impl Fn(&str) -> (String, String),
 ) -> Result<HttpResponse, AppError> {
     match err {
-        OrdersError::Refused(m) => {
+        OrdersError::Refused(r) => {
             order_page(
                 req,
                 ctx,
                 id,
                 Refusal {
                     status: StatusCode::CONFLICT,
-                    flash: Some(capitalised(&m)),
+                    flash: Some(capitalised(&r.message)),
                     problems: Problems::default(),
                     typed,
                 },

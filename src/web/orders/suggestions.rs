@@ -82,10 +82,10 @@ pub async fn draft_from_suggestions(
                 order.number, order.supplier_name
             ),
         )),
-        Err(OrdersError::Refused(m)) => Ok(redirect_with_flash(
+        Err(OrdersError::Refused(r)) => Ok(redirect_with_flash(
             "/orders/suggestions",
             "error",
-            &capitalised(&m),
+            &capitalised(&r.message),
         )),
         Err(e) => Err(e.into()),
     }

@@ -318,9 +318,11 @@ pub async fn receive_credit(
             v.received = form;
             credits_page(&req, &ctx, StatusCode::UNPROCESSABLE_ENTITY, v).await
         }
-        Err(OrdersError::Refused(m)) => {
-            Ok(redirect_with_flash("/credits", "error", &capitalised(&m)))
-        }
+        Err(OrdersError::Refused(r)) => Ok(redirect_with_flash(
+            "/credits",
+            "error",
+            &capitalised(&r.message),
+        )),
         Err(e) => Err(e.into()),
     }
 }

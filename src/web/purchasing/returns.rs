@@ -194,14 +194,14 @@ pub async fn create_return(
             )
             .await
         }
-        Err(OrdersError::Refused(m)) => {
+        Err(OrdersError::Refused(r)) => {
             return_form_page(
                 &req,
                 &ctx,
                 StatusCode::CONFLICT,
                 form,
                 Problems::default(),
-                Some(capitalised(&m)),
+                Some(capitalised(&r.message)),
             )
             .await
         }
