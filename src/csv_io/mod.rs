@@ -45,6 +45,14 @@ pub struct Who {
     pub role: Role,
 }
 
+/// Refused: a stored upload is imported once.
+pub const ALREADY_COMMITTED: crate::domain::refusal::Code = crate::domain::refusal::Code::conflict(
+    "import-already-committed",
+    "This uploaded file was already imported; importing it again is refused.",
+);
+/// Every code import refuses with.
+pub const REFUSALS: &[crate::domain::refusal::Code] = &[ALREADY_COMMITTED];
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("no such import")]

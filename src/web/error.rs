@@ -35,8 +35,6 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("bad request: {0}")]
     BadRequest(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
     /// A business rule said no, with its own stable code (409, or 403 when
     /// the one asking may not do it at all).
     #[error("refused ({}): {}", .0.code.code, .0.message)]
@@ -95,7 +93,6 @@ impl AppError {
             ),
             Invalid(e) => ("invalid-input", StatusCode::UNPROCESSABLE_ENTITY, format!("Please correct: {e}")),
             BadRequest(m) => ("bad-request", StatusCode::BAD_REQUEST, m.clone()),
-            Conflict(m) => ("conflict", StatusCode::CONFLICT, m.clone()),
             Refused(r) => (
                 r.code.code,
                 match r.code.kind {
@@ -165,11 +162,6 @@ const OWN_CODES: &[(&str, u16, &str)] = &[
         "The body, form or query could not be read at all.",
     ),
     (
-        "conflict",
-        409,
-        "The request conflicts with the records' current state.",
-    ),
-    (
         "stock-would-go-negative",
         409,
         "The movement would take more than the location holds of that item and lot.",
@@ -205,6 +197,7 @@ pub fn codes() -> Vec<(&'static str, u16, &'static str)> {
         crate::accounts::REFUSALS,
         crate::jobs::REFUSALS,
         crate::orders::refusals::REFUSALS,
+        crate::csv_io::REFUSALS,
     ] {
         for c in list {
             let status = match c.kind {
@@ -401,7 +394,6 @@ mod tests {
             AppError::SetupComplete,
             AppError::Invalid(FieldErrors::single("x", "y")),
             AppError::BadRequest("x".into()),
-            AppError::Conflict("x".into()),
             AppError::InsufficientStock("x".into()),
             AppError::RateLimited {
                 retry_after_secs: 1,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::csv_io::export::{self, ExportError, Separator, movements};
 use crate::csv_io::{self, Counts, ImportError, Kind, Problem, Who};
+use crate::domain::refusal::Refusal;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
@@ -24,8 +25,11 @@ impl From<ImportError> for AppError {
             ImportError::NotYours => AppError::Forbidden,
             ImportError::AlreadyCommitted(at) => {
                 let at = crate::domain::Timestamp::parse(&at).map_or(at, |t| t.human());
-                AppError::Conflict(format!(
-                    "This file was already imported on {at}; importing it again is refused."
+                AppError::Refused(Refusal::new(
+                    csv_io::ALREADY_COMMITTED,
+                    format!(
+                        "This file was already imported on {at}; importing it again is refused."
+                    ),
                 ))
             }
             ImportError::Rejected(report) => AppError::Invalid(report.field_errors()),
