@@ -203,7 +203,7 @@ fn inboxes(conn: &Connection) -> rusqlite::Result<Vec<Inbox>> {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
-            Channel::from_columns(&r.get::<_, String>(2)?, &r.get::<_, String>(3)?),
+            Channel::from_columns(&r.get::<_, String>(2)?, &r.get::<_, String>(3)?)?,
         ))
     })?;
     let mut out = Vec::new();

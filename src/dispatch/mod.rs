@@ -67,13 +67,23 @@ impl Channel {
         }
     }
 
-    /// From the supplier's columns; an unreadable setting reads as manual.
-    pub fn from_columns(channel: &str, settings: &str) -> Channel {
-        let mut v: Value = serde_json::from_str(settings).unwrap_or(json!({}));
+    /// From the supplier's columns. Settings that do not read as the named
+    /// channel are an error naming the problem (a column conversion failure
+    /// of `dispatch_settings`), never a silent "manual": an order must not
+    /// quietly stop being sent because a row was damaged.
+    pub fn from_columns(channel: &str, settings: &str) -> rusqlite::Result<Channel> {
+        let unreadable = |e: serde_json::Error| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                format!("the {channel:?} channel's settings do not read: {e}").into(),
+            )
+        };
+        let mut v: Value = serde_json::from_str(settings).map_err(unreadable)?;
         if let Some(o) = v.as_object_mut() {
             o.insert("channel".into(), Value::String(channel.into()));
         }
-        serde_json::from_value(v).unwrap_or(Channel::Manual)
+        serde_json::from_value(v).map_err(unreadable)
     }
 
     fn settings_json(&self) -> Value {
@@ -120,12 +130,7 @@ pub fn channel_of(conn: &Connection, supplier_id: i64) -> rusqlite::Result<Chann
     conn.row_cached(
         "SELECT dispatch_channel, dispatch_settings FROM suppliers WHERE id = ?1",
         [supplier_id],
-        |r| {
-            Ok(Channel::from_columns(
-                &r.get::<_, String>(0)?,
-                &r.get::<_, String>(1)?,
-            ))
-        },
+        |r| Channel::from_columns(&r.get::<_, String>(0)?, &r.get::<_, String>(1)?),
     )
 }
 

@@ -372,3 +372,25 @@ fn the_newest_send_and_test_are_found_through_the_subject() {
         "a supplier test is not an order's send"
     );
 }
+
+/// A damaged channel row is an error naming the problem, not "manual":
+/// otherwise the supplier would silently stop getting orders.
+#[test]
+fn a_channel_row_that_does_not_read_is_an_error_not_manual() {
+    let (_d, db, _c, _id) = setup();
+    let read = |db: &Db| db.read_blocking(|c| channel_of(c, 1).map_err(DbError::from));
+    assert_eq!(read(&db).unwrap(), Channel::Manual);
+    db.write_blocking(|tx| {
+        tx.execute(
+            "UPDATE suppliers SET dispatch_channel = 'email', dispatch_settings = '{\"cc\": []}' WHERE id = 1",
+            [],
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    let err = read(&db).unwrap_err().to_string();
+    assert!(
+        err.contains("the \"email\" channel's settings do not read") && err.contains("to"),
+        "{err}"
+    );
+}

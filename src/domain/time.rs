@@ -106,13 +106,11 @@ impl Clock for ManualClock {
 
 /// The calendar date at `at` in `zone`.
 pub fn today_in(at: Timestamp, zone: &jiff::tz::TimeZone) -> time::Date {
-    let ms = (at.datetime().unix_timestamp_nanos() / 1_000_000) as i64;
-    let date = jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned(zone.clone()).date())
-        .unwrap_or_default();
-    let month = time::Month::try_from(date.month() as u8).unwrap_or(time::Month::January);
-    time::Date::from_calendar_date(i32::from(date.year()), month, date.day() as u8)
-        .unwrap_or(time::Date::MIN)
+    let instant = jiff::Timestamp::from_second(at.datetime().unix_timestamp())
+        .expect("a Timestamp is within jiff's range (years -9999 to 9999)");
+    let offset = time::UtcOffset::from_whole_seconds(zone.to_offset(instant).seconds())
+        .expect("time zone offsets are within ±25:59:59");
+    at.datetime().to_offset(offset).date()
 }
 
 #[cfg(test)]
