@@ -5,8 +5,10 @@ use std::time::Duration;
 use super::worker::{Handler, JobContext, JobError, Kind, Settings, Waker, Worker};
 use super::*;
 use crate::audit::Actor;
+use crate::audit::Context;
 use crate::db::{Db, DbError};
 use crate::domain::Clock;
+use serde_json::json;
 
 fn t0() -> Timestamp {
     Timestamp::parse("2026-11-30T10:00:00.000Z").unwrap()
