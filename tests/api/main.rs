@@ -20,6 +20,7 @@ mod helpers;
 mod item_pages;
 mod job_runtime;
 mod jobs;
+mod location_access;
 mod lockout;
 mod order_pages;
 mod orders;

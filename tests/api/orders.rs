@@ -10,8 +10,8 @@ use crate::stock::Practice;
 
 pub(crate) struct Ordering {
     pub(crate) p: Practice,
-    admin: reqwest::Client,
-    other_manager: reqwest::Client,
+    pub(crate) admin: reqwest::Client,
+    pub(crate) other_manager: reqwest::Client,
     viewer: reqwest::Client,
     pub(crate) supplier: i64,
     supplier_item: i64,
@@ -19,7 +19,7 @@ pub(crate) struct Ordering {
 
 /// The stock test practice plus a supplier selling the lidocaine in packs
 /// of 10 at 25.00, an admin, a second manager and a viewer.
-async fn ordering() -> Ordering {
+pub(crate) async fn ordering() -> Ordering {
     ordering_with(|_| {}).await
 }
 
@@ -86,7 +86,7 @@ impl Ordering {
     }
 
     /// A draft taken to `sent` by the manager; returns (order id, line id).
-    async fn sent(&self, packs: i64) -> (i64, i64) {
+    pub(crate) async fn sent(&self, packs: i64) -> (i64, i64) {
         let d = self.draft(packs).await;
         let id = d["order"]["id"].as_i64().unwrap();
         let line = d["lines"][0]["id"].as_i64().unwrap();
