@@ -71,6 +71,18 @@ impl Ordering {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// The rule that an order above 10.00 waits for a practice manager.
+    pub(crate) async fn manager_approves_over_10(&self) {
+        let (s, b) = self
+            .post(
+                &self.admin,
+                "/api/v1/approval-rules",
+                json!({"kind": "amount_over", "amount_minor": 1000, "role": "manager"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+
     /// A draft by the staff member with `packs` packs for the cabinet.
     pub(crate) async fn draft(&self, packs: i64) -> Value {
         let (status, body) = self
@@ -111,14 +123,7 @@ fn receipt(line: i64, quantity: i64, lot: &str) -> Value {
 #[tokio::test]
 async fn an_order_goes_from_draft_through_approval_to_received() {
     let o = ordering().await;
-    let (s, _) = o
-        .post(
-            &o.admin,
-            "/api/v1/approval-rules",
-            json!({"kind": "amount_over", "amount_minor": 1000, "role": "manager"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
+    o.manager_approves_over_10().await;
     let d = o.draft(3).await;
     let id = d["order"]["id"].as_i64().unwrap();
     let line = d["lines"][0]["id"].as_i64().unwrap();
@@ -301,14 +306,7 @@ async fn an_order_goes_from_draft_through_approval_to_received() {
 #[tokio::test]
 async fn a_manager_approving_an_order_they_submitted_is_refused_with_its_code() {
     let o = ordering().await;
-    let (s, _) = o
-        .post(
-            &o.admin,
-            "/api/v1/approval-rules",
-            json!({"kind": "amount_over", "amount_minor": 1000, "role": "manager"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
+    o.manager_approves_over_10().await;
     let d = o.draft(3).await;
     let id = d["order"]["id"].as_i64().unwrap();
     let (s, b) = o
