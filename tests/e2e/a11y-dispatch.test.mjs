@@ -89,11 +89,12 @@ const env = useStockroom({
       folder: 'edi-surgical-out', inbox: 'edi-surgical-in', test: true,
     });
 
-    // The email supplier's last test failed (a dead test job, as the worker leaves it).
+    // The email supplier's last test failed (a dead test job, as the worker
+    // leaves it, with the subject enqueueing gives it).
     const at = new Date(Date.now() - 600_000).toISOString();
     sql(server.dataDir, `
-      INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, last_error, created_at, finished_at)
-        VALUES ('supplier.dispatch_test', '{"supplier_id": ${ids.email}}', 'dead', 1, 1, '${at}',
+      INSERT INTO jobs (kind, payload, subject_type, subject_id, state, attempts, max_attempts, run_at, last_error, created_at, finished_at)
+        VALUES ('supplier.dispatch_test', '{"supplier_id": ${ids.email}}', 'supplier', ${ids.email}, 'dead', 1, 1, '${at}',
                 'email is not set up: the administrator sets smtp.host and smtp.from in the configuration', '${at}', '${at}');`);
 
     // An order sent to the supplier (no approval rule: submitting approves it).
