@@ -10,7 +10,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::accounts::AccountsError;
 use crate::db::DbError;
 use crate::domain::refusal::{self, Refusal};
 use crate::validation::FieldErrors;
@@ -273,71 +272,6 @@ impl From<FieldErrors> for AppError {
     }
 }
 
-impl From<crate::catalog::CatalogError> for AppError {
-    fn from(e: crate::catalog::CatalogError) -> Self {
-        use crate::catalog::CatalogError::*;
-        match e {
-            Invalid(f) => AppError::Invalid(f),
-            NoSuchItem | NoSuchLocation | NoSuchCategory | NoSuchSupplier | NoSuchSupplierItem => {
-                AppError::NotFound
-            }
-            Db(db) => db.into(),
-        }
-    }
-}
-
-impl From<crate::stock::StockError> for AppError {
-    fn from(e: crate::stock::StockError) -> Self {
-        use crate::stock::StockError::*;
-        match e {
-            Invalid(f) => AppError::Invalid(f),
-            e @ Insufficient(_) => AppError::InsufficientStock(e.to_string()),
-            Db(db) => db.into(),
-        }
-    }
-}
-
-impl From<crate::orders::OrdersError> for AppError {
-    fn from(e: crate::orders::OrdersError) -> Self {
-        use crate::orders::OrdersError::*;
-        match e {
-            Invalid(f) => AppError::Invalid(f),
-            NoSuchOrder | Missing(_) => AppError::NotFound,
-            Refused(r) => AppError::Refused(r),
-            Stock(s) => s.into(),
-            Db(db) => db.into(),
-        }
-    }
-}
-
-impl From<crate::jobs::JobsError> for AppError {
-    fn from(e: crate::jobs::JobsError) -> Self {
-        use crate::jobs::JobsError::*;
-        match e {
-            NoSuchJob => AppError::NotFound,
-            Refused(r) => AppError::Refused(r),
-            Db(db) => db.into(),
-        }
-    }
-}
-
-impl From<AccountsError> for AppError {
-    fn from(e: AccountsError) -> Self {
-        match e {
-            AccountsError::Invalid(f) => AppError::Invalid(f),
-            AccountsError::NoSuchUser | AccountsError::NoSuchToken => AppError::NotFound,
-            AccountsError::SelfLockout => {
-                AppError::Refused(Refusal::new(crate::accounts::SELF_LOCKOUT, e.to_string()))
-            }
-            AccountsError::LastAdmin => {
-                AppError::Refused(Refusal::new(crate::accounts::LAST_ADMIN, e.to_string()))
-            }
-            AccountsError::SetupClosed => AppError::SetupComplete,
-            AccountsError::Db(db) => db.into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,8 +335,8 @@ mod tests {
             AppError::PayloadTooLarge,
             AppError::MethodNotAllowed,
             AppError::internal(anyhow::anyhow!("x")),
-            AppError::from(AccountsError::LastAdmin),
-            AppError::from(AccountsError::SelfLockout),
+            AppError::from(crate::accounts::AccountsError::LastAdmin),
+            AppError::from(crate::accounts::AccountsError::SelfLockout),
         ];
         for e in samples {
             let (code, status, _) = e.parts();

@@ -10,6 +10,7 @@ pub mod tokens;
 pub mod users;
 
 use crate::domain::Permission::*;
+use crate::web::error::AppError;
 use crate::web::middleware::authorize::Access::*;
 use crate::web::render::NavLink;
 use crate::web::routes::{RouteDef, get, post};
@@ -67,4 +68,23 @@ pub fn routes() -> Vec<RouteDef> {
         get("/api/v1/users", Perm(ManageUsers), api::list),
         post("/api/v1/users", Perm(ManageUsers), api::create).limited(),
     ]
+}
+
+/// How this area's refusals and missing records answer over HTTP.
+impl From<crate::accounts::AccountsError> for AppError {
+    fn from(e: crate::accounts::AccountsError) -> Self {
+        match e {
+            crate::accounts::AccountsError::Invalid(f) => AppError::Invalid(f),
+            crate::accounts::AccountsError::NoSuchUser
+            | crate::accounts::AccountsError::NoSuchToken => AppError::NotFound,
+            crate::accounts::AccountsError::SelfLockout => AppError::Refused(
+                crate::domain::refusal::Refusal::new(crate::accounts::SELF_LOCKOUT, e.to_string()),
+            ),
+            crate::accounts::AccountsError::LastAdmin => AppError::Refused(
+                crate::domain::refusal::Refusal::new(crate::accounts::LAST_ADMIN, e.to_string()),
+            ),
+            crate::accounts::AccountsError::SetupClosed => AppError::SetupComplete,
+            crate::accounts::AccountsError::Db(db) => db.into(),
+        }
+    }
 }

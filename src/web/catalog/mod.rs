@@ -11,6 +11,7 @@ pub mod items;
 pub mod locations;
 
 use crate::domain::Permission::*;
+use crate::web::error::AppError;
 use crate::web::middleware::authorize::Access::*;
 use crate::web::render::NavLink;
 use crate::web::routes::{RouteDef, get, post, put};
@@ -127,4 +128,18 @@ pub fn routes() -> Vec<RouteDef> {
             api::set_location_access,
         ),
     ]
+}
+
+/// How this area's refusals and missing records answer over HTTP.
+impl From<crate::catalog::CatalogError> for AppError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        use crate::catalog::CatalogError::*;
+        match e {
+            Invalid(f) => AppError::Invalid(f),
+            NoSuchItem | NoSuchLocation | NoSuchCategory | NoSuchSupplier | NoSuchSupplierItem => {
+                AppError::NotFound
+            }
+            Db(db) => db.into(),
+        }
+    }
 }

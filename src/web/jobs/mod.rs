@@ -4,6 +4,7 @@ pub mod api;
 pub mod pages;
 
 use crate::domain::Permission::*;
+use crate::web::error::AppError;
 use crate::web::middleware::authorize::Access::*;
 use crate::web::render::NavLink;
 use crate::web::routes::{RouteDef, get, post};
@@ -29,4 +30,16 @@ pub fn routes() -> Vec<RouteDef> {
         post("/api/v1/jobs/{id}/retry", Perm(ManageJobs), api::retry),
         post("/api/v1/jobs/{id}/cancel", Perm(ManageJobs), api::cancel),
     ]
+}
+
+/// How this area's refusals and missing records answer over HTTP.
+impl From<crate::jobs::JobsError> for AppError {
+    fn from(e: crate::jobs::JobsError) -> Self {
+        use crate::jobs::JobsError::*;
+        match e {
+            NoSuchJob => AppError::NotFound,
+            Refused(r) => AppError::Refused(r),
+            Db(db) => db.into(),
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub mod suggestions;
 mod view;
 
 use crate::domain::Permission::*;
+use crate::web::error::AppError;
 use crate::web::middleware::authorize::Access::*;
 use crate::web::render::NavLink;
 use crate::web::routes::{RouteDef, delete, get, post, put};
@@ -172,4 +173,18 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         get("/api/v1/approvals", Perm(ApproveOrders), api::approvals),
     ]
+}
+
+/// How this area's refusals and missing records answer over HTTP.
+impl From<crate::orders::OrdersError> for AppError {
+    fn from(e: crate::orders::OrdersError) -> Self {
+        use crate::orders::OrdersError::*;
+        match e {
+            Invalid(f) => AppError::Invalid(f),
+            NoSuchOrder | Missing(_) => AppError::NotFound,
+            Refused(r) => AppError::Refused(r),
+            Stock(s) => s.into(),
+            Db(db) => db.into(),
+        }
+    }
 }

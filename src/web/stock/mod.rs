@@ -7,6 +7,7 @@ pub mod movements;
 pub mod recall;
 
 use crate::domain::Permission::*;
+use crate::web::error::AppError;
 use crate::web::middleware::authorize::Access::*;
 use crate::web::render::NavLink;
 use crate::web::routes::{RouteDef, get, post};
@@ -70,4 +71,16 @@ pub fn routes() -> Vec<RouteDef> {
         post("/api/v1/movements", Perm(MoveStock), api::record),
         post("/api/v1/transfers", Perm(MoveStock), api::transfer),
     ]
+}
+
+/// How this area's refusals and missing records answer over HTTP.
+impl From<crate::stock::StockError> for AppError {
+    fn from(e: crate::stock::StockError) -> Self {
+        use crate::stock::StockError::*;
+        match e {
+            Invalid(f) => AppError::Invalid(f),
+            e @ Insufficient(_) => AppError::InsufficientStock(e.to_string()),
+            Db(db) => db.into(),
+        }
+    }
 }
