@@ -193,15 +193,9 @@ mod tests {
     /// The name each `ToSchema` type is published under (its own, or the
     /// one `#[schema(as = …)]` gives it), from the source.
     fn published_names(dir: &Path, out: &mut BTreeMap<String, Vec<String>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                published_names(&path, out);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
+        let mut files = Vec::new();
+        crate::architecture::rust_files(dir, &mut files);
+        for path in files {
             let text = std::fs::read_to_string(&path).unwrap();
             let lines: Vec<&str> = text.lines().collect();
             for (i, line) in lines.iter().enumerate() {
