@@ -10,9 +10,10 @@ use clap::{Parser, Subcommand};
 
 use crate::accounts::users::{self, NewUser};
 use crate::accounts::{AccountsError, tokens};
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::config::{self, Config, LoadOptions};
 use crate::db::{Db, DbError, migrate};
+use crate::domain::actor::Actor;
 use crate::domain::{Clock, SystemClock, Username};
 use crate::startup::{Application, open_database};
 use crate::telemetry::{self, Sink};

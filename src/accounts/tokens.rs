@@ -82,7 +82,7 @@ pub fn create(
     };
     let secret = format!("sr_{}", random_token(32));
     let created_by = match &ctx.actor {
-        audit::Actor::User { id, .. } => Some(*id),
+        crate::domain::actor::Actor::User(p) => Some(p.id),
         _ => None,
     };
     tx.exec_cached(

@@ -12,6 +12,7 @@ use super::AccountsError;
 use super::hashing;
 use crate::audit::{self, Context, Event};
 use crate::db::Cached;
+use crate::domain::actor::{Person, Places};
 use crate::domain::{NewPassword, Role, Username};
 use crate::validation::FieldErrors;
 
@@ -27,6 +28,18 @@ pub struct User {
 }
 
 impl User {
+    /// This user as the rules see them, with the locations they may use
+    /// (read by `catalog::locations::places`).
+    pub fn person(&self, places: Places) -> Person {
+        Person {
+            id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role,
+            places,
+        }
+    }
+
     /// The fields recorded in audit rows (never the hash).
     pub fn audit_json(&self) -> serde_json::Value {
         json!({

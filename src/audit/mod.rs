@@ -17,37 +17,21 @@ use crate::domain::Timestamp;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Who did it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    User {
-        id: i64,
-        username: String,
-    },
-    Token {
-        id: i64,
-        name: String,
-        user_id: i64,
-    },
-    System,
-    /// Someone not signed in: a failed login, a setup attempt.
-    Anonymous {
-        claimed: Option<String>,
-    },
-}
+use crate::domain::actor::Actor;
 
-impl Actor {
-    fn columns(&self) -> (&'static str, Option<i64>, String) {
-        match self {
-            Actor::User { id, username } => ("user", Some(*id), username.clone()),
-            Actor::Token { id, name, .. } => ("token", Some(*id), name.clone()),
-            Actor::System => ("system", None, "system".into()),
-            Actor::Anonymous { claimed } => (
-                "anonymous",
-                None,
-                claimed.clone().unwrap_or_else(|| "anonymous".into()),
-            ),
-        }
+/// How an actor is written into an audit row: kind, id, name.
+fn columns(actor: &Actor) -> (&'static str, Option<i64>, String) {
+    match actor {
+        Actor::User(p) => ("user", Some(p.id), p.username.clone()),
+        Actor::Token { id, name, .. } => ("token", Some(*id), name.clone()),
+        Actor::System => ("system", None, "system".into()),
+        // A supplier has no account here; the row names the link or file.
+        Actor::Supplier { via } => ("anonymous", None, via.clone()),
+        Actor::Anonymous { claimed } => (
+            "anonymous",
+            None,
+            claimed.clone().unwrap_or_else(|| "anonymous".into()),
+        ),
     }
 }
 
@@ -131,7 +115,7 @@ pub fn record(tx: &Transaction, ctx: &Context, event: Event) -> rusqlite::Result
         )
         .optional()?;
     let id = highest.unwrap_or(0) + 1;
-    let (kind, actor_id, actor_name) = ctx.actor.columns();
+    let (kind, actor_id, actor_name) = columns(&ctx.actor);
     let row = Row {
         id,
         at: ctx.at.to_db(),

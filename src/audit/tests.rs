@@ -6,10 +6,13 @@ fn db_with_rows(n: usize) -> Connection {
     for i in 0..n {
         let tx = conn.transaction().unwrap();
         let ctx = Context {
-            actor: Actor::User {
+            actor: Actor::User(crate::domain::actor::Person {
                 id: 1,
                 username: "anna".into(),
-            },
+                display_name: "Anna".into(),
+                role: crate::domain::Role::Admin,
+                places: crate::domain::actor::Places::All,
+            }),
             ip: Some("127.0.0.1".into()),
             request_id: Some(format!("req-{i}")),
             at: SystemClock.now(),

@@ -11,10 +11,9 @@
 
 use rusqlite::Transaction;
 
-use crate::accounts::users::User;
 use crate::audit::Context;
+use crate::catalog::CatalogError;
 use crate::catalog::items::{self, Item, ItemInput, Pack, PackCodes, StockTarget};
-use crate::catalog::{CatalogError, locations};
 use crate::domain::barcode::{PackCode, hibcc};
 use crate::validation::FieldErrors;
 
@@ -88,24 +87,18 @@ pub fn add_pack_scanned(
     })
 }
 
-/// Sets a reorder point after checking that `user` may use the location;
+/// Sets a reorder point (the service refuses a location the actor may not use);
 /// `None` arguments were refused by the parser, whose errors are `errors`.
 #[allow(clippy::too_many_arguments)]
 pub fn set_target_for(
     tx: &Transaction,
     ctx: &Context,
-    user: &User,
     item_id: i64,
     location: Option<i64>,
     reorder: Option<i64>,
     par: Option<i64>,
-    mut errors: FieldErrors,
+    errors: FieldErrors,
 ) -> Result<StockTarget, CatalogError> {
-    if let Some(l) = location
-        && !locations::may_use(tx, user.id, user.role, l)?
-    {
-        errors.add("location_id", "you may not use this location");
-    }
     errors.into_result()?;
     items::set_target(
         tx,

@@ -485,6 +485,8 @@ pub fn set_target(
     let mut errors = FieldErrors::default();
     if crate::catalog::locations::get(tx, location_id)?.is_none_or(|l| !l.active) {
         errors.add("location_id", "no such active location");
+    } else if !ctx.actor.may_use(location_id) {
+        errors.add("location_id", "you may not use this location");
     }
     if !(0..=1_000_000).contains(&reorder_point) {
         errors.add("reorder_point", "must be from 0 to 1000000");

@@ -13,8 +13,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::CatalogError;
+use crate::accounts::users::User;
 use crate::audit::{self, Context, Event};
 use crate::domain::Role;
+use crate::domain::actor::{Actor, Places};
 use crate::validation::FieldErrors;
 use crate::validation::text;
 
@@ -96,10 +98,12 @@ pub fn create(
     if !KINDS.contains(&kind) {
         errors.add("kind", format!("must be one of {}", KINDS.join(", ")));
     }
-    if let Some(p) = parent_id
-        && get(tx, p)?.is_none_or(|l| !l.active)
-    {
-        errors.add("parent_id", "no such active location");
+    if let Some(p) = parent_id {
+        if get(tx, p)?.is_none_or(|l| !l.active) {
+            errors.add("parent_id", "no such active location");
+        } else if !ctx.actor.may_use(p) {
+            errors.add("parent_id", "you may not use this location");
+        }
     }
     if let Some(n) = &name {
         let sibling: bool = tx.row_cached(
@@ -129,6 +133,14 @@ pub fn create(
     Ok(location)
 }
 
+/// The location `id` for a change by the actor: one they may not use is
+/// not theirs to change, and is answered as not found.
+fn usable(tx: &Transaction, ctx: &Context, id: i64) -> Result<Location, CatalogError> {
+    get(tx, id)?
+        .filter(|_| ctx.actor.may_use(id))
+        .ok_or(CatalogError::NoSuchLocation)
+}
+
 /// Renames a location and/or changes its kind.
 pub fn update(
     tx: &Transaction,
@@ -137,7 +149,7 @@ pub fn update(
     name: &str,
     kind: &str,
 ) -> Result<Location, CatalogError> {
-    let before = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    let before = usable(tx, ctx, id)?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", text(name, 100));
     if !KINDS.contains(&kind) {
@@ -181,7 +193,7 @@ pub fn set_active(
     id: i64,
     active: bool,
 ) -> Result<Location, CatalogError> {
-    let before = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    let before = usable(tx, ctx, id)?;
     if !active {
         let stock: i64 = tx.row_cached(
             "SELECT coalesce(sum(quantity), 0) FROM stock_levels WHERE location_id = ?1",
@@ -242,9 +254,12 @@ pub fn set_parent(
     id: i64,
     parent_id: Option<i64>,
 ) -> Result<Location, CatalogError> {
-    let before = get(tx, id)?.ok_or(CatalogError::NoSuchLocation)?;
+    let before = usable(tx, ctx, id)?;
     if let Some(p) = parent_id {
         get(tx, p)?.ok_or_else(|| FieldErrors::single("parent_id", "no such location"))?;
+        if !ctx.actor.may_use(p) {
+            return Err(FieldErrors::single("parent_id", "you may not use this location").into());
+        }
         let tree: HashMap<i64, Option<i64>> =
             all(tx)?.into_iter().map(|l| (l.id, l.parent_id)).collect();
         let mut at = Some(p);
@@ -360,6 +375,21 @@ fn allowed_in(
         .map(|l| l.id)
         .filter(|id| allowed(*id))
         .collect())
+}
+
+/// The locations `user` may use, as an actor carries them: every one for an
+/// admin, else the ids allowed now.
+pub fn places(conn: &Connection, user_id: i64, role: Role) -> rusqlite::Result<Places> {
+    if role == Role::Admin {
+        return Ok(Places::All);
+    }
+    Ok(Places::only(accessible(conn, user_id, role)?))
+}
+
+/// `user` as a session would carry them: their role and the locations they
+/// may use now.
+pub fn actor_for(conn: &Connection, user: &User) -> rusqlite::Result<Actor> {
+    Ok(Actor::User(user.person(places(conn, user.id, user.role)?)))
 }
 
 /// Whether `user` may see and move stock in location `id`.

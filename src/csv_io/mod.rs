@@ -21,29 +21,21 @@ mod stock_rows;
 pub mod store;
 pub mod table;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::{Transaction, TransactionBehavior};
 use serde_json::json;
 
 use crate::audit::{self, Event};
 use crate::catalog::items::{self, Item};
-use crate::catalog::locations;
 use crate::db::{Db, DbError, run_blocking};
-use crate::domain::Role;
+use crate::domain::actor::Actor;
 pub use kind::Kind;
 use places::Places;
 use report::Outcome;
 pub use report::{Counts, Problem, Report, RowReport};
 pub use store::StoredImport;
 pub use table::{FileProblem, MAX_BYTES, MAX_ROWS};
-
-/// Who is importing: their role and location access apply to every row.
-#[derive(Debug, Clone, Copy)]
-pub struct Who {
-    pub user_id: i64,
-    pub role: Role,
-}
 
 /// Refused: a stored upload is imported once.
 pub const ALREADY_COMMITTED: crate::domain::refusal::Code = crate::domain::refusal::Code::conflict(
@@ -102,9 +94,7 @@ impl<'a> Cells<'a> {
 pub(crate) struct Env<'a> {
     audit: &'a audit::Context,
     currency: &'a str,
-    who: Who,
     places: Option<Places>,
-    usable: Option<HashSet<i64>>,
 }
 
 impl Env<'_> {
@@ -147,11 +137,9 @@ impl Env<'_> {
     ) -> Result<Option<i64>, DbError> {
         if self.places.is_none() {
             self.places = Some(Places::load(tx)?);
-            self.usable = Some(locations::accessible(tx, self.who.user_id, self.who.role)?);
         }
-        let (places, usable) = (self.places.as_ref(), self.usable.as_ref());
-        match places.map(|p| p.resolve(raw)) {
-            Some(Ok(id)) if usable.is_some_and(|u| u.contains(&id)) => Ok(Some(id)),
+        match self.places.as_ref().map(|p| p.resolve(raw)) {
+            Some(Ok(id)) if self.audit.actor.may_use(id) => Ok(Some(id)),
             Some(Ok(_)) => {
                 out.error(column, "you may not use this location");
                 Ok(None)
@@ -213,7 +201,6 @@ pub fn run(
     kind: Kind,
     content: &str,
     currency: &str,
-    who: Who,
 ) -> Result<Report, DbError> {
     let mut report = Report::new(kind);
     let table = match table::parse(content) {
@@ -237,9 +224,7 @@ pub fn run(
     let mut env = Env {
         audit: ctx,
         currency,
-        who,
         places: None,
-        usable: None,
     };
     for row in &table.rows {
         let cells = Cells {
@@ -301,7 +286,6 @@ pub fn run(
 pub async fn preview(
     db: &Db,
     ctx: audit::Context,
-    who: Who,
     id: i64,
     currency: String,
 ) -> Result<(StoredImport, Option<Report>), ImportError> {
@@ -311,11 +295,11 @@ pub async fn preview(
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(DbError::from)?;
-        let stored = owned(&tx, id, who)?;
+        let stored = owned(&tx, id, &ctx.actor)?;
         if stored.committed_at.is_some() {
             return Ok((stored, None));
         }
-        let report = run(&tx, &ctx, stored.kind, &stored.content, &currency, who)?;
+        let report = run(&tx, &ctx, stored.kind, &stored.content, &currency)?;
         tx.rollback().map_err(DbError::from)?;
         Ok((stored, Some(report)))
     })
@@ -327,7 +311,6 @@ pub async fn preview(
 pub async fn check(
     db: &Db,
     ctx: audit::Context,
-    who: Who,
     kind: Kind,
     content: String,
     currency: String,
@@ -338,16 +321,16 @@ pub async fn check(
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(DbError::from)?;
-        let report = run(&tx, &ctx, kind, &content, &currency, who)?;
+        let report = run(&tx, &ctx, kind, &content, &currency)?;
         tx.rollback().map_err(DbError::from)?;
         Ok(report)
     })
     .await
 }
 
-fn owned(tx: &Transaction, id: i64, who: Who) -> Result<StoredImport, ImportError> {
+fn owned(tx: &Transaction, id: i64, actor: &Actor) -> Result<StoredImport, ImportError> {
     let stored = store::get(tx, id)?.ok_or(ImportError::NotFound)?;
-    if stored.user_id != who.user_id {
+    if actor.user_id() != Some(stored.user_id) {
         return Err(ImportError::NotYours);
     }
     Ok(stored)
@@ -358,16 +341,15 @@ fn owned(tx: &Transaction, id: i64, who: Who) -> Result<StoredImport, ImportErro
 pub async fn commit(
     db: &Db,
     ctx: audit::Context,
-    who: Who,
     id: i64,
     currency: String,
 ) -> Result<(StoredImport, Report), ImportError> {
     db.write(move |tx| {
-        let stored = owned(tx, id, who)?;
+        let stored = owned(tx, id, &ctx.actor)?;
         if let Some(at) = &stored.committed_at {
             return Err(ImportError::AlreadyCommitted(at.clone()));
         }
-        let report = finish(tx, &ctx, &stored, &currency, who)?;
+        let report = finish(tx, &ctx, &stored, &currency)?;
         Ok((stored, report))
     })
     .await
@@ -378,16 +360,17 @@ pub async fn commit(
 pub async fn commit_content(
     db: &Db,
     ctx: audit::Context,
-    who: Who,
     kind: Kind,
     file_name: String,
     content: String,
     currency: String,
 ) -> Result<(i64, Report), ImportError> {
     db.write(move |tx| {
-        let id = store::create(tx, who.user_id, kind, &file_name, &content, ctx.at)?;
+        // Uploads belong to a person; only signed-in people reach here.
+        let user_id = ctx.actor.user_id().ok_or(ImportError::NotYours)?;
+        let id = store::create(tx, user_id, kind, &file_name, &content, ctx.at)?;
         let stored = store::get(tx, id)?.ok_or(ImportError::NotFound)?;
-        let report = finish(tx, &ctx, &stored, &currency, who)?;
+        let report = finish(tx, &ctx, &stored, &currency)?;
         Ok((id, report))
     })
     .await
@@ -400,9 +383,8 @@ fn finish(
     ctx: &audit::Context,
     stored: &StoredImport,
     currency: &str,
-    who: Who,
 ) -> Result<Report, ImportError> {
-    let report = run(tx, ctx, stored.kind, &stored.content, currency, who)?;
+    let report = run(tx, ctx, stored.kind, &stored.content, currency)?;
     if !report.is_clean() {
         return Err(ImportError::Rejected(Box::new(report)));
     }

@@ -256,6 +256,11 @@ impl Outcome {
                 Ok(None)
             }
             Err(StockError::Db(e)) => self.database(e),
+            Err(StockError::Refused(r)) => {
+                let field = r.field.clone().unwrap_or_default();
+                self.absorb(FieldErrors::single(&field, r.message), map);
+                Ok(None)
+            }
             Err(other @ StockError::Insufficient(_)) => {
                 self.error("quantity", other);
                 Ok(None)

@@ -21,17 +21,12 @@ fn setup() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
-const WHO: Who = Who {
-    user_id: 1,
-    role: Role::Manager,
-};
-
 /// Runs an import and keeps it only when clean, as a commit does.
 fn import(db: &Db, kind: Kind, content: &str) -> Report {
     let ctx = audit::Context::system(SystemClock.now());
     let content = content.to_string();
     db.write_blocking(|tx: &Transaction| {
-        let report = run(tx, &ctx, kind, &content, "EUR", WHO)?;
+        let report = run(tx, &ctx, kind, &content, "EUR")?;
         if report.is_clean() {
             Ok(report)
         } else {

@@ -4,8 +4,6 @@
 //! delivered, one received and closed — all made from the reorder
 //! suggestions through the same service functions the pages use.
 
-use std::collections::HashSet;
-
 use rusqlite::Transaction;
 use time::Date;
 
@@ -15,7 +13,7 @@ use crate::domain::order::Action;
 use crate::orders::lifecycle::{self, ActInput, LineInput, NewOrder};
 use crate::orders::receiving::{self, ReceiptInput, ReceiptLineInput};
 use crate::orders::rules::{self, RuleInput};
-use crate::orders::{self, Env, OrdersError, Who, suggest};
+use crate::orders::{self, Env, OrdersError, suggest};
 use crate::practice::{self, Practice};
 
 /// Lines per demo order: enough to look real, few enough to read.
@@ -69,22 +67,12 @@ pub fn generate(
         currency: currency.into(),
         today,
     };
-    let all: HashSet<i64> = tx
-        .prepare("SELECT id FROM locations")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let groups: Vec<_> = suggest::suggestions(tx, &all)?
+    let groups: Vec<_> = suggest::suggestions(tx, &crate::domain::actor::Places::All)?
         .into_iter()
         .filter(|g| g.supplier_id.is_some())
         .collect();
-    let as_user = |u: &User| {
-        (
-            ctx.with_actor(crate::audit::Actor::User {
-                id: u.id,
-                username: u.username.clone(),
-            }),
-            u.clone(),
-        )
+    let as_user = |u: &User| -> rusqlite::Result<_> {
+        Ok(ctx.with_actor(crate::catalog::locations::actor_for(tx, u)?))
     };
     let mut made = 0;
     // Four orders, each from the supplier with the most suggestions not
@@ -103,7 +91,7 @@ pub fn generate(
         let start = taken[g];
         taken[g] += per;
         let author = if n < 2 { people.nurse } else { people.manager };
-        let (actx, author) = as_user(author);
+        let actx = as_user(author)?;
         let input = NewOrder {
             supplier_id: group.supplier_id.expect("filtered"),
             note: String::new(),
@@ -121,25 +109,16 @@ pub fn generate(
                 })
                 .collect(),
         };
-        let order = lifecycle::create(tx, &actx, Who::User(&author), &env, &input)
-            .map_err(|e| fail("draft", e))?;
+        let order = lifecycle::create(tx, &actx, &env, &input).map_err(|e| fail("draft", e))?;
         made += 1;
         if n == 0 {
             continue; // stays a draft
         }
         let act = |who: &User, action: Action| -> Result<orders::Order, OrdersError> {
-            let (c, u) = as_user(who);
-            lifecycle::act(
-                tx,
-                &c,
-                Who::User(&u),
-                &env,
-                order.id,
-                action,
-                &ActInput::default(),
-            )
+            let c = as_user(who)?;
+            lifecycle::act(tx, &c, &env, order.id, action, &ActInput::default())
         };
-        let submitted = act(&author, Action::Submit).map_err(|e| fail("submit", e))?;
+        let submitted = act(author, Action::Submit).map_err(|e| fail("submit", e))?;
         if n == 1 {
             continue; // waits for approval (or was approved at once)
         }
@@ -177,11 +156,10 @@ pub fn generate(
                 substitute_item_id: None,
             })
             .collect();
-        let (rctx, nurse) = as_user(people.nurse);
+        let rctx = as_user(people.nurse)?;
         receiving::receive(
             tx,
             &rctx,
-            Who::User(&nurse),
             &env,
             order.id,
             &ReceiptInput {

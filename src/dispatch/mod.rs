@@ -33,7 +33,7 @@ use crate::jobs::NewJob;
 use crate::jobs::kind::{JobKind, OrderCancelNotice, OrderSend, SupplierDispatchTest};
 use crate::jobs::worker::{JobContext, JobError, Kind};
 use crate::orders::lifecycle::{self, ActInput};
-use crate::orders::{self, Env, OrderDetail, OrdersError, Who};
+use crate::orders::{self, Env, OrderDetail, OrdersError};
 use crate::practice::Practice;
 use crate::validation::FieldErrors;
 
@@ -333,7 +333,6 @@ async fn conclude(
             lifecycle::act(
                 tx,
                 &audit_ctx,
-                Who::System,
                 &env,
                 order_id,
                 action,

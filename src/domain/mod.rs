@@ -1,6 +1,7 @@
 //! Pure types and rules with no I/O: validated newtypes that the rest of the
 //! program can trust once they exist (`Username::parse`, `Password::parse`, …).
 
+pub mod actor;
 pub mod approval;
 pub mod barcode;
 pub mod ledger;

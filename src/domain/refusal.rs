@@ -16,6 +16,10 @@ pub enum Kind {
     /// The one asking may not do this to this record, whatever its state
     /// (HTTP 403).
     NotPermitted,
+    /// The request names something the one asking may not use, such as a
+    /// location outside their access; the refusal names the field, as a
+    /// validation problem would (HTTP 422).
+    NotUsable,
 }
 
 /// One stable code: what clients match on, what it means.
@@ -44,6 +48,14 @@ impl Code {
             meaning,
         }
     }
+
+    pub const fn not_usable(code: &'static str, meaning: &'static str) -> Code {
+        Code {
+            code,
+            kind: Kind::NotUsable,
+            meaning,
+        }
+    }
 }
 
 /// A refusal as it happened: its code and the sentence for this case.
@@ -52,6 +64,8 @@ impl Code {
 pub struct Refusal {
     pub code: Code,
     pub message: String,
+    /// The input field that named what is refused, when one did.
+    pub field: Option<String>,
 }
 
 impl Refusal {
@@ -59,6 +73,15 @@ impl Refusal {
         Refusal {
             code,
             message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A refusal of what the input's `field` names.
+    pub fn on_field(code: Code, field: &str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            field: Some(field.to_string()),
+            ..Refusal::new(code, message)
         }
     }
 }

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use super::worker::{Handler, JobContext, JobError, Kind, Settings, Waker, Worker};
 use super::*;
-use crate::audit::Actor;
 use crate::audit::Context;
 use crate::db::{Db, DbError};
 use crate::domain::Clock;
+use crate::domain::actor::Actor;
 use serde_json::json;
 
 fn t0() -> Timestamp {

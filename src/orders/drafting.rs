@@ -11,10 +11,11 @@ use serde_json::json;
 use super::lifecycle::{
     MAX_LINES, MAX_NOTE, MAX_PACKS, MAX_REASON, audit_order, check_note, parse_date,
 };
-use super::{Env, Order, OrdersError, Step, Who, add_event, for_change, next_number};
+use super::{Env, Order, OrdersError, Step, add_event, for_change, next_number};
 use crate::audit::Context;
 use crate::catalog::{items, locations, suppliers};
 use crate::db::Cached;
+use crate::domain::actor::Actor;
 use crate::domain::order::OrderState;
 use crate::validation::FieldErrors;
 
@@ -48,7 +49,6 @@ pub struct NewOrder {
 pub fn create(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     input: &NewOrder,
 ) -> Result<Order, OrdersError> {
@@ -72,21 +72,21 @@ pub fn create(
             input.supplier_id,
             env.currency,
             input.note.trim(),
-            who.user_id(),
+            ctx.actor.user_id(),
             ctx.at.to_db()
         ],
     )?;
     let id = tx.last_insert_rowid();
     let mut errors = FieldErrors::default();
     for (i, line) in input.lines.iter().enumerate() {
-        if let Err(e) = write_line(tx, who, id, input.supplier_id, line) {
+        if let Err(e) = write_line(tx, &ctx.actor, id, input.supplier_id, line) {
             for f in e.0 {
                 errors.add(&format!("lines[{i}].{}", f.field), f.message);
             }
         }
     }
     errors.into_result()?;
-    add_event(tx, ctx, who, id, Step::within("create", OrderState::Draft))?;
+    add_event(tx, ctx, id, Step::within("create", OrderState::Draft))?;
     let order = for_change(tx, id, env.today)?;
     audit_order(
         tx,
@@ -103,13 +103,13 @@ pub fn create(
 /// the input's.
 fn write_line(
     tx: &Transaction,
-    who: Who,
+    actor: &Actor,
     order_id: i64,
     supplier_id: i64,
     line: &LineInput,
 ) -> Result<i64, FieldErrors> {
     let mut errors = FieldErrors::default();
-    if !may_use(tx, who, line.location_id).map_err(|e| FieldErrors::single("location_id", e))? {
+    if !actor.may_use(line.location_id) {
         errors.add("location_id", "you may not use this location");
     }
     let si = match (line.supplier_item_id, line.item_id) {
@@ -220,15 +220,6 @@ fn write_line(
     Ok(tx.last_insert_rowid())
 }
 
-/// Whether `who` may order for (and so receive into) `location_id`; the
-/// system may always.
-fn may_use(tx: &Transaction, who: Who, location_id: i64) -> rusqlite::Result<bool> {
-    match who {
-        Who::User(u) => locations::may_use(tx, u.id, u.role, location_id),
-        Who::System | Who::Supplier => Ok(true),
-    }
-}
-
 /// The supplier's line to order `item_id` from them: the preferred one,
 /// else the cheapest per stocking unit.
 pub(crate) fn supplier_line_for(
@@ -270,17 +261,15 @@ fn editable(tx: &Transaction, id: i64, env: &Env) -> Result<Order, OrdersError> 
 pub fn add_line(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     order_id: i64,
     line: &LineInput,
 ) -> Result<Order, OrdersError> {
     let order = editable(tx, order_id, env)?;
-    let line_id = write_line(tx, who, order_id, order.supplier_id, line)?;
+    let line_id = write_line(tx, &ctx.actor, order_id, order.supplier_id, line)?;
     edited(
         tx,
         ctx,
-        who,
         env,
         &order,
         "add_line",
@@ -301,7 +290,6 @@ pub struct LineChange {
 pub fn update_line(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     order_id: i64,
     line_id: i64,
@@ -327,7 +315,7 @@ pub fn update_line(
     }
     if !locations::get(tx, change.location_id)?.is_some_and(|l| l.active) {
         errors.add("location_id", "no such active location");
-    } else if !may_use(tx, who, change.location_id)? {
+    } else if !ctx.actor.may_use(change.location_id) {
         errors.add("location_id", "you may not use this location");
     }
     let twin: bool = tx.row_cached(
@@ -358,7 +346,6 @@ pub fn update_line(
     edited(
         tx,
         ctx,
-        who,
         env,
         &order,
         "change_line",
@@ -372,7 +359,6 @@ pub fn update_line(
 pub fn remove_line(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     order_id: i64,
     line_id: i64,
@@ -388,7 +374,6 @@ pub fn remove_line(
     edited(
         tx,
         ctx,
-        who,
         env,
         &order,
         "remove_line",
@@ -411,7 +396,6 @@ pub struct HeaderChange {
 pub fn update_header(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     order_id: i64,
     change: &HeaderChange,
@@ -445,7 +429,7 @@ pub fn update_header(
             updated_at = ?3 WHERE id = ?4",
         params![change.note.as_deref().map(str::trim), expected, ctx.at.to_db(), order_id],
     )?;
-    add_event(tx, ctx, who, order_id, Step::within("change", order.state))?;
+    add_event(tx, ctx, order_id, Step::within("change", order.state))?;
     let after = for_change(tx, order_id, env.today)?;
     audit_order(
         tx,
@@ -463,7 +447,6 @@ pub fn update_header(
 fn edited(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     order: &Order,
     step: &str,
@@ -474,7 +457,7 @@ fn edited(
         "UPDATE purchase_orders SET updated_at = ?1 WHERE id = ?2",
         params![ctx.at.to_db(), order.id],
     )?;
-    add_event(tx, ctx, who, order.id, Step::within(step, order.state))?;
+    add_event(tx, ctx, order.id, Step::within(step, order.state))?;
     let after = for_change(tx, order.id, env.today)?;
     audit_order(tx, ctx, audit_action, &after, detail)?;
     Ok(after)

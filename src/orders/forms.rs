@@ -14,27 +14,21 @@ use super::returns::{
     self, Credit, CreditInput, CreditReceived, ReturnInput, ReturnLineInput, SupplierReturn,
 };
 use super::rules::{self, ApprovalRule, RuleInput};
-use super::{Env, Order, OrdersError, Who, drafting};
-use crate::accounts::users::User;
+use super::{Env, Order, OrdersError, drafting};
 use crate::audit::Context;
-use crate::catalog::{items, locations};
+use crate::catalog::items;
+use crate::domain::actor::Actor;
 use crate::domain::barcode::PackCode;
 use crate::validation::{FieldErrors, with_form_errors};
 
 // ------------------------------------------------------------ draft lines
 
-/// Whether `user` may put goods for `location_id` on an order; a problem on
+/// Whether the actor may put goods for `location_id` on an order; a problem on
 /// `location_id` when not (0, "none chosen", is the caller's to report).
-fn check_location(
-    tx: &Transaction,
-    user: &User,
-    location_id: i64,
-    errors: &mut FieldErrors,
-) -> rusqlite::Result<()> {
-    if location_id != 0 && !locations::may_use(tx, user.id, user.role, location_id)? {
+fn check_location(actor: &Actor, location_id: i64, errors: &mut FieldErrors) {
+    if location_id != 0 && !actor.may_use(location_id) {
         errors.add("location_id", "is not a location you may use");
     }
-    Ok(())
 }
 
 /// [`drafting::add_line`] for a form: `typed` holds the problems found while reading
@@ -44,22 +38,21 @@ fn check_location(
 pub fn add_line(
     tx: &Transaction,
     ctx: &Context,
-    user: &User,
     env: &Env,
     order_id: i64,
     input: &drafting::LineInput,
     typed: FieldErrors,
 ) -> Result<Order, OrdersError> {
     let mut errors = typed;
-    check_location(tx, user, input.location_id, &mut errors)?;
+    check_location(&ctx.actor, input.location_id, &mut errors);
     if !errors.is_empty() {
         let order = super::get(tx, order_id, env.today)?.ok_or(OrdersError::NoSuchOrder)?;
         if !order.state.editable() {
-            return drafting::add_line(tx, ctx, Who::User(user), env, order_id, input);
+            return drafting::add_line(tx, ctx, env, order_id, input);
         }
         return Err(OrdersError::Invalid(errors));
     }
-    drafting::add_line(tx, ctx, Who::User(user), env, order_id, input)
+    drafting::add_line(tx, ctx, env, order_id, input)
 }
 
 /// [`drafting::update_line`] for a form that changes a line's packs and, when given,
@@ -70,7 +63,6 @@ pub fn add_line(
 pub fn update_line(
     tx: &Transaction,
     ctx: &Context,
-    user: &User,
     env: &Env,
     order_id: i64,
     line_id: i64,
@@ -87,7 +79,7 @@ pub fn update_line(
     let location_id = location_id.unwrap_or(line.location_id);
     // Moving a line to another location needs that location.
     if location_id != line.location_id {
-        check_location(tx, user, location_id, &mut errors)?;
+        check_location(&ctx.actor, location_id, &mut errors);
     }
     if !errors.is_empty() && order.state.editable() {
         return Err(OrdersError::Invalid(errors));
@@ -97,7 +89,7 @@ pub fn update_line(
         location_id,
         note: line.note.clone(),
     };
-    drafting::update_line(tx, ctx, Who::User(user), env, order_id, line_id, &change)
+    drafting::update_line(tx, ctx, env, order_id, line_id, &change)
 }
 
 // --------------------------------------------------------- order numbers
@@ -151,7 +143,6 @@ pub fn is_line_field(field: &str) -> bool {
 pub fn create_return(
     tx: &Transaction,
     ctx: &Context,
-    user: &User,
     env: &Env,
     form: ReturnForm,
     typed: FieldErrors,
@@ -179,7 +170,7 @@ pub fn create_return(
         lines: sent,
         expected_credit_minor: form.expected_credit_minor,
     };
-    match returns::create_return(tx, ctx, Who::User(user), env, &input) {
+    match returns::create_return(tx, ctx, env, &input) {
         Ok(r) if errors.is_empty() => Ok(r),
         Ok(_) => Err(OrdersError::Invalid(errors)),
         Err(OrdersError::Invalid(e)) => {
@@ -204,7 +195,6 @@ pub fn create_return(
 pub fn create_credit(
     tx: &Transaction,
     ctx: &Context,
-    user: &User,
     env: &Env,
     input: CreditInput,
     order_number: &str,
@@ -213,10 +203,7 @@ pub fn create_credit(
     let mut errors = typed;
     let order_id = order_by_number(tx, order_number, env, &mut errors)?;
     let input = CreditInput { order_id, ..input };
-    with_form_errors(
-        errors,
-        returns::create_credit(tx, ctx, Who::User(user), &input),
-    )
+    with_form_errors(errors, returns::create_credit(tx, ctx, &input))
 }
 
 /// [`returns::receive_credit`] for a form; its problems (`typed`) come
@@ -288,17 +275,16 @@ pub fn find_substitutes(
     Ok(found)
 }
 
-/// [`receiving::receive`] by `user`, answering what the receive page says
+/// [`receiving::receive`] by the actor, answering what the receive page says
 /// afterwards: what came in (and damaged), per line, and the order's state.
 pub fn receive(
     tx: &Transaction,
     ctx: &Context,
-    user: &User,
     env: &Env,
     order_id: i64,
     input: &ReceiptInput,
 ) -> Result<String, OrdersError> {
-    let receipt = receiving::receive(tx, ctx, Who::User(user), env, order_id, input)?;
+    let receipt = receiving::receive(tx, ctx, env, order_id, input)?;
     let mut parts = Vec::new();
     for l in &receipt.lines {
         let unit = items::get(tx, l.item_id)?

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use serde_json::json;
 use time::Date;
 
-use super::{Env, Order, OrdersError, Step, Who, add_event, for_change};
+use super::{Env, Order, OrdersError, Step, add_event, for_change};
 use crate::audit::{self, Context, Event};
 use crate::db::Cached;
+use crate::domain::actor::Actor;
 use crate::domain::approval::{self, OrderFacts};
 use crate::domain::order::{Action, Facts, OrderState, Refusal, transition};
 use crate::validation::FieldErrors;
@@ -87,7 +88,6 @@ pub struct ActInput {
 pub fn act(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     order_id: i64,
     action: Action,
@@ -105,7 +105,7 @@ pub fn act(
         errors.add("supplier_reference", "must be at most 100 characters");
     }
     errors.into_result()?;
-    check_who(who, &order, action)?;
+    check_who(&ctx.actor, &order, action)?;
     let has_lines: bool = tx.row_cached(
         "SELECT EXISTS (SELECT 1 FROM order_lines WHERE order_id = ?1)",
         [order_id],
@@ -127,9 +127,10 @@ pub fn act(
         }
         Action::Approve | Action::Reject if order.state == OrderState::Submitted => {
             let open = open_steps(tx, order_id)?;
-            let own = who.user_id().is_some()
-                && (who.user_id() == order.created_by || who.user_id() == order.submitted_by);
-            let role = who.role().ok_or_else(|| {
+            let own = ctx.actor.user_id().is_some()
+                && (ctx.actor.user_id() == order.created_by
+                    || ctx.actor.user_id() == order.submitted_by);
+            let role = ctx.actor.role().ok_or_else(|| {
                 OrdersError::refused(
                     super::refusals::NEEDS_A_PERSON,
                     "only a person can approve or reject an order",
@@ -178,7 +179,7 @@ pub fn act(
                 "UPDATE purchase_orders SET submitted_by = ?1, submitted_at = ?2,
                     approved_at = CASE WHEN ?3 = 'approved' THEN ?2 ELSE NULL END, reason = ''
                  WHERE id = ?4",
-                params![who.user_id(), at, to.as_str(), order_id],
+                params![ctx.actor.user_id(), at, to.as_str(), order_id],
             )?;
         }
         Action::Approve => {
@@ -186,7 +187,7 @@ pub fn act(
                 tx.exec_cached(
                     "UPDATE order_approvals SET approver_id = ?1, decided_at = ?2
                      WHERE order_id = ?3 AND role = ?4 AND superseded = 0 AND approver_id IS NULL",
-                    params![who.user_id(), at, order_id, role.as_str()],
+                    params![ctx.actor.user_id(), at, order_id, role.as_str()],
                 )?;
             }
             if to == OrderState::Approved {
@@ -277,7 +278,6 @@ pub fn act(
     add_event(
         tx,
         ctx,
-        who,
         order_id,
         Step {
             action: action.as_str(),
@@ -309,14 +309,16 @@ fn capital(s: &str) -> String {
 /// Role rules beyond the route's permission: staff draft, submit, reopen
 /// and cancel what has not been approved; everything after approval is for
 /// managers and admins; dispatch outcomes are the system's.
-fn check_who(who: Who, order: &Order, action: Action) -> Result<(), OrdersError> {
-    let allowed = match (who, action) {
-        (Who::System, Action::DispatchSucceeded | Action::DispatchFailed) => true,
-        (Who::Supplier, Action::Acknowledge) => true,
-        (Who::User(_), Action::DispatchSucceeded | Action::DispatchFailed) => false,
-        (Who::User(_), Action::Submit | Action::Reopen) => true,
-        (Who::User(_), Action::Approve | Action::Reject) => true, // decided by the steps
-        (Who::User(_), Action::Cancel)
+fn check_who(actor: &Actor, order: &Order, action: Action) -> Result<(), OrdersError> {
+    let person = actor.person().is_some();
+    let allowed = match (actor, action) {
+        (Actor::System, Action::DispatchSucceeded | Action::DispatchFailed) => true,
+        (Actor::Supplier { .. }, Action::Acknowledge) => true,
+        _ if !person => false,
+        (_, Action::DispatchSucceeded | Action::DispatchFailed) => false,
+        (_, Action::Submit | Action::Reopen) => true,
+        (_, Action::Approve | Action::Reject) => true, // decided by the steps
+        (_, Action::Cancel)
             if matches!(
                 order.state,
                 OrderState::Draft | OrderState::Submitted | OrderState::Rejected
@@ -324,8 +326,7 @@ fn check_who(who: Who, order: &Order, action: Action) -> Result<(), OrdersError>
         {
             true
         }
-        (Who::User(_), _) => who.manages(),
-        _ => false,
+        _ => actor.manages(),
     };
     if allowed {
         Ok(())

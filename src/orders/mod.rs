@@ -20,7 +20,6 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use time::Date;
 
-use crate::accounts::users::User;
 use crate::db::{Cached, DbError};
 use crate::domain::Role;
 use crate::domain::order::OrderState;
@@ -97,45 +96,6 @@ impl From<crate::catalog::CatalogError> for OrdersError {
             C::Db(d) => OrdersError::Db(d),
             other => OrdersError::refused(refusals::RECORD_MISSING, other.to_string()),
         }
-    }
-}
-
-/// Who acts: a signed-in user (or their API token), the system (dispatch),
-/// or the supplier through a signed link.
-#[derive(Debug, Clone, Copy)]
-pub enum Who<'a> {
-    User(&'a User),
-    System,
-    Supplier,
-}
-
-impl Who<'_> {
-    pub fn user_id(&self) -> Option<i64> {
-        match self {
-            Who::User(u) => Some(u.id),
-            _ => None,
-        }
-    }
-
-    pub fn role(&self) -> Option<Role> {
-        match self {
-            Who::User(u) => Some(u.role),
-            _ => None,
-        }
-    }
-
-    /// As the timeline shows it.
-    pub fn name(&self) -> String {
-        match self {
-            Who::User(u) => u.display_name.clone(),
-            Who::System => "stockroom".into(),
-            Who::Supplier => "supplier".into(),
-        }
-    }
-
-    /// Manager or admin: may act on orders beyond drafting.
-    pub fn manages(&self) -> bool {
-        matches!(self.role(), Some(Role::Manager | Role::Admin))
     }
 }
 
@@ -538,7 +498,6 @@ impl<'a> Step<'a> {
 pub(crate) fn add_event(
     tx: &Transaction,
     ctx: &crate::audit::Context,
-    who: Who,
     order_id: i64,
     step: Step,
 ) -> rusqlite::Result<()> {
@@ -558,8 +517,8 @@ pub(crate) fn add_event(
             action,
             from.as_str(),
             to.as_str(),
-            who.name(),
-            who.user_id(),
+            ctx.actor.display_name(),
+            ctx.actor.user_id(),
             reason,
             receipt_id,
             ctx.at.to_db()

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::lifecycle::{MAX_REASON, parse_date};
-use super::{Env, OrderLine, OrdersError, Step, Who, add_event, for_change};
+use super::{Env, OrderLine, OrdersError, Step, add_event, for_change};
 use crate::audit::{self, Context, Event};
-use crate::catalog::{items, locations};
+use crate::catalog::items;
 use crate::db::Cached;
 use crate::domain::ledger::MovementKind;
 use crate::domain::order::{Action, Facts, transition};
@@ -141,7 +141,6 @@ pub fn receipts(conn: &Connection, order_id: i64) -> rusqlite::Result<Vec<Receip
 pub fn receive(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     order_id: i64,
     input: &ReceiptInput,
@@ -155,7 +154,7 @@ pub fn receive(
             format!("{}: {}", order.number, r),
         ));
     }
-    let Who::User(user) = who else {
+    let Some(user) = ctx.actor.person() else {
         return Err(OrdersError::refused(
             super::refusals::NEEDS_A_PERSON,
             "goods are received by a person",
@@ -208,7 +207,7 @@ pub fn receive(
             );
         }
         let location = l.location_id.unwrap_or(line.location_id);
-        if !locations::may_use(tx, user.id, user.role, location)? {
+        if !ctx.actor.may_use(location) {
             errors.add(&f("location_id"), "you may not use this location");
         }
         let substitute = l.substitute_item_id.filter(|id| *id != line.item_id);
@@ -359,7 +358,6 @@ pub fn receive(
     add_event(
         tx,
         ctx,
-        who,
         order_id,
         Step {
             action: Action::Receive.as_str(),

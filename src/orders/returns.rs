@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::lifecycle::{MAX_REASON, parse_date};
-use super::{Env, OrdersError, Who, next_number};
+use super::{Env, OrdersError, next_number};
 use crate::audit::{self, Context, Event};
-use crate::catalog::{locations, suppliers};
+use crate::catalog::suppliers;
 use crate::db::Cached;
 use crate::domain::ledger::MovementKind;
 use crate::stock::{self, NewMovement, StockError};
@@ -145,11 +145,10 @@ pub fn returns(
 pub fn create_return(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     input: &ReturnInput,
 ) -> Result<SupplierReturn, OrdersError> {
-    let Who::User(user) = who else {
+    let Some(user) = ctx.actor.person() else {
         return Err(OrdersError::refused(
             super::refusals::NEEDS_A_PERSON,
             "returns are made by a person",
@@ -195,7 +194,7 @@ pub fn create_return(
         if !(1..=super::receiving::MAX_QUANTITY).contains(&l.quantity) {
             errors.add(&f("quantity"), "must be a whole number of at least 1");
         }
-        if !locations::may_use(tx, user.id, user.role, l.location_id)? {
+        if !ctx.actor.may_use(l.location_id) {
             errors.add(&f("location_id"), "you may not use this location");
         }
         match parse_date(&f("expiry"), &l.expiry) {
@@ -253,7 +252,6 @@ pub fn create_return(
         insert_credit(
             tx,
             ctx,
-            who,
             input.supplier_id,
             Some(return_id),
             input.order_id,
@@ -355,7 +353,6 @@ pub fn credits(
 fn insert_credit(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     supplier_id: i64,
     return_id: Option<i64>,
     order_id: Option<i64>,
@@ -372,7 +369,7 @@ fn insert_credit(
             order_id,
             expected,
             note,
-            who.user_id(),
+            ctx.actor.user_id(),
             ctx.at.to_db()
         ],
     )?;
@@ -404,7 +401,6 @@ pub struct CreditInput {
 pub fn create_credit(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     input: &CreditInput,
 ) -> Result<Credit, OrdersError> {
     let mut errors = FieldErrors::default();
@@ -437,7 +433,6 @@ pub fn create_credit(
     let id = insert_credit(
         tx,
         ctx,
-        who,
         input.supplier_id,
         None,
         input.order_id,

@@ -5,17 +5,16 @@
 //! unit), grouped by supplier. One action turns a supplier's group into a
 //! draft order; the figures are computed again inside that transaction.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use super::lifecycle::{self, LineInput, NewOrder};
-use super::{Env, Order, OrdersError, Who};
-use crate::accounts::users::User;
+use super::{Env, Order, OrdersError};
 use crate::audit::Context;
-use crate::catalog::locations;
 use crate::db::Cached;
+use crate::domain::actor::{Actor, Places};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
@@ -63,12 +62,9 @@ struct Line {
     price: i64,
 }
 
-/// The suggestions for the locations in `allowed`, grouped by supplier
+/// The suggestions for the locations in `places`, grouped by supplier
 /// (by name; items without a supplier last).
-pub fn suggestions(
-    conn: &Connection,
-    allowed: &HashSet<i64>,
-) -> rusqlite::Result<Vec<SupplierGroup>> {
+pub fn suggestions(conn: &Connection, places: &Places) -> rusqlite::Result<Vec<SupplierGroup>> {
     let mut stmt = conn.prepare_cached(
         "SELECT * FROM (
             SELECT t.item_id, i.name, i.code, i.unit, t.location_id, loc.name, t.reorder_point,
@@ -113,7 +109,7 @@ pub fn suggestions(
             on_hand,
             on_order,
         ) = row?;
-        if !allowed.contains(&location_id) {
+        if !places.contains(location_id) {
             continue;
         }
         let need = par.max(point) - on_hand - on_order;
@@ -192,12 +188,11 @@ fn line_for(conn: &Connection, item_id: i64) -> rusqlite::Result<Option<Line>> {
 pub fn draft_from(
     tx: &Transaction,
     ctx: &Context,
-    who: Who,
     env: &Env,
     supplier_id: i64,
-    allowed: &HashSet<i64>,
+    places: &Places,
 ) -> Result<Order, OrdersError> {
-    let group = suggestions(tx, allowed)?
+    let group = suggestions(tx, places)?
         .into_iter()
         .find(|g| g.supplier_id == Some(supplier_id));
     let Some(group) = group else {
@@ -222,23 +217,20 @@ pub fn draft_from(
             })
             .collect(),
     };
-    lifecycle::create(tx, ctx, who, env, &input)
+    lifecycle::create(tx, ctx, env, &input)
 }
 
-/// [`suggestions`] for the locations `user` may order for.
-pub fn suggestions_for(conn: &Connection, user: &User) -> rusqlite::Result<Vec<SupplierGroup>> {
-    let allowed = locations::accessible(conn, user.id, user.role)?;
-    suggestions(conn, &allowed)
+/// [`suggestions`] for the locations `actor` may order for.
+pub fn suggestions_for(conn: &Connection, actor: &Actor) -> rusqlite::Result<Vec<SupplierGroup>> {
+    suggestions(conn, &actor.places())
 }
 
-/// [`draft_from`] by `user`, for the locations they may order for.
+/// [`draft_from`] by the actor, for the locations they may order for.
 pub fn draft_for(
     tx: &Transaction,
     ctx: &Context,
-    user: &User,
     env: &Env,
     supplier_id: i64,
 ) -> Result<Order, OrdersError> {
-    let allowed = locations::accessible(tx, user.id, user.role)?;
-    draft_from(tx, ctx, Who::User(user), env, supplier_id, &allowed)
+    draft_from(tx, ctx, env, supplier_id, &ctx.actor.places())
 }

@@ -5,11 +5,15 @@ use proptest::prelude::*;
 use super::lifecycle::{self, ActInput, LineInput, NewOrder};
 use super::receiving::{self, ReceiptInput, ReceiptLineInput};
 use super::*;
-use crate::audit::{Actor, Context};
+use crate::accounts::users::User;
+use crate::audit::Context;
 use crate::db::Db;
+use crate::domain::Role;
+use crate::domain::actor::Places;
 use crate::domain::order::Action;
 use crate::domain::{Clock, SystemClock};
 use crate::stock;
+use rusqlite::Connection;
 
 /// Users: 1 admin Ada, 2 manager Max, 3 manager Mia, 4 staff Sam, 5 viewer Vic.
 /// Items: 1 gloves (each, no lot), 2 lidocaine (lot + expiry, category 1
@@ -68,12 +72,11 @@ fn user(id: i64) -> User {
     }
 }
 
-fn ctx(u: &User) -> Context {
+/// `u`'s audit context, now, with the locations they may use as the
+/// database has them (as a request reads them).
+fn ctx(c: &Connection, u: &User) -> Context {
     Context {
-        actor: Actor::User {
-            id: u.id,
-            username: u.username.clone(),
-        },
+        actor: crate::catalog::locations::actor_for(c, u).unwrap(),
         ip: None,
         request_id: Some("test".into()),
         at: SystemClock.now(),
@@ -103,8 +106,7 @@ fn draft(db: &Db, by: i64, lines: Vec<LineInput>) -> Order {
     db.write_blocking(|tx| {
         lifecycle::create(
             tx,
-            &ctx(&u),
-            Who::User(&u),
+            &ctx(tx, &u),
             &env(),
             &NewOrder {
                 supplier_id: 1,
@@ -121,8 +123,7 @@ fn act(db: &Db, by: i64, id: i64, action: Action, reason: &str) -> Result<Order,
     db.write_blocking(|tx| {
         lifecycle::act(
             tx,
-            &ctx(&u),
-            Who::User(&u),
+            &ctx(tx, &u),
             &env(),
             id,
             action,
@@ -141,7 +142,7 @@ fn receive(
     input: ReceiptInput,
 ) -> Result<receiving::Receipt, OrdersError> {
     let u = user(by);
-    db.write_blocking(|tx| receiving::receive(tx, &ctx(&u), Who::User(&u), &env(), id, &input))
+    db.write_blocking(|tx| receiving::receive(tx, &ctx(tx, &u), &env(), id, &input))
 }
 
 fn rl(order_line_id: i64, quantity: i64) -> ReceiptLineInput {
@@ -187,7 +188,7 @@ fn add_rule(db: &Db, kind: &str, amount: Option<i64>, category: Option<i64>, rol
     db.write_blocking(|tx| {
         rules::create(
             tx,
-            &ctx(&u),
+            &ctx(tx, &u),
             "EUR",
             &rules::RuleInput {
                 kind: kind.into(),
@@ -239,8 +240,7 @@ fn bad_lines_are_refused_with_their_field_and_write_nothing() {
         .write_blocking(|tx| {
             lifecycle::create(
                 tx,
-                &ctx(&u),
-                Who::User(&u),
+                &ctx(tx, &u),
                 &env(),
                 &NewOrder {
                     supplier_id: 1,
@@ -662,8 +662,10 @@ fn suggestions_bring_stock_to_par_in_whole_packs_net_of_open_orders() {
     .unwrap();
     let all: HashSet<i64> = [1, 2].into();
     let groups = || {
-        db.read_blocking(|c| suggest::suggestions(c, &all).map_err(DbError::from))
-            .unwrap()
+        db.read_blocking(|c| {
+            suggest::suggestions(c, &Places::only(all.iter().copied())).map_err(DbError::from)
+        })
+        .unwrap()
     };
     let g = groups();
     // Swabs have no preferred line: CareCo's 0.05 per unit beats 0.08.
@@ -690,21 +692,38 @@ fn suggestions_bring_stock_to_par_in_whole_packs_net_of_open_orders() {
     // Only the locations one may use.
     let fridge: HashSet<i64> = [2].into();
     let g2 = db
-        .read_blocking(|c| suggest::suggestions(c, &fridge).map_err(DbError::from))
+        .read_blocking(|c| {
+            suggest::suggestions(c, &Places::only(fridge.iter().copied())).map_err(DbError::from)
+        })
         .unwrap();
     assert_eq!(g2.iter().flat_map(|g| &g.lines).count(), 1);
     // One action drafts the order; then nothing is left to suggest for it.
     let u = user(2);
     let o = db
-        .write_blocking(|tx| suggest::draft_from(tx, &ctx(&u), Who::User(&u), &env(), 1, &all))
+        .write_blocking(|tx| {
+            suggest::draft_from(
+                tx,
+                &ctx(tx, &u),
+                &env(),
+                1,
+                &Places::only(all.iter().copied()),
+            )
+        })
         .unwrap();
     assert_eq!(o.state, OrderState::Draft);
     assert_eq!(detail_of(&db, o.id).lines.len(), 2);
     let after = groups();
     assert!(after.iter().all(|g| g.supplier_id != Some(1)), "{after:?}");
     assert_eq!(after.len(), 1, "CareCo's swabs are still to order");
-    let again =
-        db.write_blocking(|tx| suggest::draft_from(tx, &ctx(&u), Who::User(&u), &env(), 1, &all));
+    let again = db.write_blocking(|tx| {
+        suggest::draft_from(
+            tx,
+            &ctx(tx, &u),
+            &env(),
+            1,
+            &Places::only(all.iter().copied()),
+        )
+    });
     assert!(matches!(again, Err(OrdersError::Refused(_))));
 }
 
@@ -729,7 +748,7 @@ fn returns_take_stock_out_and_credits_are_tracked() {
         expected_credit_minor: Some(240),
     };
     let ret = db
-        .write_blocking(|tx| returns::create_return(tx, &ctx(&u), Who::User(&u), &env(), &input))
+        .write_blocking(|tx| returns::create_return(tx, &ctx(tx, &u), &env(), &input))
         .unwrap();
     assert_eq!(ret.number, "RET-2026-0001");
     assert_eq!(level(&db, 1, 1), 70);
@@ -750,7 +769,7 @@ fn returns_take_stock_out_and_credits_are_tracked() {
         ..input.clone()
     };
     let err = db
-        .write_blocking(|tx| returns::create_return(tx, &ctx(&u), Who::User(&u), &env(), &too_many))
+        .write_blocking(|tx| returns::create_return(tx, &ctx(tx, &u), &env(), &too_many))
         .unwrap_err();
     assert!(matches!(err, OrdersError::Stock(_)), "{err:?}");
     assert_eq!(count(&db, "SELECT count(*) FROM supplier_returns"), 1);
@@ -759,7 +778,7 @@ fn returns_take_stock_out_and_credits_are_tracked() {
         .write_blocking(|tx| {
             returns::receive_credit(
                 tx,
-                &ctx(&u),
+                &ctx(tx, &u),
                 &env(),
                 open[0].id,
                 &returns::CreditReceived {
@@ -782,7 +801,7 @@ fn returns_take_stock_out_and_credits_are_tracked() {
     let twice = db.write_blocking(|tx| {
         returns::receive_credit(
             tx,
-            &ctx(&u),
+            &ctx(tx, &u),
             &env(),
             open[0].id,
             &returns::CreditReceived {
@@ -930,16 +949,8 @@ fn lines_only_for_usable_locations_and_never_twice() {
     .unwrap();
     let o = draft(&db, 4, vec![line(1, 1, 1), line(3, 1, 1)]);
     let sam = user(4);
-    let add = db.write_blocking(|tx| {
-        lifecycle::add_line(
-            tx,
-            &ctx(&sam),
-            Who::User(&sam),
-            &env(),
-            o.id,
-            &line(2, 2, 1),
-        )
-    });
+    let add = db
+        .write_blocking(|tx| lifecycle::add_line(tx, &ctx(tx, &sam), &env(), o.id, &line(2, 2, 1)));
     let Err(OrdersError::Invalid(e)) = add else {
         panic!("{add:?}")
     };
@@ -949,8 +960,7 @@ fn lines_only_for_usable_locations_and_never_twice() {
         db.write_blocking(|tx| {
             lifecycle::update_line(
                 tx,
-                &ctx(&sam),
-                Who::User(&sam),
+                &ctx(tx, &sam),
                 &env(),
                 o.id,
                 lines[0].id,
@@ -977,8 +987,7 @@ fn lines_only_for_usable_locations_and_never_twice() {
     let twin = db.write_blocking(|tx| {
         lifecycle::update_line(
             tx,
-            &ctx(&sam),
-            Who::User(&sam),
+            &ctx(tx, &sam),
             &env(),
             o2.id,
             l2[1].id,

@@ -20,12 +20,23 @@ use crate::catalog::items::{self, Item};
 use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
 use crate::domain::ledger::{self, DisposalReason, Level, MovementKind, Refusal};
+use crate::domain::refusal::Code;
 use crate::validation::FieldErrors;
+
+/// Refused: the actor may not use the location a movement names.
+pub const LOCATION_NOT_PERMITTED: Code = Code::not_usable(
+    "location-not-permitted",
+    "The request names a location the caller may not use (its access list leaves them out); `details` names the field.",
+);
+/// Every code the ledger refuses with besides a shortfall.
+pub const REFUSALS: &[Code] = &[LOCATION_NOT_PERMITTED];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StockError {
     #[error("invalid movement: {0}")]
     Invalid(FieldErrors),
+    #[error(transparent)]
+    Refused(crate::domain::refusal::Refusal),
     #[error("not enough stock: {0}")]
     Insufficient(Box<Shortfall>),
     #[error(transparent)]
@@ -68,6 +79,21 @@ impl From<FieldErrors> for StockError {
     fn from(e: FieldErrors) -> Self {
         StockError::Invalid(e)
     }
+}
+
+/// Refuses a location the actor may not use, naming the input's `field`.
+/// Every change to stock passes here, so no caller has to remember it.
+fn permitted(ctx: &Context, location_id: i64, field: &str) -> Result<(), StockError> {
+    if ctx.actor.may_use(location_id) {
+        return Ok(());
+    }
+    Err(StockError::Refused(
+        crate::domain::refusal::Refusal::on_field(
+            LOCATION_NOT_PERMITTED,
+            field,
+            "you may not use this location",
+        ),
+    ))
 }
 
 /// A movement as asked for; the quantity is signed (out is negative).
@@ -167,7 +193,9 @@ fn level(
         .unwrap_or_default())
 }
 
-/// Appends one movement. Returns its ledger position (id).
+/// Appends one movement. Returns its ledger position (id). A location the
+/// actor may not use is refused (`location-not-permitted`) before anything
+/// is read or written.
 pub fn record(tx: &Transaction, ctx: &Context, m: &NewMovement) -> Result<i64, StockError> {
     record_paired(tx, ctx, m, None)
 }
@@ -178,6 +206,7 @@ fn record_paired(
     m: &NewMovement,
     pair: Option<i64>,
 ) -> Result<i64, StockError> {
+    permitted(ctx, m.location_id, "location_id")?;
     // Only active items and locations take movements.
     let item = items::get(tx, m.item_id)?.filter(|i| i.active);
     let location = locations::get(tx, m.location_id)?.filter(|l| l.active);
@@ -209,11 +238,7 @@ fn record_paired(
         }
         Err(r) => return Err(FieldErrors::single("quantity", r).into()),
     };
-    let user_id = match &ctx.actor {
-        audit::Actor::User { id, .. } => Some(*id),
-        audit::Actor::Token { user_id, .. } => Some(*user_id),
-        _ => None,
-    };
+    let user_id = ctx.actor.user_id();
     tx.exec_cached(
         "INSERT INTO stock_movements (kind, item_id, location_id, lot, expiry, quantity, reason, note,
             pair_id, user_id, request_id, at)
@@ -266,6 +291,8 @@ pub struct Transfer {
 /// Moves stock between two locations: one `transfer_out` and one
 /// `transfer_in`, linked, in the same transaction.
 pub fn transfer(tx: &Transaction, ctx: &Context, t: &Transfer) -> Result<(i64, i64), StockError> {
+    permitted(ctx, t.from, "from_location_id")?;
+    permitted(ctx, t.to, "to_location_id")?;
     if t.from == t.to {
         return Err(FieldErrors::single(
             "to_location_id",

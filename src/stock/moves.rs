@@ -170,12 +170,11 @@ pub struct Moved {
 }
 
 /// Makes the movement, after resolving the item code and checking that the
-/// user may use both locations; every problem, the parser's included, comes
+/// actor may use both locations; every problem, the parser's included, comes
 /// back together as `Invalid`, and a shortfall as an error on `quantity`.
 pub fn move_stock(
     tx: &Transaction,
     ctx: &Context,
-    user: &User,
     m: &MoveInput,
     mut errors: FieldErrors,
 ) -> Result<Moved, StockError> {
@@ -188,7 +187,7 @@ pub fn move_stock(
         ("to_location_id", m.to_location_id),
     ] {
         if let Some(l) = id
-            && !locations::may_use(tx, user.id, user.role, l)?
+            && !ctx.actor.may_use(l)
         {
             errors.add(field, "you may not use this location");
         }

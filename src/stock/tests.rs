@@ -2,8 +2,8 @@ use proptest::prelude::*;
 use rusqlite::Connection;
 
 use super::*;
-use crate::audit::Actor;
 use crate::db::Db;
+use crate::domain::actor::Actor;
 use crate::domain::{Clock, SystemClock};
 
 /// A migrated database on disk with two items and three locations:

@@ -9,7 +9,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use crate::accounts::sessions::Session;
 use crate::accounts::tokens::TokenPrincipal;
 use crate::accounts::users::User;
-use crate::audit::{self, Actor};
+use crate::audit;
+use crate::domain::actor::{Actor, Places};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
@@ -17,34 +18,34 @@ use crate::web::state::AppState;
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Who is making the request, set by the session middleware.
+/// Who is making the request, set by the session middleware with the
+/// locations the user may use, read in the same query as the session or
+/// token.
 #[derive(Debug, Clone)]
 pub enum Principal {
     Anonymous,
-    User(Box<Session>),
-    Token(Box<TokenPrincipal>),
+    User(Box<Session>, Places),
+    Token(Box<TokenPrincipal>, Places),
 }
 
 impl Principal {
     pub fn user(&self) -> Option<&User> {
         match self {
             Principal::Anonymous => None,
-            Principal::User(s) => Some(&s.user),
-            Principal::Token(t) => Some(&t.user),
+            Principal::User(s, _) => Some(&s.user),
+            Principal::Token(t, _) => Some(&t.user),
         }
     }
 
+    /// The one actor every service call of this request takes.
     pub fn actor(&self) -> Actor {
         match self {
             Principal::Anonymous => Actor::Anonymous { claimed: None },
-            Principal::User(s) => Actor::User {
-                id: s.user.id,
-                username: s.user.username.clone(),
-            },
-            Principal::Token(t) => Actor::Token {
+            Principal::User(s, places) => Actor::User(s.user.person(places.clone())),
+            Principal::Token(t, places) => Actor::Token {
                 id: t.token_id,
                 name: t.name.clone(),
-                user_id: t.user.id,
+                user: t.user.person(places.clone()),
             },
         }
     }
@@ -63,10 +64,15 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Who makes this request: the actor every service call takes.
+    pub fn actor(&self) -> Actor {
+        self.principal.actor()
+    }
+
     /// The audit context for a change made by this request, stamped now.
     pub fn audit(&self) -> audit::Context {
         audit::Context {
-            actor: self.principal.actor(),
+            actor: self.actor(),
             ip: self.ip.clone(),
             request_id: Some(self.request_id.clone()),
             at: self.state.clock.now(),
@@ -74,18 +80,12 @@ impl Ctx {
     }
 
     /// What an orders service call takes besides its input: the audit
-    /// context, the practice's currency and today, and who acts.
-    pub fn for_orders(
-        &self,
-    ) -> Result<
-        (
-            audit::Context,
-            crate::orders::Env,
-            crate::accounts::users::User,
-        ),
-        AppError,
-    > {
-        Ok((self.audit(), self.state.order_env(), self.user()?.clone()))
+    /// context (which carries the actor) and the practice's currency and
+    /// today. Orders are changed by a person, so a request without one is
+    /// refused here.
+    pub fn for_orders(&self) -> Result<(audit::Context, crate::orders::Env), AppError> {
+        self.user()?;
+        Ok((self.audit(), self.state.order_env()))
     }
 
     /// The signed-in user; routes reach here only past authorization, so a

@@ -94,10 +94,7 @@ impl AppError {
             BadRequest(m) => ("bad-request", StatusCode::BAD_REQUEST, m.clone()),
             Refused(r) => (
                 r.code.code,
-                match r.code.kind {
-                    refusal::Kind::Conflict => StatusCode::CONFLICT,
-                    refusal::Kind::NotPermitted => StatusCode::FORBIDDEN,
-                },
+                status_of(r.code.kind),
                 crate::validation::capitalised(&r.message),
             ),
             InsufficientStock(m) => ("stock-would-go-negative", StatusCode::CONFLICT, crate::validation::capitalised(m)),
@@ -114,6 +111,15 @@ impl AppError {
                 "Something went wrong on our side. The problem has been logged.".into(),
             ),
         }
+    }
+}
+
+/// The HTTP status of a kind of refusal.
+fn status_of(kind: refusal::Kind) -> StatusCode {
+    match kind {
+        refusal::Kind::Conflict => StatusCode::CONFLICT,
+        refusal::Kind::NotPermitted => StatusCode::FORBIDDEN,
+        refusal::Kind::NotUsable => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -197,12 +203,10 @@ pub fn codes() -> Vec<(&'static str, u16, &'static str)> {
         crate::jobs::REFUSALS,
         crate::orders::refusals::REFUSALS,
         crate::csv_io::REFUSALS,
+        crate::stock::REFUSALS,
     ] {
         for c in list {
-            let status = match c.kind {
-                refusal::Kind::Conflict => 409,
-                refusal::Kind::NotPermitted => 403,
-            };
+            let status = status_of(c.kind).as_u16();
             all.push((c.code, status, c.meaning));
         }
     }
@@ -241,6 +245,14 @@ impl ResponseError for AppError {
             message,
             details: match self {
                 AppError::Invalid(e) => e.0.clone(),
+                AppError::Refused(Refusal {
+                    field: Some(field),
+                    message,
+                    ..
+                }) => vec![crate::validation::FieldError {
+                    field: field.clone(),
+                    message: message.clone(),
+                }],
                 _ => Vec::new(),
             },
         });

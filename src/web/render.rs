@@ -98,7 +98,7 @@ impl Layout {
             .cloned()
             .unwrap_or(Principal::Anonymous);
         let user = match &principal {
-            Principal::User(s) => Some(&s.user),
+            Principal::User(s, _) => Some(&s.user),
             _ => None,
         };
         let path = req.path();

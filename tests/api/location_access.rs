@@ -157,3 +157,267 @@ async fn every_stock_change_at_a_location_the_user_may_not_use_is_refused() {
     })
     .await;
 }
+
+/// What a change at the fridge could have touched: the ledger, the levels,
+/// the stock targets and the locations themselves.
+async fn fingerprint(o: &Ordering) -> [i64; 5] {
+    let app = &o.p.app;
+    [
+        app.scalar("SELECT count(*) FROM stock_movements").await,
+        app.scalar("SELECT coalesce(sum(quantity), 0) FROM stock_levels")
+            .await,
+        app.scalar("SELECT count(*) FROM item_locations").await,
+        app.scalar("SELECT count(*) FROM locations").await,
+        app.scalar("SELECT count(*) FROM locations WHERE active = 1 AND name = 'Fridge'")
+            .await,
+    ]
+}
+
+/// The page form `path` posted by the restricted manager with `fields`:
+/// refused with the location named, and nothing changed.
+async fn form_refused(o: &Ordering, b: &Browser, what: &str, path: &str, fields: &[(&str, &str)]) {
+    let before = fingerprint(o).await;
+    let res = b.post_form(path, fields).await;
+    let status = res.status();
+    let html = res.text().await.unwrap();
+    assert!(
+        status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::NOT_FOUND,
+        "{what}: a manager without access to the fridge got {status}"
+    );
+    if status == StatusCode::UNPROCESSABLE_ENTITY {
+        assert!(
+            html.contains("may not use this location") || html.contains("a location you may use"),
+            "{what}: the page does not say why: {html}"
+        );
+    }
+    assert_eq!(fingerprint(o).await, before, "{what}: something changed");
+}
+
+/// Owned form fields as `post_form` takes them.
+fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The same form at the cabinet goes through (a redirect), so the refusal
+/// above is about the place, not the form or the role.
+async fn form_taken(b: &Browser, what: &str, path: &str, fields: &[(&str, &str)]) {
+    let res = b.post_form(path, fields).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{what} at the cabinet: {}",
+        res.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn every_page_form_that_changes_stock_refuses_a_location_the_user_may_not_use() {
+    let o = restricted().await;
+    let b = o.p.app.new_browser();
+    assert_eq!(
+        b.login("max", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (cabinet, fridge) = (o.p.cabinet.to_string(), o.p.fridge.to_string());
+    let lot = [("item", "LID-1"), ("lot", "L42"), ("expiry", "2027-03-31")];
+    let form = |place: &str, extra: &[(&'static str, &'static str)]| {
+        let mut f: Vec<(&str, String)> = lot.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        f.push(("location_id", place.to_string()));
+        f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        f
+    };
+    for (path, extra) in [
+        ("/stock/use", &[("quantity", "1")][..]),
+        ("/stock/receive", &[("quantity", "1")][..]),
+        (
+            "/stock/adjust",
+            &[("quantity", "-1"), ("reason", "counted one short")][..],
+        ),
+        (
+            "/stock/dispose",
+            &[("quantity", "1"), ("reason", "damaged")][..],
+        ),
+    ] {
+        form_taken(&b, path, path, &pairs(&form(&cabinet, extra))).await;
+        form_refused(&o, &b, path, path, &pairs(&form(&fridge, extra))).await;
+    }
+    // A move out of the fridge, and a move into it.
+    for (from, to) in [(&fridge, &cabinet), (&cabinet, &fridge)] {
+        let mut f: Vec<(&str, &str)> = lot.to_vec();
+        f.extend([
+            ("location_id", from.as_str()),
+            ("to_location_id", to.as_str()),
+            ("quantity", "1"),
+        ]);
+        form_refused(
+            &o,
+            &b,
+            &format!("move {from} → {to}"),
+            "/stock/transfer",
+            &f,
+        )
+        .await;
+    }
+
+    // Receiving an order on its page: into the fridge refused, into the
+    // cabinet taken.
+    let (order, line) = o.sent(1).await;
+    let (path, line) = (format!("/orders/{order}/receive"), line.to_string());
+    let row = |place: &'static str| {
+        vec![
+            ("r0_line", line.clone()),
+            ("r0_quantity", "1".to_string()),
+            ("r0_lot", "L43".to_string()),
+            ("r0_expiry", "2027-06-30".to_string()),
+            (
+                "r0_location",
+                if place == "fridge" {
+                    fridge.clone()
+                } else {
+                    cabinet.clone()
+                },
+            ),
+            ("action", "receive".to_string()),
+        ]
+    };
+    form_refused(
+        &o,
+        &b,
+        "receiving on the order page",
+        &path,
+        &pairs(&row("fridge")),
+    )
+    .await;
+    form_taken(
+        &b,
+        "receiving on the order page",
+        &path,
+        &pairs(&row("cabinet")),
+    )
+    .await;
+
+    // Returning goods to the supplier from the returns page.
+    let supplier = o.supplier.to_string();
+    let ret = |place: &str| {
+        vec![
+            ("supplier_id", supplier.clone()),
+            ("reason", "Damaged in transit".to_string()),
+            ("item_0", "LID-1".to_string()),
+            ("location_0", place.to_string()),
+            ("lot_0", "L42".to_string()),
+            ("expiry_0", "2027-03-31".to_string()),
+            ("quantity_0", "1".to_string()),
+        ]
+    };
+    form_refused(&o, &b, "a return", "/returns", &pairs(&ret(&fridge))).await;
+    form_taken(&b, "a return", "/returns", &pairs(&ret(&cabinet))).await;
+
+    // The fridge's settings are not this manager's to change either: its
+    // reorder targets, its name, whether it is open, or a new place in it.
+    let item = o.p.item;
+    let target = |place: &str| {
+        vec![
+            ("location_id", place.to_string()),
+            ("reorder_point", "2".to_string()),
+            ("par_level", "5".to_string()),
+        ]
+    };
+    form_refused(
+        &o,
+        &b,
+        "a reorder target",
+        &format!("/items/{item}/targets"),
+        &pairs(&target(&fridge)),
+    )
+    .await;
+    form_taken(
+        &b,
+        "a reorder target",
+        &format!("/items/{item}/targets"),
+        &pairs(&target(&cabinet)),
+    )
+    .await;
+    form_taken(
+        &b,
+        "renaming the cabinet",
+        &format!("/locations/{cabinet}"),
+        &[
+            ("name", "Cabinet B"),
+            ("kind", "cabinet"),
+            ("parent_id", ""),
+        ],
+    )
+    .await;
+    form_refused(
+        &o,
+        &b,
+        "renaming the fridge",
+        &format!("/locations/{fridge}"),
+        &[
+            ("name", "Cold store"),
+            ("kind", "fridge"),
+            ("parent_id", ""),
+        ],
+    )
+    .await;
+    form_refused(
+        &o,
+        &b,
+        "closing the fridge",
+        &format!("/locations/{fridge}/active"),
+        &[("active", "false")],
+    )
+    .await;
+    form_taken(
+        &b,
+        "a shelf inside the cabinet",
+        "/locations",
+        &[
+            ("name", "Top shelf"),
+            ("kind", "shelf"),
+            ("parent_id", cabinet.as_str()),
+        ],
+    )
+    .await;
+    form_refused(
+        &o,
+        &b,
+        "a shelf inside the fridge",
+        "/locations",
+        &[
+            ("name", "Top shelf"),
+            ("kind", "shelf"),
+            ("parent_id", fridge.as_str()),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_opening_stock_import_refuses_a_row_at_a_location_the_user_may_not_use() {
+    let o = restricted().await;
+    let before = fingerprint(&o).await;
+    let file = "item,location,lot,expiry,quantity\nLID-1,Cabinet A,L50,2027-09-30,3\nLID-1,Fridge,L50,2027-09-30,3\n";
+    let res = o
+        .other_manager
+        .post(o.p.url("/api/v1/imports/opening-stock?commit=true"))
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["message"]
+                .as_str()
+                .unwrap()
+                .contains("may not use this location")),
+        "{body}"
+    );
+    assert_eq!(fingerprint(&o).await, before, "the whole file is refused");
+}

@@ -10,7 +10,7 @@ use crate::db::Cached;
 use crate::dispatch::x12::{Ack855, AckLine, LineStatus};
 use crate::domain::order::{Action, OrderState};
 use crate::orders::lifecycle::{self, ActInput};
-use crate::orders::{self, Env, OrderLine, Step, Who, add_event};
+use crate::orders::{self, Env, OrderLine, Step, add_event};
 
 /// The order line an acknowledgment line answers: by line number (1 for
 /// the first line sent) when its codes agree, else by the supplier's code,
@@ -105,7 +105,6 @@ pub(super) fn apply(
         add_event(
             tx,
             ctx,
-            Who::Supplier,
             order.id,
             Step {
                 reason: "the supplier rejected the order (EDI 855)",
@@ -121,7 +120,6 @@ pub(super) fn apply(
         lifecycle::act(
             tx,
             ctx,
-            Who::Supplier,
             env,
             order.id,
             Action::Acknowledge,
@@ -140,7 +138,6 @@ pub(super) fn apply(
         add_event(
             tx,
             ctx,
-            Who::Supplier,
             order.id,
             Step {
                 reason: "new line answers from the supplier (EDI 855)",

@@ -7,13 +7,14 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
-use crate::audit::{self, Actor, Context, Event};
+use crate::audit::{self, Context, Event};
 use crate::db::{Cached, DbError};
 use crate::dispatch::x12::Inbound;
 use crate::domain::Timestamp;
+use crate::domain::actor::Actor;
 use crate::domain::order::OrderState;
 use crate::orders::lifecycle::{self, HeaderChange};
-use crate::orders::{self, Env, Order, OrdersError, Who};
+use crate::orders::{self, Env, Order, OrdersError};
 
 /// A file as read from an inbox.
 pub(crate) struct Incoming {
@@ -74,8 +75,8 @@ impl From<OrdersError> for Problem {
 /// through this file.
 fn audit_context(now: Timestamp, file: &Incoming) -> Context {
     Context {
-        actor: Actor::Anonymous {
-            claimed: Some(format!("{} (EDI file {})", file.supplier, file.file_name)),
+        actor: Actor::Supplier {
+            via: format!("{} (EDI file {})", file.supplier, file.file_name),
         },
         ip: None,
         request_id: Some(format!("edi-{}", &file.sha256[..16.min(file.sha256.len())])),
@@ -375,7 +376,6 @@ pub(super) fn expect(
     lifecycle::update_header(
         tx,
         ctx,
-        Who::Supplier,
         env,
         order.id,
         &HeaderChange {

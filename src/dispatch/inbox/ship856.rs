@@ -8,7 +8,7 @@ use super::apply::{Incoming, Problem, awaited, describe_part, expect, order_of, 
 use crate::audit::Context;
 use crate::db::Cached;
 use crate::dispatch::x12::{Ship856, ShipLine};
-use crate::orders::{self, Env, OrderLine, Step, Who, add_event};
+use crate::orders::{self, Env, OrderLine, Step, add_event};
 
 /// The order line a shipped item belongs to: by the supplier's code,
 /// else as the substitute the supplier announced for a line, else by
@@ -99,7 +99,6 @@ pub(super) fn apply(
     add_event(
         tx,
         ctx,
-        Who::Supplier,
         order.id,
         Step {
             reason: &reason,

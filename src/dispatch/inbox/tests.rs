@@ -2,12 +2,12 @@ use std::path::Path;
 
 use super::apply::{Incoming, Recorded, record};
 use super::*;
-use crate::dispatch::tests::{ctx, manager};
+use crate::dispatch::tests::ctx;
 use crate::domain::order::{Action, OrderState};
 use crate::domain::{Clock, SystemClock};
 use crate::orders::lifecycle::{self, ActInput, LineInput, NewOrder};
 use crate::orders::receiving::{self, ReceiptInput, ReceiptLineInput};
-use crate::orders::{self, Who};
+use crate::orders::{self};
 
 /// The reader's own fixtures: the supplier's 855 with every line status and
 /// its 856, both for PO-2026-00042.
@@ -84,18 +84,8 @@ fn env() -> Env {
 }
 
 fn act(db: &Db, id: i64, action: Action) -> orders::Order {
-    db.write_blocking(|tx| {
-        lifecycle::act(
-            tx,
-            &ctx(),
-            Who::User(&manager()),
-            &env(),
-            id,
-            action,
-            &ActInput::default(),
-        )
-    })
-    .unwrap()
+    db.write_blocking(|tx| lifecycle::act(tx, &ctx(), &env(), id, action, &ActInput::default()))
+        .unwrap()
 }
 
 /// An approved order of one pack of each of `supplier_items` (ids).
@@ -105,7 +95,6 @@ fn approved_order(db: &Db, supplier_id: i64, supplier_items: &[i64]) -> orders::
             lifecycle::create(
                 tx,
                 &ctx(),
-                Who::User(&manager()),
                 &env(),
                 &NewOrder {
                     supplier_id,
@@ -314,7 +303,6 @@ fn an_856_sets_the_expected_delivery_and_records_the_shipped_lots() {
         receiving::receive(
             tx,
             &ctx(),
-            Who::User(&manager()),
             &env(),
             p.order,
             &ReceiptInput {
@@ -544,7 +532,6 @@ fn an_answer_for_an_order_still_being_sent_waits_in_the_inbox() {
         lifecycle::act(
             tx,
             &Context::system(SystemClock.now()),
-            Who::System,
             &env(),
             queued.id,
             Action::DispatchSucceeded,

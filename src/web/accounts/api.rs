@@ -108,7 +108,7 @@ pub struct Me {
 )]
 pub async fn me(ctx: Ctx) -> Result<Json<Me>, AppError> {
     match ctx.principal {
-        Principal::Token(t) => Ok(Json(Me {
+        Principal::Token(t, _) => Ok(Json(Me {
             user: t.user,
             token_name: t.name,
             scope: t.scope,

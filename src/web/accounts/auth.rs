@@ -10,9 +10,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::{hashing, lockout, sessions, users};
-use crate::audit::{self, Actor, Event};
+use crate::audit::{self, Event};
+use crate::catalog::locations;
 use crate::db::{DbError, run_blocking};
 use crate::domain::Username;
+use crate::domain::actor::Actor;
 use crate::web::context::{Ctx, Principal};
 use crate::web::error::AppError;
 use crate::web::forms::safe_next;
@@ -193,14 +195,12 @@ pub async fn login(
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let a = audit_ctx.with_actor(Actor::User {
-        id: user.id,
-        username: user.username.clone(),
-    });
     let user_id = user.id;
+    let signed_in = user.clone();
     let new = state
         .db
         .write(move |tx| {
+            let a = audit_ctx.with_actor(locations::actor_for(tx, &signed_in)?);
             lockout::clear(tx, &key)?;
             let s = sessions::create(tx, user_id, ip.as_deref(), agent.as_deref(), a.at, absolute)?;
             audit::record(tx, &a, Event::new("auth.login", "user", user_id))?;
@@ -219,7 +219,7 @@ pub async fn login(
 }
 
 pub async fn logout(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    if let Principal::User(session) = &ctx.principal {
+    if let Principal::User(session, _) = &ctx.principal {
         let id_hash = session.id_hash.clone();
         let a = ctx.audit();
         let user_id = session.user.id;

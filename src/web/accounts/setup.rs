@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use crate::accounts::users::{self, NewUser};
 use crate::accounts::{AccountsError, sessions, setup};
-use crate::audit::{self, Actor, Event};
+use crate::audit::{self, Event};
 use crate::db::{DbError, run_blocking};
+use crate::domain::actor::{Actor, Places};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
@@ -131,10 +132,7 @@ pub async fn submit(
         .write(move |tx| {
             let user = setup::complete(tx, &a, &admin)?;
             let s = sessions::create(tx, user.id, ip.as_deref(), None, a.at, absolute)?;
-            let a = a.with_actor(Actor::User {
-                id: user.id,
-                username: user.username.clone(),
-            });
+            let a = a.with_actor(Actor::User(user.person(Places::All)));
             audit::record(tx, &a, Event::new("auth.login", "user", user.id))?;
             Ok::<_, AccountsError>((user, s))
         })

@@ -280,7 +280,6 @@ pub async fn set_target(
     f: web::Form<TargetForm>,
 ) -> Result<HttpResponse, AppError> {
     let (id, f, a) = (id.into_inner(), f.into_inner(), ctx.audit());
-    let user = ctx.user()?.clone();
     let typed = HashMap::from([
         ("target_location_id", f.location_id.clone()),
         ("target_reorder_point", f.reorder_point.clone()),
@@ -309,9 +308,7 @@ pub async fn set_target(
     let outcome = ctx
         .state
         .db
-        .write(move |tx| {
-            item_forms::set_target_for(tx, &a, &user, id, location, reorder, par, errors)
-        })
+        .write(move |tx| item_forms::set_target_for(tx, &a, id, location, reorder, par, errors))
         .await;
     match outcome {
         Ok(_) => Ok(redirect_with_flash(

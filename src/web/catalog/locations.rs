@@ -136,17 +136,11 @@ pub async fn create(
     let form = f.into_inner();
     let mut errors = FieldErrors::default();
     let parent_id = parent(&form.parent_id, &mut errors);
-    let user = ctx.user()?.clone();
     let (a, f2) = (ctx.audit(), form.clone());
     let outcome = ctx
         .state
         .db
         .write(move |tx| {
-            if let Some(p) = parent_id
-                && !locations::may_use(tx, user.id, user.role, p)?
-            {
-                errors.add("parent_id", "you may not use this location");
-            }
             with_form_errors(
                 errors,
                 locations::create(tx, &a, parent_id, &f2.name, &f2.kind),
@@ -341,20 +335,11 @@ pub async fn update(
     let (id, form) = (id.into_inner(), f.into_inner());
     let mut errors = FieldErrors::default();
     let parent_id = parent(&form.parent_id, &mut errors);
-    let user = ctx.user()?.clone();
     let (a, f2) = (ctx.audit(), form.clone());
     let outcome = ctx
         .state
         .db
         .write(move |tx| {
-            if !locations::may_use(tx, user.id, user.role, id)? {
-                return Err(CatalogError::NoSuchLocation);
-            }
-            if let Some(p) = parent_id
-                && !locations::may_use(tx, user.id, user.role, p)?
-            {
-                errors.add("parent_id", "you may not use this location");
-            }
             let l = with_form_errors(errors, locations::update(tx, &a, id, &f2.name, &f2.kind))?;
             if l.parent_id != parent_id {
                 return locations::set_parent(tx, &a, id, parent_id);
@@ -390,16 +375,10 @@ pub async fn set_active(
     f: web::Form<ActiveForm>,
 ) -> Result<HttpResponse, AppError> {
     let (id, active, a) = (id.into_inner(), f.is_active(), ctx.audit());
-    let user = ctx.user()?.clone();
     let outcome = ctx
         .state
         .db
-        .write(move |tx| {
-            if !locations::may_use(tx, user.id, user.role, id)? {
-                return Err(CatalogError::NoSuchLocation);
-            }
-            locations::set_active(tx, &a, id, active)
-        })
+        .write(move |tx| locations::set_active(tx, &a, id, active))
         .await;
     match outcome {
         Ok(l) => Ok(redirect_with_flash(

@@ -9,14 +9,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{Actor, Context};
+use crate::audit::Context;
 use crate::db::DbError;
 use crate::dispatch::confirm::{self, LinkError};
 use crate::dispatch::email::{LineView, line_views};
+use crate::domain::actor::Actor;
 use crate::domain::money::format_minor;
 use crate::domain::order::{Action, OrderState};
 use crate::orders::lifecycle::{self, ActInput};
-use crate::orders::{OrderDetail, OrdersError, Who};
+use crate::orders::{OrderDetail, OrdersError};
 use crate::practice::Practice;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
@@ -209,8 +210,8 @@ pub async fn submit(
         return page(&req, &ctx, token, id, view).await;
     }
     let audit = Context {
-        actor: Actor::Anonymous {
-            claimed: Some("supplier (confirmation link)".into()),
+        actor: Actor::Supplier {
+            via: "supplier (confirmation link)".into(),
         },
         ..ctx.audit()
     };
@@ -222,17 +223,7 @@ pub async fn submit(
     let outcome = ctx
         .state
         .db
-        .write(move |tx| {
-            lifecycle::act(
-                tx,
-                &audit,
-                Who::Supplier,
-                &env,
-                id,
-                Action::Acknowledge,
-                &input,
-            )
-        })
+        .write(move |tx| lifecycle::act(tx, &audit, &env, id, Action::Acknowledge, &input))
         .await;
     match outcome {
         Ok(order) => {

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::csv_io::export::{self, ExportError, Separator, movements};
-use crate::csv_io::{self, Counts, ImportError, Kind, Problem, Who};
+use crate::csv_io::{self, Counts, ImportError, Kind, Problem};
 use crate::domain::refusal::Refusal;
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
@@ -141,11 +141,7 @@ pub async fn import(
         Err(size) => return Err(file_problem(&too_large(size)).into()),
     };
     let content = csv_io::prepare(&bytes).map_err(|p| AppError::Invalid(file_problem(&p)))?;
-    let user = ctx.user()?;
-    let who = Who {
-        user_id: user.id,
-        role: user.role,
-    };
+    ctx.user()?;
     let currency = ctx.state.config.practice.currency.clone();
     let q = q.into_inner();
     if q.commit {
@@ -155,7 +151,6 @@ pub async fn import(
         let (id, report) = csv_io::commit_content(
             &ctx.state.db,
             ctx.audit(),
-            who,
             kind,
             file_name,
             content,
@@ -170,7 +165,7 @@ pub async fn import(
             notices: report.notices(),
         }));
     }
-    let report = csv_io::check(&ctx.state.db, ctx.audit(), who, kind, content, currency).await?;
+    let report = csv_io::check(&ctx.state.db, ctx.audit(), kind, content, currency).await?;
     if !report.is_clean() {
         return Err(AppError::Invalid(report.field_errors()));
     }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::csv_io::report::human_size;
 use crate::csv_io::store::{self, ImportSummary};
-use crate::csv_io::{self, ImportError, Kind, Problem, Report, StoredImport, Who};
+use crate::csv_io::{self, ImportError, Kind, Problem, Report, StoredImport};
 use crate::db::DbError;
 use crate::domain::Timestamp;
 use crate::validation::FieldErrors;
@@ -406,28 +406,14 @@ fn preview_page(
     render_status(status, &page)
 }
 
-fn who(ctx: &Ctx) -> Result<Who, AppError> {
-    let user = ctx.user()?;
-    Ok(Who {
-        user_id: user.id,
-        role: user.role,
-    })
-}
-
 pub async fn preview(
     req: HttpRequest,
     ctx: Ctx,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let currency = ctx.state.config.practice.currency.clone();
-    let (stored, report) = csv_io::preview(
-        &ctx.state.db,
-        ctx.audit(),
-        who(&ctx)?,
-        id.into_inner(),
-        currency,
-    )
-    .await?;
+    let (stored, report) =
+        csv_io::preview(&ctx.state.db, ctx.audit(), id.into_inner(), currency).await?;
     preview_page(&req, stored, report, false)
 }
 
@@ -438,7 +424,7 @@ pub async fn commit(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let currency = ctx.state.config.practice.currency.clone();
-    match csv_io::commit(&ctx.state.db, ctx.audit(), who(&ctx)?, id, currency).await {
+    match csv_io::commit(&ctx.state.db, ctx.audit(), id, currency).await {
         Ok((stored, report)) => Ok(redirect_with_flash(
             "/import",
             "success",

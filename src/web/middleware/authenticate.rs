@@ -14,6 +14,7 @@ use actix_web::{Error, HttpMessage, web};
 
 use super::{is_api, refuse};
 use crate::accounts::{sessions, tokens};
+use crate::catalog::locations;
 use crate::db::DbError;
 use crate::web::context::Principal;
 use crate::web::error::AppError;
@@ -74,12 +75,18 @@ pub async fn authenticate(
         let found = match secret {
             Some(secret) => state
                 .db
-                .read(move |c| tokens::authenticate(c, &secret).map_err(DbError::from))
+                .read(move |c| {
+                    let Some(t) = tokens::authenticate(c, &secret)? else {
+                        return Ok(None);
+                    };
+                    let places = locations::places(c, t.user.id, t.user.role)?;
+                    Ok::<_, DbError>(Some((t, places)))
+                })
                 .await
                 .map_err(AppError::from)?,
             None => None,
         };
-        let Some(principal) = found else {
+        let Some((principal, places)) = found else {
             let (req, _) = req.into_parts();
             return Ok(refuse(req, AppError::Unauthenticated));
         };
@@ -95,7 +102,7 @@ pub async fn authenticate(
                 .map_err(AppError::from)?;
         }
         req.extensions_mut()
-            .insert(Principal::Token(Box::new(principal)));
+            .insert(Principal::Token(Box::new(principal), places));
         return next.call(req).await;
     }
 
@@ -106,11 +113,19 @@ pub async fn authenticate(
     let idle = state.config.session.idle_timeout;
     let lookup = state
         .db
-        .read(move |c| sessions::lookup(c, &cookie, now, idle).map_err(DbError::from))
+        .read(move |c| {
+            Ok::<_, DbError>(match sessions::lookup(c, &cookie, now, idle)? {
+                Ok(session) => {
+                    let places = locations::places(c, session.user.id, session.user.role)?;
+                    Ok((session, places))
+                }
+                Err(why) => Err(why),
+            })
+        })
         .await
         .map_err(AppError::from)?;
     match lookup {
-        Ok(session) => {
+        Ok((session, places)) => {
             if now.since(session.last_seen_at) >= touch_interval(idle) {
                 let id = session.id_hash.clone();
                 state
@@ -120,7 +135,7 @@ pub async fn authenticate(
                     .map_err(AppError::from)?;
             }
             req.extensions_mut()
-                .insert(Principal::User(Box::new(session)));
+                .insert(Principal::User(Box::new(session), places));
             next.call(req).await
         }
         Err(why) => {

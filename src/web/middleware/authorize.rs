@@ -59,9 +59,9 @@ pub async fn authorize(
             return Ok(redirect_to_login(req, expired));
         }
         // Tokens are for the API only, sessions for pages only.
-        Principal::Token(_) if !api => Err(AppError::Unauthenticated),
-        Principal::User(_) if api => Err(AppError::Unauthenticated),
-        Principal::Token(t) => {
+        Principal::Token(_, _) if !api => Err(AppError::Unauthenticated),
+        Principal::User(_, _) if api => Err(AppError::Unauthenticated),
+        Principal::Token(t, _) => {
             let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
             if t.scope == Scope::Read && !safe {
                 Err(AppError::Forbidden)
@@ -69,7 +69,7 @@ pub async fn authorize(
                 role_check(access, t.user.role)
             }
         }
-        Principal::User(s) => {
+        Principal::User(s, _) => {
             if s.user.must_change_password && access != Access::SignedIn {
                 let (req, _) = req.into_parts();
                 let res = HttpResponse::SeeOther()

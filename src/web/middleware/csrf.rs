@@ -43,7 +43,7 @@ pub async fn csrf(
         .cloned()
         .expect("app state is registered");
     let session_token = match req.extensions().get::<Principal>() {
-        Some(Principal::User(s)) => Some(s.csrf_token.clone()),
+        Some(Principal::User(s, _)) => Some(s.csrf_token.clone()),
         _ => None,
     };
     let cookie_token = req

@@ -16,7 +16,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::refuse;
-use crate::audit::{self, Actor, Event};
+use crate::audit::{self, Event};
+use crate::domain::actor::Actor;
 use crate::web::context::RequestId;
 use crate::web::error::AppError;
 use crate::web::state::AppState;

@@ -15,7 +15,7 @@ use crate::orders::lifecycle::{self, ActInput, HeaderChange, LineChange, LineInp
 use crate::orders::receiving::{self, Receipt, ReceiptInput};
 use crate::orders::rules::{self};
 use crate::orders::suggest::{self, SupplierGroup};
-use crate::orders::{self, Filter, Order, OrderDetail, Who};
+use crate::orders::{self, Filter, Order, OrderDetail};
 use crate::validation::FieldErrors;
 use crate::web::api::{PageQuery, Paginated};
 use crate::web::context::Ctx;
@@ -99,12 +99,12 @@ async fn detail(ctx: &Ctx, id: i64) -> Result<OrderDetail, AppError> {
     responses((status = 201, body = OrderDetail), (status = 422, body = crate::web::api::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(ctx: Ctx, body: Json<NewOrder>) -> Result<HttpResponse, AppError> {
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let input = body.into_inner();
     let order = ctx
         .state
         .db
-        .write(move |tx| lifecycle::create(tx, &a, Who::User(&user), &env, &input))
+        .write(move |tx| lifecycle::create(tx, &a, &env, &input))
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(detail(&ctx, order.id).await?))
 }
@@ -127,12 +127,12 @@ pub async fn update(
     id: Path<i64>,
     body: Json<HeaderChange>,
 ) -> Result<Json<Order>, AppError> {
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let (id, input) = (id.into_inner(), body.into_inner());
     let order = ctx
         .state
         .db
-        .write(move |tx| lifecycle::update_header(tx, &a, Who::User(&user), &env, id, &input))
+        .write(move |tx| lifecycle::update_header(tx, &a, &env, id, &input))
         .await?;
     Ok(Json(order))
 }
@@ -147,11 +147,11 @@ pub async fn add_line(
     id: Path<i64>,
     body: Json<LineInput>,
 ) -> Result<Json<OrderDetail>, AppError> {
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let (id, input) = (id.into_inner(), body.into_inner());
     ctx.state
         .db
-        .write(move |tx| lifecycle::add_line(tx, &a, Who::User(&user), &env, id, &input))
+        .write(move |tx| lifecycle::add_line(tx, &a, &env, id, &input))
         .await?;
     Ok(Json(detail(&ctx, id).await?))
 }
@@ -167,12 +167,10 @@ pub async fn update_line(
     body: Json<LineChange>,
 ) -> Result<Json<OrderDetail>, AppError> {
     let ((id, line_id), input) = (path.into_inner(), body.into_inner());
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     ctx.state
         .db
-        .write(move |tx| {
-            lifecycle::update_line(tx, &a, Who::User(&user), &env, id, line_id, &input)
-        })
+        .write(move |tx| lifecycle::update_line(tx, &a, &env, id, line_id, &input))
         .await?;
     Ok(Json(detail(&ctx, id).await?))
 }
@@ -184,10 +182,10 @@ pub async fn update_line(
     (status = 422, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_line(ctx: Ctx, path: Path<(i64, i64)>) -> Result<Json<OrderDetail>, AppError> {
     let (id, line_id) = path.into_inner();
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     ctx.state
         .db
-        .write(move |tx| lifecycle::remove_line(tx, &a, Who::User(&user), &env, id, line_id))
+        .write(move |tx| lifecycle::remove_line(tx, &a, &env, id, line_id))
         .await?;
     Ok(Json(detail(&ctx, id).await?))
 }
@@ -203,11 +201,11 @@ fn act_input(body: &Bytes) -> Result<ActInput, AppError> {
 
 async fn act(ctx: Ctx, id: i64, action: Action, body: Bytes) -> Result<Json<Order>, AppError> {
     let input = act_input(&body)?;
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let order = ctx
         .state
         .db
-        .write(move |tx| lifecycle::act(tx, &a, Who::User(&user), &env, id, action, &input))
+        .write(move |tx| lifecycle::act(tx, &a, &env, id, action, &input))
         .await?;
     Ok(Json(order))
 }
@@ -305,12 +303,12 @@ pub async fn receive(
     id: Path<i64>,
     body: Json<ReceiptInput>,
 ) -> Result<HttpResponse, AppError> {
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let (id, input) = (id.into_inner(), body.into_inner());
     let receipt = ctx
         .state
         .db
-        .write(move |tx| receiving::receive(tx, &a, Who::User(&user), &env, id, &input))
+        .write(move |tx| receiving::receive(tx, &a, &env, id, &input))
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(receipt))
 }
@@ -320,11 +318,11 @@ pub async fn receive(
 #[utoipa::path(get, path = "/api/v1/order-suggestions", tag = "orders",
     responses((status = 200, body = Vec<SupplierGroup>)), security(("bearer" = [])))]
 pub async fn suggestions(ctx: Ctx) -> Result<Json<Vec<SupplierGroup>>, AppError> {
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let groups = ctx
         .state
         .db
-        .read(move |c| suggest::suggestions_for(c, &user).map_err(DbError::from))
+        .read(move |c| suggest::suggestions_for(c, &actor).map_err(DbError::from))
         .await?;
     Ok(Json(groups))
 }
@@ -339,12 +337,12 @@ pub async fn draft_from_suggestions(
     ctx: Ctx,
     supplier_id: Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let supplier_id = supplier_id.into_inner();
     let order = ctx
         .state
         .db
-        .write(move |tx| suggest::draft_for(tx, &a, &user, &env, supplier_id))
+        .write(move |tx| suggest::draft_for(tx, &a, &env, supplier_id))
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(detail(&ctx, order.id).await?))
 }

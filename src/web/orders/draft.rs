@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use super::refusal::{Typed, refused};
 use super::view::parse_id;
+use crate::orders::OrdersError;
 use crate::orders::forms;
 use crate::orders::lifecycle::{self, LineInput};
-use crate::orders::{OrdersError, Who};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
@@ -79,11 +79,11 @@ pub async fn add_line(
         packs,
         note: String::new(),
     };
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| forms::add_line(tx, &a, &user, &env, id, &input, errors))
+        .write(move |tx| forms::add_line(tx, &a, &env, id, &input, errors))
         .await;
     let typed = Typed {
         form: "add".into(),
@@ -125,13 +125,11 @@ pub async fn update_line(
         &form.location_id,
         "is not one of the choices",
     );
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| {
-            forms::update_line(tx, &a, &user, &env, id, line_id, packs, location_id, errors)
-        })
+        .write(move |tx| forms::update_line(tx, &a, &env, id, line_id, packs, location_id, errors))
         .await;
     let typed = Typed {
         form: format!("line-{line_id}"),
@@ -164,11 +162,11 @@ pub async fn remove_line(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, line_id) = path.into_inner();
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| lifecycle::remove_line(tx, &a, Who::User(&user), &env, id, line_id))
+        .write(move |tx| lifecycle::remove_line(tx, &a, &env, id, line_id))
         .await;
     match outcome {
         Ok(order) => Ok(redirect_with_flash(
@@ -223,11 +221,11 @@ pub async fn update_details(
         note: form.note.clone(),
         expected_on: form.expected_on.clone(),
     };
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| lifecycle::update_header(tx, &a, Who::User(&user), &env, id, &change))
+        .write(move |tx| lifecycle::update_header(tx, &a, &env, id, &change))
         .await;
     match outcome {
         Ok(order) => Ok(redirect_with_flash(

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::view::parse_id;
 use crate::catalog::suppliers::{self, Supplier};
 use crate::db::DbError;
+use crate::orders::OrdersError;
 use crate::orders::lifecycle::{self, NewOrder};
-use crate::orders::{OrdersError, Who};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
@@ -103,11 +103,11 @@ pub async fn create(
         note: form.note.clone(),
         lines: Vec::new(),
     };
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| lifecycle::create(tx, &a, Who::User(&user), &env, &input))
+        .write(move |tx| lifecycle::create(tx, &a, &env, &input))
         .await;
     match outcome {
         Ok(order) => Ok(redirect_with_flash(

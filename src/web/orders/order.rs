@@ -17,7 +17,7 @@ use crate::domain::Permission;
 use crate::domain::order::{Action, OrderState};
 use crate::jobs::Job;
 use crate::orders::lifecycle::{self, ActInput};
-use crate::orders::{self, Filter, Order, OrderDetail, Who, rules};
+use crate::orders::{self, Filter, Order, OrderDetail, rules};
 use crate::validation::capitalised;
 use crate::web::context::Ctx;
 use crate::web::dispatch::edi_inbox::AnswerView;
@@ -363,11 +363,11 @@ async fn act(
         expected_on: form.expected_on.clone(),
         supplier_reference: form.supplier_reference.clone(),
     };
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| lifecycle::act(tx, &a, Who::User(&user), &env, id, action, &input))
+        .write(move |tx| lifecycle::act(tx, &a, &env, id, action, &input))
         .await;
     match outcome {
         Ok(order) => Ok(redirect_with_flash(

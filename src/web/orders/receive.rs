@@ -336,11 +336,11 @@ pub async fn submit(
         };
         return render_page(&req, c, form, outcome);
     }
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let result = ctx
         .state
         .db
-        .write(move |tx| forms::receive(tx, &a, &user, &env, id, &input))
+        .write(move |tx| forms::receive(tx, &a, &env, id, &input))
         .await;
     match result {
         Ok(message) => Ok(redirect_with_flash(

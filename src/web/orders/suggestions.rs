@@ -34,12 +34,12 @@ struct SuggestionsPage {
 crate::page!(SuggestionsPage);
 
 pub async fn suggestions(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let user = ctx.user()?.clone();
-    let can_request = user.role.may(Permission::RequestOrders);
+    let can_request = ctx.user()?.role.may(Permission::RequestOrders);
+    let actor = ctx.actor();
     let groups = ctx
         .state
         .db
-        .read(move |c| suggest::suggestions_for(c, &user).map_err(DbError::from))
+        .read(move |c| suggest::suggestions_for(c, &actor).map_err(DbError::from))
         .await?;
     render(&SuggestionsPage {
         layout: Layout::for_request(&req, "Reorder suggestions"),
@@ -67,11 +67,11 @@ pub async fn draft_from_suggestions(
     supplier_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let supplier_id = supplier_id.into_inner();
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| suggest::draft_for(tx, &a, &user, &env, supplier_id))
+        .write(move |tx| suggest::draft_for(tx, &a, &env, supplier_id))
         .await;
     match outcome {
         Ok(order) => Ok(redirect_with_flash(

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, http::StatusCode};
 use serde::Deserialize;
 
 use crate::db::DbError;
-use crate::orders::Who;
+
 use crate::orders::returns::{
     self, Credit, CreditInput, CreditReceived, ReturnInput, SupplierReturn,
 };
@@ -117,12 +117,12 @@ pub async fn show_return(ctx: Ctx, id: Path<i64>) -> Result<Json<SupplierReturn>
     (status = 409, description = "Not enough stock (`stock-would-go-negative`)", body = crate::web::api::ErrorBody),
     (status = 422, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
 pub async fn create_return(ctx: Ctx, body: Json<ReturnInput>) -> Result<HttpResponse, AppError> {
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let input = body.into_inner();
     let ret = ctx
         .state
         .db
-        .write(move |tx| returns::create_return(tx, &a, Who::User(&user), &env, &input))
+        .write(move |tx| returns::create_return(tx, &a, &env, &input))
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(ret))
 }
@@ -148,11 +148,12 @@ pub async fn list_credits(
     responses((status = 201, body = Credit), (status = 422, body = crate::web::api::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_credit(ctx: Ctx, body: Json<CreditInput>) -> Result<HttpResponse, AppError> {
-    let (a, user, input) = (ctx.audit(), ctx.user()?.clone(), body.into_inner());
+    ctx.user()?;
+    let (a, input) = (ctx.audit(), body.into_inner());
     let credit = ctx
         .state
         .db
-        .write(move |tx| returns::create_credit(tx, &a, Who::User(&user), &input))
+        .write(move |tx| returns::create_credit(tx, &a, &input))
         .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(credit))
 }

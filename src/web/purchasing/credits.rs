@@ -232,7 +232,7 @@ pub async fn create_credit(
             parse_price(&form.amount).ok_or("is required: an amount such as 12.50 or 12,50"),
         )
         .unwrap_or(0);
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let number = form.order_number.trim().to_string();
     let input = CreditInput {
         supplier_id,
@@ -243,7 +243,7 @@ pub async fn create_credit(
     let outcome = ctx
         .state
         .db
-        .write(move |tx| forms::create_credit(tx, &a, &user, &env, input, &number, errors))
+        .write(move |tx| forms::create_credit(tx, &a, &env, input, &number, errors))
         .await;
     match outcome {
         Ok(c) => Ok(redirect_with_flash(

@@ -158,11 +158,11 @@ pub async fn create_return(
 ) -> Result<HttpResponse, AppError> {
     let form = ReturnForm::from_pairs(f.into_inner());
     let (input, errors, rows) = form.to_input();
-    let (a, env, user) = ctx.for_orders()?;
+    let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| forms::create_return(tx, &a, &user, &env, input, errors))
+        .write(move |tx| forms::create_return(tx, &a, &env, input, errors))
         .await;
     match outcome {
         Ok(ret) => Ok(redirect_with_flash(

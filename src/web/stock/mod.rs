@@ -79,6 +79,7 @@ impl From<crate::stock::StockError> for AppError {
         use crate::stock::StockError::*;
         match e {
             Invalid(f) => AppError::Invalid(f),
+            Refused(r) => AppError::Refused(r),
             e @ Insufficient(_) => AppError::InsufficientStock(e.to_string()),
             Db(db) => db.into(),
         }

@@ -429,12 +429,11 @@ async fn submit(
         reason: form.reason.clone(),
         note: form.note.clone(),
     };
-    let user = ctx.user()?.clone();
     let a = ctx.audit();
     let outcome = ctx
         .state
         .db
-        .write(move |tx| moves::move_stock(tx, &a, &user, &input, errors))
+        .write(move |tx| moves::move_stock(tx, &a, &input, errors))
         .await;
     match outcome {
         Ok(Moved {
