@@ -26,6 +26,9 @@ pub struct Application {
     state: AppState,
     /// The kinds of job this process runs.
     job_kinds: Vec<crate::jobs::worker::Kind>,
+    /// Whether `run_until_stopped` starts the job worker (see
+    /// [`Application::without_job_worker`]).
+    job_worker: bool,
 }
 
 /// Opens the database and applies pending migrations (writing the
@@ -163,6 +166,7 @@ impl Application {
             server,
             state,
             job_kinds: job_kinds(config.clone())?,
+            job_worker: true,
         };
         if let Some(url) = app.setup_url() {
             // Printed for whoever installs the appliance, and logged for
@@ -208,14 +212,23 @@ impl Application {
         Some(format!("{base}/setup?token={}", token.expose()))
     }
 
-    /// Serves until the server is stopped (signal or handle), then waits for
-    /// in-flight requests up to `http.shutdown_timeout_secs`.
     /// Adds a kind of job for the worker to run.
     pub fn with_job_kind(mut self, kind: crate::jobs::worker::Kind) -> Self {
         self.job_kinds.push(kind);
         self
     }
 
+    /// Serves without running background jobs: neither the worker nor the
+    /// schedule runs, so queued jobs wait until something else runs them.
+    /// For tests that step through the queue themselves (`jobs::schedule::tick`
+    /// then `jobs::worker::run_pending`) instead of waiting on timers.
+    pub fn without_job_worker(mut self) -> Self {
+        self.job_worker = false;
+        self
+    }
+
+    /// Serves until the server is stopped (signal or handle), then waits for
+    /// in-flight requests up to `http.shutdown_timeout_secs`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let (stop_jobs, stop_rx) = tokio::sync::watch::channel(false);
@@ -239,14 +252,24 @@ impl Application {
                 tracing::warn!(kind = %s.kind, "jobs.schedule names a kind of job this version does not run; its jobs will wait");
             }
         }
+        let schedules = if self.job_worker {
+            crate::notify::schedules(&self.state.config)
+        } else {
+            Vec::new()
+        };
         let scheduler = tokio::spawn(crate::jobs::schedule::run(
             self.state.db.clone(),
             self.state.clock.clone(),
             self.state.config.practice.time_zone.clone(),
-            crate::notify::schedules(&self.state.config),
+            schedules,
             stop_rx.clone(),
         ));
-        let worker = tokio::spawn(worker.run(stop_rx));
+        let run_worker = self.job_worker;
+        let worker = tokio::spawn(async move {
+            if run_worker {
+                worker.run(stop_rx).await;
+            }
+        });
         let result = self.server.await;
         housekeeping.abort();
         // The worker gets its grace period after the last request ends.

@@ -3,8 +3,6 @@
 //! through a real SMTP server on loopback, and the days it must stay
 //! silent: nothing to report, nobody to tell, no mail server.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::json;
 use stockroom::domain::Clock;
@@ -12,7 +10,7 @@ use stockroom::notify::settings::{self, DigestSettings};
 
 use crate::dispatch::{PUBLIC_URL, with_smtp};
 use crate::helpers::*;
-use crate::orders::ordering_with;
+use crate::orders::ordering_stepped;
 use crate::smtp_sink::{Mode, SmtpSink};
 
 const PAGE: &str = "/admin/digest";
@@ -24,22 +22,18 @@ async fn stored(app: &TestApp) -> DigestSettings {
         .unwrap()
 }
 
-/// Waits until `sql` (a count) reaches `n`.
-async fn until_count(app: &TestApp, sql: &'static str, n: i64) {
-    for _ in 0..400 {
-        if app.scalar(sql).await == n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("timed out waiting for {sql} to reach {n}");
+/// Runs the queue (and the schedule) until nothing is due, then expects
+/// `sql` (a count) to be `n`.
+async fn after_running(app: &TestApp, sql: &'static str, n: i64) {
+    app.run_pending_jobs().await;
+    assert_eq!(app.scalar(sql).await, n, "{sql}");
 }
 
 /// With a mail server configured, the default schedule makes up for this
 /// morning's 07:00 at start; it finds no recipients and ends quietly. The
-/// tests wait for it so that it cannot run in the middle of them.
+/// tests run it first so that it is out of their way.
 async fn after_the_startup_digest(app: &TestApp) {
-    until_count(
+    after_running(
         app,
         "SELECT count(*) FROM jobs WHERE kind = 'digest.daily' AND state = 'succeeded'",
         1,
@@ -129,7 +123,7 @@ async fn the_page_saves_valid_settings_and_refuses_bad_ones_changing_nothing() {
 #[tokio::test]
 async fn send_now_emails_every_recipient_the_low_item_and_the_order_to_approve() {
     let sink = SmtpSink::start(Mode::Accept).await;
-    let o = ordering_with(with_smtp(sink.addr.port())).await;
+    let o = ordering_stepped(with_smtp(sink.addr.port())).await;
     let app = &o.p.app;
     after_the_startup_digest(app).await;
     let (admin, admin_user) = app.browser_as("admin").await;
@@ -178,7 +172,7 @@ async fn send_now_emails_every_recipient_the_low_item_and_the_order_to_approve()
     let res = admin.post_form("/admin/digest/send", &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), PAGE);
-    until_count(app, MANUAL_DONE, 1).await;
+    after_running(app, MANUAL_DONE, 1).await;
 
     let got = sink.received();
     assert_eq!(got.len(), 1, "one message for everyone");
@@ -238,7 +232,7 @@ async fn send_now_emails_every_recipient_the_low_item_and_the_order_to_approve()
 #[tokio::test]
 async fn with_nothing_to_report_send_now_sends_nothing_and_the_page_says_so() {
     let sink = SmtpSink::start(Mode::Accept).await;
-    let app = spawn_app_with(with_smtp(sink.addr.port())).await;
+    let app = spawn_app_without_worker(with_smtp(sink.addr.port())).await;
     after_the_startup_digest(&app).await;
     let (admin, _) = app.browser_as("admin").await;
     let res = save(&admin, "max@practice.test", "30").await;
@@ -246,7 +240,7 @@ async fn with_nothing_to_report_send_now_sends_nothing_and_the_page_says_so() {
 
     let res = admin.post_form("/admin/digest/send", &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    until_count(&app, MANUAL_DONE, 1).await;
+    after_running(&app, MANUAL_DONE, 1).await;
     assert_eq!(
         app.scalar(
             "SELECT count(*) FROM jobs WHERE idempotency_key LIKE 'digest:manual:%' AND state = 'succeeded'"
@@ -265,7 +259,7 @@ async fn with_nothing_to_report_send_now_sends_nothing_and_the_page_says_so() {
 #[tokio::test]
 async fn without_recipients_send_now_sends_nothing_and_says_why() {
     let sink = SmtpSink::start(Mode::Accept).await;
-    let o = ordering_with(with_smtp(sink.addr.port())).await;
+    let o = ordering_stepped(with_smtp(sink.addr.port())).await;
     let app = &o.p.app;
     after_the_startup_digest(app).await;
     // Something to report, so only the missing recipients keep it quiet.
@@ -302,7 +296,7 @@ async fn without_recipients_send_now_sends_nothing_and_says_why() {
 
 #[tokio::test]
 async fn without_a_mail_server_the_digest_dies_with_the_reason_on_the_page() {
-    let app = spawn_app().await;
+    let app = spawn_app_without_worker(|_| {}).await;
     let (admin, _) = app.browser_as("admin").await;
     let page = admin.get_html(PAGE).await;
     assert!(page.contains(r#"data-testid="digest-no-mail""#), "{page}");
@@ -315,7 +309,7 @@ async fn without_a_mail_server_the_digest_dies_with_the_reason_on_the_page() {
 
     let res = admin.post_form("/admin/digest/send", &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    until_count(&app, MANUAL_DONE, 1).await;
+    after_running(&app, MANUAL_DONE, 1).await;
     assert_eq!(
         app.scalar("SELECT count(*) FROM jobs WHERE kind = 'digest.daily' AND state = 'dead' AND attempts = 1")
             .await,

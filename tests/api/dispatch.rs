@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use stockroom::config::{Config, SmtpConfig, SmtpSecurity};
 
 use crate::helpers::*;
-use crate::orders::{Ordering, ordering_with};
+use crate::orders::{Ordering, ordering_stepped};
 use crate::smtp_sink::{Mode, SmtpSink};
 
 pub(crate) const PUBLIC_URL: &str = "https://stockroom.practice.test";
@@ -44,7 +44,7 @@ pub(crate) async fn emailing(port: u16) -> Ordering {
 
 /// The same, with more changes to the configuration.
 pub(crate) async fn emailing_with(port: u16, more: impl FnOnce(&mut Config)) -> Ordering {
-    let o = ordering_with(|c: &mut Config| {
+    let o = ordering_stepped(|c: &mut Config| {
         with_smtp(port)(c);
         more(c);
     })
@@ -102,7 +102,9 @@ pub(crate) async fn order_state(o: &Ordering, id: i64) -> Value {
     get_json(&o.p.staff, o.p.url(&format!("/api/v1/orders/{id}"))).await["order"].clone()
 }
 
-/// Waits (stepping the manual clock over back-off delays) until `done`.
+/// Runs the queue (stepping the manual clock over back-off delays) until
+/// `done`. On an application without its worker the test runs each due job
+/// itself, so nothing waits on a timer; with a worker it wakes it and waits.
 pub(crate) async fn eventually<F, Fut>(o: &Ordering, what: &str, done: F)
 where
     F: FnMut() -> Fut,
@@ -111,22 +113,27 @@ where
     eventually_by(o, Duration::from_millis(500), what, done).await
 }
 
-/// The same, stepping the clock by `step` each time (and waking the
-/// worker, whose sleep is in real time).
+/// The same, stepping the clock by `step` when nothing is due.
 pub(crate) async fn eventually_by<F, Fut>(o: &Ordering, step: Duration, what: &str, mut done: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
+    let app = &o.p.app;
     for _ in 0..400 {
         if done().await {
             return;
         }
-        o.p.app.clock.advance(step);
-        o.p.app.app_state.jobs_waker.wake();
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        if app.worker {
+            app.clock.advance(step);
+            app.app_state.jobs_waker.wake();
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        } else if app.run_pending_jobs().await == 0 {
+            // Nothing is due: move the clock towards the next retry.
+            app.clock.advance(step);
+        }
     }
-    panic!("timed out waiting for {what}");
+    panic!("{what} did not happen");
 }
 
 pub(crate) async fn until_state(o: &Ordering, id: i64, state: &str) -> Value {
@@ -774,7 +781,7 @@ impl Receiver {
 }
 
 async fn hooked(receiver: &Receiver) -> Ordering {
-    let o = ordering_with(with_smtp(1)).await;
+    let o = ordering_stepped(with_smtp(1)).await;
     let saved = set_channel(
         &o,
         json!({"channel": "webhook", "url": receiver.url, "secret": SECRET}),
@@ -899,7 +906,7 @@ async fn a_webhook_4xx_fails_the_order_at_once_with_the_answer() {
 
 #[tokio::test]
 async fn webhook_settings_are_checked() {
-    let o = ordering_with(with_smtp(1)).await;
+    let o = ordering_stepped(with_smtp(1)).await;
     for (bad, field) in [
         (
             json!({"channel": "webhook", "url": "http://supplier.example/hook", "secret": SECRET}),
@@ -1073,7 +1080,7 @@ fn pyx12_check(path: &std::path::Path) -> Value {
 
 #[tokio::test]
 async fn an_edi_order_is_an_x12_850_with_stored_increasing_control_numbers() {
-    let o = ordering_with(with_smtp(1)).await;
+    let o = ordering_stepped(with_smtp(1)).await;
     let root = o.p.app.config.dispatch.folder_root.clone();
     std::fs::create_dir_all(&root).unwrap();
     let edi = json!({"channel": "edi_x12", "sender_id": "PRAXIS01", "receiver_id": "MEDSUPPLY",
@@ -1174,7 +1181,7 @@ async fn the_order_page_follows_a_queued_send_live_until_it_is_sent() {
 
 #[tokio::test]
 async fn an_edi_inbox_is_polled_every_five_minutes_once_a_supplier_has_one() {
-    let o = ordering_with(with_smtp(1)).await;
+    let o = ordering_stepped(with_smtp(1)).await;
     let polls = |state: &'static str| {
         let app = &o.p.app;
         async move {

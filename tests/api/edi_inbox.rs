@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::dispatch::{eventually, order_state, send, set_channel, until_state, with_smtp};
 use crate::helpers::*;
-use crate::orders::{Ordering, ordering_with};
+use crate::orders::{Ordering, ordering_stepped};
 
 /// MedSupply's acknowledgment of `po`: of the 2 packs of lidocaine, one
 /// accepted and one back-ordered until 30 January.
@@ -62,7 +62,7 @@ IEA*1*000000702~
 /// The ordering practice with MedSupply on EDI (inbox `medsupply-in`),
 /// an order of 2 packs sent to it, and an administrator's browser.
 async fn sent_by_edi() -> (Ordering, i64, String, Browser) {
-    let o = ordering_with(with_smtp(1)).await;
+    let o = ordering_stepped(with_smtp(1)).await;
     std::fs::create_dir_all(&o.p.app.config.dispatch.folder_root).unwrap();
     set_channel(
         &o,

@@ -36,6 +36,9 @@ pub struct TestApp {
     pub app_state: stockroom::web::state::AppState,
     pub setup_url: Option<String>,
     pub browser: Browser,
+    /// Whether the application runs its own job worker; without one, tests
+    /// run due jobs themselves with [`TestApp::run_pending_jobs`].
+    pub worker: bool,
     handle: ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     // Dropped last: the data directory outlives the server.
@@ -78,7 +81,18 @@ pub async fn spawn_app_with_jobs(
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let mut config = test_config(&dir);
     adjust(&mut config);
-    start(config, ManualClock::starting_now(), dir, kinds).await
+    start(config, ManualClock::starting_now(), dir, kinds, true).await
+}
+
+/// An application without its job worker: queued jobs wait until the test
+/// runs them with [`TestApp::run_pending_jobs`], so a test steps through
+/// sends, retries and back-offs on its manual clock without waiting.
+pub async fn spawn_app_without_worker(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let mut config = test_config(&dir);
+    adjust(&mut config);
+    start(config, ManualClock::starting_now(), dir, Vec::new(), false).await
 }
 
 async fn start(
@@ -86,12 +100,16 @@ async fn start(
     clock: ManualClock,
     data_dir: Arc<TempDir>,
     kinds: Vec<stockroom::jobs::worker::Kind>,
+    worker: bool,
 ) -> TestApp {
     let mut app = Application::build_with_clock(config.clone(), Arc::new(clock.clone()))
         .await
         .expect("the application starts");
     for kind in kinds {
         app = app.with_job_kind(kind);
+    }
+    if !worker {
+        app = app.without_job_worker();
     }
     let scheme = if config.tls.is_some() {
         "https"
@@ -105,6 +123,7 @@ async fn start(
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
         browser: Browser::new(&address),
+        worker,
         address,
         config,
         clock,
@@ -128,6 +147,7 @@ impl TestApp {
             self.clock.clone(),
             self.data_dir.clone(),
             Vec::new(),
+            self.worker,
         )
         .await;
         app.browser = Browser {
@@ -222,11 +242,24 @@ impl TestApp {
         );
     }
 
-    /// Runs every job that is due now (on the test's clock) with the
+    /// Enqueues what the schedule says is due and runs every job that is
+    /// due now (on the test's clock) with the
     /// application's own handlers, one after another, until none is due;
-    /// how many ran. The application's worker runs beside it and may take
-    /// a job first, so this proves what is due, not that the worker is idle.
+    /// how many ran. Where the application runs its own worker, it may take
+    /// a job first, so this proves what is due, not that the worker is idle;
+    /// on an app from [`spawn_app_without_worker`] it runs every job.
     pub async fn run_pending_jobs(&self) -> usize {
+        // The schedule first, as the application's scheduler would have
+        // by now (each occurrence is enqueued once, however often this runs).
+        let (now, zone) = (self.clock.now(), self.config.practice.time_zone.clone());
+        let schedules = stockroom::notify::schedules(&self.config);
+        self.db()
+            .write(move |tx| {
+                stockroom::jobs::schedule::tick(tx, now, &zone, &schedules)
+                    .map_err(stockroom::db::DbError::from)
+            })
+            .await
+            .expect("the schedule ticks");
         let kinds = stockroom::startup::job_kinds(Arc::new(self.config.clone()))
             .expect("the application's job kinds");
         stockroom::jobs::worker::run_pending(self.db(), Arc::new(self.clock.clone()), &kinds).await

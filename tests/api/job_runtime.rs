@@ -1,8 +1,10 @@
 //! The job worker and scheduler as the application runs them: a job
 //! enqueued in a business transaction runs at once, a recurring job from
 //! `jobs.schedule` is enqueued and run, and a job still running at shutdown
-//! is released for the next start. The kinds here are made
-//! for the test (this version has no job kind of its own yet).
+//! is released for the next start. The kinds here are made for the test,
+//! so what is checked is the runtime itself; these are the tests that wait
+//! for a worker on purpose (the others start the application without one
+//! and run the queue with `TestApp::run_pending_jobs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

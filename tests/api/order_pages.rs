@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use stockroom::domain::Clock;
 
 use crate::helpers::*;
-use crate::stock::{Practice, practice};
+use crate::stock::Practice;
 
 /// The stock practice plus a supplier selling its item (10 ampoules a box
 /// at 12.50) and a second supplier with nothing in its catalogue.
@@ -17,8 +17,10 @@ struct Shop {
     other_supplier: i64,
 }
 
+/// Its application runs no job worker: a test that sends an order runs the
+/// queue itself ([`TestApp::run_pending_jobs`]) and then looks at the page.
 async fn shop() -> Shop {
-    let p = practice().await;
+    let p = crate::stock::practice_on(spawn_app_without_worker(|_| {}).await).await;
     let id = |v: Value| v["id"].as_i64().unwrap();
     let res = post_json(
         &p.manager,
@@ -549,17 +551,18 @@ fn order_id(order: &str) -> i64 {
     order.trim_start_matches("/orders/").parse().unwrap()
 }
 
-/// Waits up to five seconds for `done` to hold of the order page.
-async fn page_when(b: &Browser, order: &str, done: impl Fn(&str) -> bool) -> String {
-    let mut html = String::new();
-    for _ in 0..100 {
-        html = b.get_html(order).await;
-        if done(&html) {
-            return html;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the order page never got there: {html}");
+/// The order page once the queue has run what is due: `done` must hold of
+/// it.
+async fn page_after_jobs(
+    s: &Shop,
+    b: &Browser,
+    order: &str,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    s.p.app.run_pending_jobs().await;
+    let html = b.get_html(order).await;
+    assert!(done(&html), "the order page is not there yet: {html}");
+    html
 }
 
 #[tokio::test]
@@ -692,7 +695,7 @@ async fn an_order_sent_through_the_page_lands_in_the_supplier_folder() {
                 |r| r.get(0),
             )
             .unwrap();
-    let html = page_when(&mia, &order, |h| {
+    let html = page_after_jobs(&s, &mia, &order, |h| {
         h.contains(r#"<dd data-testid="order-state">Sent</dd>"#)
     })
     .await;
@@ -720,7 +723,7 @@ async fn a_missing_folder_root_keeps_the_order_queued_and_shows_the_retry() {
         html.contains("Queued PO-") && html.contains(" to be sent to MedSupply."),
         "{html}"
     );
-    let html = page_when(&mia, &order, |h| h.contains("is not there")).await;
+    let html = page_after_jobs(&s, &mia, &order, |h| h.contains("is not there")).await;
     assert!(
         html.contains(r#"<dd data-testid="order-state">Queued to send</dd>"#),
         "{html}"
@@ -754,7 +757,7 @@ async fn a_failed_send_is_retried_from_the_page() {
         .unwrap();
     let res = mia.post_form(&format!("{order}/send"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let html = page_when(&mia, &order, |h| {
+    let html = page_after_jobs(&s, &mia, &order, |h| {
         h.contains(r#"<dd data-testid="order-state">Sending failed</dd>"#)
     })
     .await;

@@ -25,7 +25,20 @@ pub(crate) async fn ordering() -> Ordering {
 
 /// The same on a configuration the test adjusts.
 pub(crate) async fn ordering_with(adjust: impl FnOnce(&mut stockroom::config::Config)) -> Ordering {
-    let p = crate::stock::practice_with(adjust).await;
+    ordering_on(spawn_app_with(adjust).await).await
+}
+
+/// The same on an application without its job worker: the test runs the
+/// queue itself ([`TestApp::run_pending_jobs`]), one step at a time.
+pub(crate) async fn ordering_stepped(
+    adjust: impl FnOnce(&mut stockroom::config::Config),
+) -> Ordering {
+    ordering_on(spawn_app_without_worker(adjust).await).await
+}
+
+/// The ordering practice set up on `app`.
+pub(crate) async fn ordering_on(app: TestApp) -> Ordering {
+    let p = crate::stock::practice_on(app).await;
     let ada = p.app.create_user("ada", "admin").await;
     let max = p.app.create_user("max", "manager").await;
     let vic = p.app.create_user("vic", "viewer").await;
@@ -542,7 +555,7 @@ async fn suggestions_become_a_draft_and_returns_create_credits() {
 /// the order becomes sent only once the file is there.
 #[tokio::test]
 async fn an_order_sent_through_a_csv_folder_arrives_once_and_is_then_sent() {
-    let o = ordering().await;
+    let o = ordering_stepped(|_| {}).await;
     let root = o.p.app.config.dispatch.folder_root.clone();
     std::fs::create_dir_all(&root).unwrap();
     let res =
@@ -596,17 +609,10 @@ async fn an_order_sent_through_a_csv_folder_arrives_once_and_is_then_sent() {
         (StatusCode::OK, Some("queued")),
         "{b}"
     );
-    let mut state = String::new();
-    for _ in 0..500 {
-        let got = get_json(&o.p.staff, o.p.url(&format!("/api/v1/orders/{id}"))).await;
-        state = got["order"]["state"].as_str().unwrap().to_string();
-        if state == "sent" {
-            assert_eq!(got["order"]["channel"], "csv_folder");
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert_eq!(state, "sent");
+    assert_eq!(o.p.app.run_pending_jobs().await, 1, "the send job ran");
+    let got = get_json(&o.p.staff, o.p.url(&format!("/api/v1/orders/{id}"))).await;
+    assert_eq!(got["order"]["state"], "sent");
+    assert_eq!(got["order"]["channel"], "csv_folder");
     let text =
         std::fs::read_to_string(root.join("medsupply").join(format!("{number}.csv"))).unwrap();
     assert_eq!(

@@ -29,7 +29,11 @@ pub(crate) async fn practice() -> Practice {
 
 /// The same practice on a configuration the test adjusts.
 pub(crate) async fn practice_with(adjust: impl FnOnce(&mut stockroom::config::Config)) -> Practice {
-    let app = spawn_app_with(adjust).await;
+    practice_on(spawn_app_with(adjust).await).await
+}
+
+/// The same practice set up on `app`.
+pub(crate) async fn practice_on(app: TestApp) -> Practice {
     let m = app.create_user("mia", "manager").await;
     let s = app.create_user("sam", "staff").await;
     let manager = api(&create_token(&app, m.id, "write").await);
