@@ -135,7 +135,7 @@ pub fn create(
 
 /// The location `id` for a change by the actor: one they may not use is
 /// not theirs to change, and is answered as not found.
-fn usable(tx: &Transaction, ctx: &Context, id: i64) -> Result<Location, CatalogError> {
+fn changeable(tx: &Transaction, ctx: &Context, id: i64) -> Result<Location, CatalogError> {
     get(tx, id)?
         .filter(|_| ctx.actor.may_use(id))
         .ok_or(CatalogError::NoSuchLocation)
@@ -149,7 +149,7 @@ pub fn update(
     name: &str,
     kind: &str,
 ) -> Result<Location, CatalogError> {
-    let before = usable(tx, ctx, id)?;
+    let before = changeable(tx, ctx, id)?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", text(name, 100));
     if !KINDS.contains(&kind) {
@@ -193,7 +193,7 @@ pub fn set_active(
     id: i64,
     active: bool,
 ) -> Result<Location, CatalogError> {
-    let before = usable(tx, ctx, id)?;
+    let before = changeable(tx, ctx, id)?;
     if !active {
         let stock: i64 = tx.row_cached(
             "SELECT coalesce(sum(quantity), 0) FROM stock_levels WHERE location_id = ?1",
@@ -254,7 +254,7 @@ pub fn set_parent(
     id: i64,
     parent_id: Option<i64>,
 ) -> Result<Location, CatalogError> {
-    let before = usable(tx, ctx, id)?;
+    let before = changeable(tx, ctx, id)?;
     if let Some(p) = parent_id {
         get(tx, p)?.ok_or_else(|| FieldErrors::single("parent_id", "no such location"))?;
         if !ctx.actor.may_use(p) {
@@ -392,36 +392,26 @@ pub fn actor_for(conn: &Connection, user: &User) -> rusqlite::Result<Actor> {
     Ok(Actor::User(user.person(places(conn, user.id, user.role)?)))
 }
 
-/// Whether `user` may see and move stock in location `id`.
-pub fn may_use(conn: &Connection, user_id: i64, role: Role, id: i64) -> rusqlite::Result<bool> {
-    Ok(accessible(conn, user_id, role)?.contains(&id))
+/// The ids of the locations `actor` may use, from the places read with
+/// their request: no query unless they may use every one.
+pub fn usable(conn: &Connection, actor: &Actor) -> rusqlite::Result<HashSet<i64>> {
+    match actor.places() {
+        Places::All => Ok(all(conn)?.into_iter().map(|l| l.id).collect()),
+        Places::Only(ids) => Ok(ids.iter().copied().collect()),
+    }
 }
 
-/// The locations `user` may use, by name.
-pub fn list_accessible(
+/// The locations `actor` may use (from the places read with their request),
+/// each with its path, in the tree's order.
+pub fn usable_with_paths(
     conn: &Connection,
-    user_id: i64,
-    role: Role,
-) -> rusqlite::Result<Vec<Location>> {
-    Ok(list_accessible_with_paths(conn, user_id, role)?
-        .into_iter()
-        .map(|(l, _)| l)
-        .collect())
-}
-
-/// As [`list_accessible`], each with its path ("Room › Cabinet A"), from
-/// one read of the tree.
-pub fn list_accessible_with_paths(
-    conn: &Connection,
-    user_id: i64,
-    role: Role,
+    actor: &Actor,
 ) -> rusqlite::Result<Vec<(Location, String)>> {
     let tree = all(conn)?;
-    let allowed = allowed_in(conn, &tree, user_id, role)?;
     let by_id: HashMap<i64, &Location> = tree.iter().map(|l| (l.id, l)).collect();
     Ok(tree
         .iter()
-        .filter(|l| allowed.contains(&l.id))
+        .filter(|l| actor.may_use(l.id))
         .map(|l| (l.clone(), path_in(&by_id, l.id)))
         .collect())
 }

@@ -221,8 +221,12 @@ fn an_access_list_covers_the_whole_subtree() {
     .unwrap();
     let open = with(&db, |tx, c| locations::create(tx, c, None, "Store", "room")).unwrap();
     let may = |user: i64, role: Role, id: i64| {
-        db.read_blocking(|c| locations::may_use(c, user, role, id).map_err(DbError::from))
-            .unwrap()
+        db.read_blocking(|c| {
+            locations::places(c, user, role)
+                .map(|p| p.contains(id))
+                .map_err(DbError::from)
+        })
+        .unwrap()
     };
     assert!(may(1, Role::Staff, safe.id), "no list: open to everyone");
 

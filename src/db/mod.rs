@@ -71,6 +71,10 @@ pub enum DbError {
     /// committed (each write of the group gets its own copy of the reason).
     #[error("database write failed: {0}")]
     Group(String),
+    /// A row that cannot be read as what it should be, or a reference to a
+    /// row that is not there: an error, never read as a default.
+    #[error("the database holds a record that cannot be read: {0}")]
+    Damaged(String),
 }
 
 /// A handle to the database; cheap to clone.

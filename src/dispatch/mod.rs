@@ -14,6 +14,7 @@ pub mod edi;
 pub mod email;
 pub mod inbox;
 pub mod pdf;
+pub mod views;
 pub mod webhook;
 pub mod x12;
 

@@ -83,9 +83,7 @@ pub fn stats(conn: &Connection, now: Timestamp) -> rusqlite::Result<Stats> {
         [now.to_db()],
         |r| r.get(0),
     )?;
-    s.oldest_queued_secs = oldest
-        .and_then(|t| Timestamp::parse(&t).ok())
-        .map_or(0, |t| now.since(t).as_secs() as i64);
+    s.oldest_queued_secs = super::time_column(oldest)?.map_or(0, |t| now.since(t).as_secs() as i64);
     Ok(s)
 }
 

@@ -381,7 +381,18 @@ pub fn next_wake(conn: &Connection, kinds: &[String]) -> rusqlite::Result<Option
         [std::rc::Rc::new(kinds)],
         |r| r.get(0),
     )?;
-    Ok(at.and_then(|t| Timestamp::parse(&t).ok()))
+    time_column(at)
+}
+
+/// A time read back from a query: one that does not parse is an error, not
+/// "no time" (which would put a damaged row to sleep for good).
+pub(crate) fn time_column(raw: Option<String>) -> rusqlite::Result<Option<Timestamp>> {
+    raw.map(|t| {
+        Timestamp::parse(&t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

@@ -262,12 +262,18 @@ impl Worker {
         if kinds.is_empty() {
             return self.settings.max_idle;
         }
-        let next = self
+        let next = match self
             .db
             .read(move |c| super::next_wake(c, &kinds).map_err(DbError::from))
             .await
-            .ok()
-            .flatten();
+        {
+            Ok(next) => next,
+            Err(e) => {
+                // Look again after the longest idle wait.
+                tracing::error!(error = %e, "could not read when the next job is due");
+                None
+            }
+        };
         let now = self.clock.now();
         match next {
             Some(t) if t.to_db() <= now.to_db() => Duration::from_millis(50),

@@ -15,9 +15,9 @@ use time::Date;
 
 use crate::catalog::locations;
 use crate::catalog::search::SearchCache;
+use crate::domain::Timestamp;
 use crate::domain::money::format_minor;
 use crate::domain::order::OrderState;
-use crate::domain::{Role, Timestamp};
 use crate::jobs::JobState;
 use crate::jobs::worker::JobError;
 use crate::orders::{self, Order};
@@ -149,7 +149,7 @@ fn plural(n: i64, one: &str, many: &str) -> String {
 pub fn gather(conn: &Connection, scope: &Scope) -> rusqlite::Result<Digest> {
     // An administrator sees every location: the digest speaks for the
     // whole practice, whoever reads it.
-    let everywhere = locations::accessible(conn, 0, Role::Admin)?;
+    let everywhere = locations::usable(conn, &crate::domain::actor::Actor::System)?;
     // A fresh index: the job runs once a day, away from the pages' cache.
     let search = SearchCache::default();
     let items = |filter: Filter| overview::list(conn, &search, &filter, &everywhere, SHOWN, 0);

@@ -136,11 +136,21 @@ pub fn last_run(conn: &Connection) -> rusqlite::Result<Option<LastRun>> {
         })
         .optional()?
         .map(|(action, after)| {
-            let after = after
-                .and_then(|a| serde_json::from_str(&a).ok())
-                .unwrap_or(Value::Null);
-            (action, after)
-        });
+            // An audit row without `after` says nothing more; one whose
+            // `after` is not JSON is damaged, and an error.
+            let after = match after {
+                None => Value::Null,
+                Some(a) => serde_json::from_str(&a).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        1,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?,
+            };
+            Ok::<_, rusqlite::Error>((action, after))
+        })
+        .transpose()?;
     Ok(Some(LastRun { job, outcome }))
 }
 

@@ -9,6 +9,7 @@
 pub mod moves;
 pub mod overview;
 pub mod recall;
+pub mod views;
 
 use crate::db::Cached;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};

@@ -10,11 +10,11 @@
 use rusqlite::{Connection, Transaction};
 use time::Date;
 
-use crate::accounts::users::User;
 use crate::audit::Context;
 use crate::catalog::items::{self, Item};
 use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
+use crate::domain::actor::Actor;
 use crate::domain::barcode::{self, Gtin, PackCode};
 use crate::domain::ledger::MovementKind;
 use crate::stock::{self, NewMovement, StockError, Suggestion, Transfer};
@@ -111,14 +111,14 @@ pub struct Choices {
     pub lots: Vec<Suggestion>,
 }
 
-/// The locations and lots the form offers the user (lots only for an item).
+/// The locations and lots the form offers the actor (lots only for an item).
 pub fn choices(
     c: &Connection,
-    user: &User,
+    actor: &Actor,
     item_id: Option<i64>,
     today: Date,
 ) -> Result<Choices, DbError> {
-    let all = locations::list_accessible_with_paths(c, user.id, user.role)?;
+    let all = locations::usable_with_paths(c, actor)?;
     let allowed = all.iter().map(|(l, _)| l.id).collect();
     let locs = all.into_iter().filter(|(l, _)| l.active).collect();
     let suggestions = match item_id {

@@ -19,7 +19,7 @@ use rusqlite::Connection;
 use crate::catalog::items::Pack;
 use crate::catalog::locations;
 use crate::db::DbError;
-use crate::domain::Role;
+use crate::domain::actor::Actor;
 use crate::domain::barcode::Gtin;
 
 /// How cells are separated, and with that the decimal mark.
@@ -303,12 +303,11 @@ pub const STOCK_COLUMNS: &[&str] = &[
 /// total line: the file stays one row per stock line, for filters and sums.
 pub fn stock(
     conn: &Connection,
-    user_id: i64,
-    role: Role,
+    actor: &Actor,
     currency: &str,
     separator: Separator,
 ) -> Result<Vec<u8>, ExportError> {
-    let paths: HashMap<i64, String> = locations::list_accessible_with_paths(conn, user_id, role)?
+    let paths: HashMap<i64, String> = locations::usable_with_paths(conn, actor)?
         .into_iter()
         .map(|(l, p)| (l.id, p))
         .collect();

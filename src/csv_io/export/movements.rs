@@ -15,7 +15,8 @@ use time::Date;
 use super::{Cell, ExportError, Separator, Sheet, number};
 use crate::catalog::locations;
 use crate::db::Db;
-use crate::domain::{Role, Timestamp};
+use crate::domain::Timestamp;
+use crate::domain::actor::Actor;
 
 /// Movements per page (one read each).
 pub const PAGE: u32 = 1000;
@@ -55,8 +56,8 @@ pub fn day_start_utc(day: Date, zone: &TimeZone) -> Result<String, String> {
 /// included.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub user_id: i64,
-    pub role: Role,
+    /// Who exports: the locations they may use.
+    pub actor: Actor,
     pub from: Date,
     pub to: Date,
     pub zone: TimeZone,
@@ -106,11 +107,9 @@ async fn start(db: &Db, req: Request) -> Result<Chunk, ExportError> {
     let start = day_start_utc(req.from, &req.zone).map_err(ExportError::Write)?;
     let end = day_start_utc(req.to.next_day().unwrap_or(req.to), &req.zone)
         .map_err(ExportError::Write)?;
-    let (user_id, role) = (req.user_id, req.role);
+    let actor = req.actor.clone();
     let paths: HashMap<i64, String> = db
-        .read(move |c| {
-            locations::list_accessible_with_paths(c, user_id, role).map_err(ExportError::from)
-        })
+        .read(move |c| locations::usable_with_paths(c, &actor).map_err(ExportError::from))
         .await?
         .into_iter()
         .map(|(l, p)| (l.id, p))

@@ -78,13 +78,13 @@ pub async fn list_items(
 ) -> Result<Json<Paginated<ItemSummary>>, AppError> {
     let (page, per_page, offset) = page.resolve()?;
     let filter = q.into_inner().filter(ctx.state.today())?;
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let search = ctx.state.search.clone();
     let (items, total) = ctx
         .state
         .db
         .read(move |c| {
-            let allowed = locations::accessible(c, user.id, user.role)?;
+            let allowed = locations::usable(c, &actor)?;
             overview::list(c, &search, &filter, &allowed, per_page, offset).map_err(DbError::from)
         })
         .await?;
@@ -127,7 +127,7 @@ pub struct ItemDetail {
     responses((status = 200, body = ItemDetail), (status = 404, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
 pub async fn show_item(ctx: Ctx, id: Path<i64>) -> Result<Json<ItemDetail>, AppError> {
     let id = id.into_inner();
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let detail = ctx
         .state
         .db
@@ -135,7 +135,7 @@ pub async fn show_item(ctx: Ctx, id: Path<i64>) -> Result<Json<ItemDetail>, AppE
             let Some(item) = items::get(c, id)? else {
                 return Ok(None);
             };
-            let allowed = locations::accessible(c, user.id, user.role)?;
+            let allowed = locations::usable(c, &actor)?;
             Ok::<_, DbError>(Some(ItemDetail {
                 packs: items::packs(c, id)?,
                 stock: stock::levels(c, Some(id), &allowed)?,
@@ -193,11 +193,18 @@ pub async fn add_pack(
 #[utoipa::path(get, path = "/api/v1/locations", tag = "catalog",
     responses((status = 200, body = Vec<Location>)), security(("bearer" = [])))]
 pub async fn list_locations(ctx: Ctx) -> Result<Json<Vec<Location>>, AppError> {
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let list = ctx
         .state
         .db
-        .read(move |c| locations::list_accessible(c, user.id, user.role).map_err(DbError::from))
+        .read(move |c| {
+            Ok::<_, DbError>(
+                locations::usable_with_paths(c, &actor)?
+                    .into_iter()
+                    .map(|(l, _)| l)
+                    .collect::<Vec<_>>(),
+            )
+        })
         .await?;
     Ok(Json(list))
 }

@@ -11,41 +11,15 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::catalog::CatalogError;
-use crate::catalog::categories::{self};
 use crate::catalog::item_forms;
-use crate::catalog::items::{self, Item, Pack};
-use crate::catalog::locations;
-use crate::catalog::suppliers::{self, SupplierItem};
-use crate::db::DbError;
+use crate::catalog::items::{Item, Pack};
+use crate::catalog::suppliers::SupplierItem;
 use crate::domain::Permission;
-use crate::stock::{self, Movement};
+use crate::stock::views::{self, MovementRow, StockRow, TargetRow};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
-
-/// One stock row on the item page.
-struct StockRow {
-    location: String,
-    lot: String,
-    expiry: String,
-    quantity: i64,
-    quarantined: i64,
-    expired: bool,
-}
-
-struct TargetRow {
-    location: String,
-    reorder_point: i64,
-    par_level: i64,
-    on_hand: i64,
-}
-
-struct MovementRow {
-    m: Movement,
-    location: String,
-    user: String,
-}
 
 #[derive(Template)]
 #[template(path = "items/show.html")]
@@ -98,100 +72,32 @@ async fn show_page(
     errors: FieldErrors,
     typed: HashMap<&'static str, String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user()?.clone();
-    let today = ctx.state.today().to_string();
-    let role = user.role;
-    let layout = Layout::for_request(req, "Item");
-    let page = ctx
+    let role = ctx.user()?.role;
+    let (actor, today) = (ctx.actor(), ctx.state.today().to_string());
+    let view = ctx
         .state
         .db
-        .read(move |c| {
-            let Some(item) = items::get(c, id)? else {
-                return Ok(None);
-            };
-            let locs = locations::list_accessible_with_paths(c, user.id, user.role)?;
-            let allowed = locs.iter().map(|(l, _)| l.id).collect();
-            let paths: HashMap<i64, String> = locs.iter().map(|(l, p)| (l.id, p.clone())).collect();
-            let path = |id: i64| paths.get(&id).cloned().unwrap_or_default();
-            let levels = stock::levels(c, Some(id), &allowed)?;
-            let on_hand = levels.iter().map(|l| l.quantity).sum();
-            let mut per_location: HashMap<i64, i64> = HashMap::new();
-            for l in &levels {
-                *per_location.entry(l.location_id).or_default() += l.quantity - l.quarantined;
-            }
-            let stock_rows = levels
-                .into_iter()
-                .map(|l| StockRow {
-                    location: path(l.location_id),
-                    expired: !l.expiry.is_empty() && l.expiry < today,
-                    lot: l.lot,
-                    expiry: l.expiry,
-                    quantity: l.quantity,
-                    quarantined: l.quarantined,
-                })
-                .collect();
-            let targets = items::targets(c, id)?
-                .into_iter()
-                .filter(|t| allowed.contains(&t.location_id))
-                .map(|t| TargetRow {
-                    location: path(t.location_id),
-                    reorder_point: t.reorder_point,
-                    par_level: t.par_level,
-                    on_hand: per_location.get(&t.location_id).copied().unwrap_or(0),
-                })
-                .collect();
-            let (moves, _) = stock::movements(c, Some(id), &allowed, 20, 0)?;
-            let mut names: HashMap<i64, String> = HashMap::new();
-            let mut stmt = c.prepare_cached("SELECT display_name FROM users WHERE id = ?1")?;
-            let mut movements = Vec::new();
-            for m in moves {
-                let user = match m.user_id {
-                    Some(u) => match names.get(&u) {
-                        Some(n) => n.clone(),
-                        None => {
-                            let n: String = stmt.query_row([u], |r| r.get(0))?;
-                            names.insert(u, n.clone());
-                            n
-                        }
-                    },
-                    None => "system".into(),
-                };
-                movements.push(MovementRow {
-                    location: path(m.location_id),
-                    user,
-                    m,
-                });
-            }
-            let category = match item.category_id {
-                Some(cid) => categories::get(c, cid)?.map(|c| c.name),
-                None => None,
-            };
-            Ok::<_, DbError>(Some(ShowPage {
-                layout: Layout {
-                    title: item.name.clone(),
-                    ..layout
-                },
-                category,
-                packs: items::packs(c, id)?,
-                stock: stock_rows,
-                on_hand,
-                targets,
-                suppliers: suppliers::for_item(c, id)?,
-                movements,
-                locations: locs
-                    .into_iter()
-                    .filter(|(l, _)| l.active)
-                    .map(|(l, p)| (l.id, p))
-                    .collect(),
-                can_manage: role.may(Permission::ManageCatalog),
-                can_move: role.may(Permission::MoveStock) && item.active,
-                errors: FieldErrors::default(),
-                typed: HashMap::new(),
-                item,
-            }))
-        })
+        .read(move |c| views::item(c, &actor, id, &today))
         .await?
         .ok_or(AppError::NotFound)?;
+    let mut layout = Layout::for_request(req, "Item");
+    layout.title = view.item.name.clone();
+    let page = ShowPage {
+        layout,
+        can_manage: role.may(Permission::ManageCatalog),
+        can_move: role.may(Permission::MoveStock) && view.item.active,
+        category: view.category,
+        packs: view.packs,
+        stock: view.stock,
+        on_hand: view.on_hand,
+        targets: view.targets,
+        suppliers: view.suppliers,
+        movements: view.movements,
+        locations: view.locations,
+        errors: FieldErrors::default(),
+        typed: HashMap::new(),
+        item: view.item,
+    };
     render_status(
         status,
         &ShowPage {

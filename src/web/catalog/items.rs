@@ -157,8 +157,8 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = q.into_inner();
     let today = ctx.state.today();
-    let user = ctx.user()?.clone();
-    let can_manage = user.role.may(Permission::ManageCatalog);
+    let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
+    let actor = ctx.actor();
     let (filter, page, errors) = match query.parse(today) {
         Ok((f, p)) => (f, p, FieldErrors::default()),
         Err(e) => (Filter::default(), 1, e),
@@ -192,7 +192,7 @@ pub async fn list(
         .state
         .db
         .read(move |c| {
-            let locs = locations::list_accessible_with_paths(c, user.id, user.role)?;
+            let locs = locations::usable_with_paths(c, &actor)?;
             let allowed = locs.iter().map(|(l, _)| l.id).collect();
             let (rows, total) = overview::list(c, &search, &filter, &allowed, PER_PAGE, offset)?;
             let locs = locs.into_iter().map(|(l, p)| (l.id, p)).collect();

@@ -2,33 +2,20 @@
 //! stock, and (for managers) creating, renaming, moving and closing
 //! locations; (for admins) who may use them.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::users;
 use crate::catalog::locations::{self, KINDS, Location};
-use crate::catalog::{CatalogError, items, with_form_errors};
-use crate::db::DbError;
-use crate::domain::{Permission, Role};
-use crate::stock;
+use crate::catalog::{CatalogError, with_form_errors};
+use crate::domain::Permission;
+use crate::stock::views::{self, Grantee, LocationNode, LocationStock};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
 use crate::web::forms::ActiveForm;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
-
-/// One location in the tree, indented by depth.
-struct Node {
-    location: Location,
-    path: String,
-    depth: usize,
-    units: i64,
-    items: usize,
-}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct LocationForm {
@@ -44,7 +31,7 @@ pub struct LocationForm {
 #[template(path = "locations/list.html")]
 struct ListPage {
     layout: Layout,
-    nodes: Vec<Node>,
+    nodes: Vec<LocationNode>,
     kinds: &'static [&'static str],
     can_manage: bool,
     form: LocationForm,
@@ -70,40 +57,12 @@ async fn list_page(
     form: LocationForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user()?.clone();
-    let can_manage = user.role.may(Permission::ManageCatalog);
+    let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
+    let actor = ctx.actor();
     let nodes = ctx
         .state
         .db
-        .read(move |c| {
-            let locs = locations::list_accessible_with_paths(c, user.id, user.role)?;
-            let allowed = locs.iter().map(|(l, _)| l.id).collect();
-            let mut totals: HashMap<i64, (i64, std::collections::HashSet<i64>)> = HashMap::new();
-            for l in stock::levels(c, None, &allowed)? {
-                let t = totals.entry(l.location_id).or_default();
-                t.0 += l.quantity;
-                t.1.insert(l.item_id);
-            }
-            let mut nodes: Vec<Node> = locs
-                .into_iter()
-                .map(|(l, path)| {
-                    let (units, items) = totals
-                        .get(&l.id)
-                        .map(|(u, i)| (*u, i.len()))
-                        .unwrap_or((0, 0));
-                    Node {
-                        depth: path.matches(" › ").count(),
-                        location: l,
-                        path,
-                        units,
-                        items,
-                    }
-                })
-                .collect();
-            // Tree order: by path, case-insensitively.
-            nodes.sort_by_key(|n| n.path.to_lowercase());
-            Ok::<_, DbError>(nodes)
-        })
+        .read(move |c| views::location_tree(c, &actor))
         .await?;
     render_status(
         status,
@@ -160,23 +119,6 @@ pub async fn create(
     }
 }
 
-struct StockRow {
-    item_id: i64,
-    item: String,
-    unit: String,
-    lot: String,
-    expiry: String,
-    quantity: i64,
-    quarantined: i64,
-    expired: bool,
-}
-
-struct Person {
-    id: i64,
-    name: String,
-    allowed: bool,
-}
-
 #[derive(Template)]
 #[template(path = "locations/show.html")]
 struct ShowPage {
@@ -184,11 +126,11 @@ struct ShowPage {
     location: Location,
     path: String,
     children: Vec<(i64, String, bool)>,
-    stock: Vec<StockRow>,
+    stock: Vec<LocationStock>,
     /// Other locations it may be moved under.
     parents: Vec<(i64, String)>,
     kinds: &'static [&'static str],
-    people: Vec<Person>,
+    people: Vec<Grantee>,
     restricted: bool,
     can_manage: bool,
     can_grant: bool,
@@ -221,107 +163,42 @@ async fn show_page(
     form: Option<LocationForm>,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user()?.clone();
-    let today = ctx.state.today().to_string();
+    let role = ctx.user()?.role;
     let (can_manage, can_grant) = (
-        user.role.may(Permission::ManageCatalog),
-        user.role.may(Permission::ManageUsers),
+        role.may(Permission::ManageCatalog),
+        role.may(Permission::ManageUsers),
     );
-    let layout = Layout::for_request(req, "Location");
-    let page = ctx
+    let (actor, today) = (ctx.actor(), ctx.state.today().to_string());
+    let view = ctx
         .state
         .db
-        .read(move |c| {
-            let locs = locations::list_accessible_with_paths(c, user.id, user.role)?;
-            // A location the reader may not use does not exist for them.
-            let Some((location, path)) = locs.iter().find(|(l, _)| l.id == id).cloned() else {
-                return Ok(None);
-            };
-            let only: std::collections::HashSet<i64> = [id].into_iter().collect();
-            let mut stock_rows = Vec::new();
-            let mut item_cache: HashMap<i64, (String, String)> = HashMap::new();
-            for l in stock::levels(c, None, &only)? {
-                let (name, unit) = match item_cache.get(&l.item_id) {
-                    Some(known) => known.clone(),
-                    None => {
-                        let i = items::get(c, l.item_id)?
-                            .map(|i| (i.name, i.unit))
-                            .unwrap_or_default();
-                        item_cache.insert(l.item_id, i.clone());
-                        i
-                    }
-                };
-                stock_rows.push(StockRow {
-                    item_id: l.item_id,
-                    item: name,
-                    unit,
-                    expired: !l.expiry.is_empty() && l.expiry < today,
-                    lot: l.lot,
-                    expiry: l.expiry,
-                    quantity: l.quantity,
-                    quarantined: l.quarantined,
-                });
-            }
-            stock_rows.sort_by_key(|r| r.item.to_lowercase());
-            let children = locs
-                .iter()
-                .filter(|(l, _)| l.parent_id == Some(id))
-                .map(|(l, p)| (l.id, p.clone(), l.active))
-                .collect();
-            let prefix = format!("{path} › ");
-            let parents = locs
-                .iter()
-                .filter(|(l, p)| l.active && l.id != id && !p.starts_with(&prefix))
-                .map(|(l, p)| (l.id, p.clone()))
-                .collect();
-            let access = locations::access_list(c, id)?;
-            let people = if can_grant {
-                users::list(c, 10_000, 0)?
-                    .into_iter()
-                    .filter(|u| u.role != Role::Admin && !u.disabled)
-                    .map(|u| Person {
-                        allowed: access.contains(&u.id),
-                        id: u.id,
-                        name: format!("{} ({})", u.display_name, u.username),
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            Ok::<_, DbError>(Some(ShowPage {
-                layout: Layout {
-                    title: location.name.clone(),
-                    ..layout
-                },
-                form: LocationForm {
-                    name: location.name.clone(),
-                    kind: location.kind.clone(),
-                    parent_id: location
-                        .parent_id
-                        .map(|p| p.to_string())
-                        .unwrap_or_default(),
-                },
-                location,
-                path,
-                children,
-                stock: stock_rows,
-                parents,
-                kinds: &KINDS,
-                restricted: !access.is_empty(),
-                people,
-                can_manage,
-                can_grant,
-                errors: FieldErrors::default(),
-            }))
-        })
+        .read(move |c| views::location(c, &actor, id, &today, can_grant))
         .await?
         .ok_or(AppError::NotFound)?;
+    let mut layout = Layout::for_request(req, "Location");
+    layout.title = view.location.name.clone();
+    let l = &view.location;
+    let typed = LocationForm {
+        name: l.name.clone(),
+        kind: l.kind.clone(),
+        parent_id: l.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+    };
     render_status(
         status,
         &ShowPage {
-            form: form.unwrap_or(page.form.clone()),
+            layout,
+            form: form.unwrap_or(typed),
+            location: view.location,
+            path: view.path,
+            children: view.children,
+            stock: view.stock,
+            parents: view.parents,
+            kinds: &KINDS,
+            restricted: view.restricted,
+            people: view.people,
+            can_manage,
+            can_grant,
             errors,
-            ..page
         },
     )
 }

@@ -34,7 +34,7 @@ crate::page!(HomePage);
 pub async fn show(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.user()?;
     let today = ctx.state.today();
-    let (uid, role) = (user.id, user.role);
+    let actor = ctx.actor();
     // What needs attention, in the reader's locations.
     let search = ctx.state.search.clone();
     let reader = user.clone();
@@ -42,7 +42,7 @@ pub async fn show(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> 
         .state
         .db
         .read(move |c| {
-            let allowed = locations::accessible(c, uid, role)?;
+            let allowed = locations::usable(c, &actor)?;
             let count = |f: Filter| overview::list(c, &search, &f, &allowed, 1, 0).map(|(_, n)| n);
             Ok::<_, DbError>((
                 count(Filter {

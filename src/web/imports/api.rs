@@ -238,12 +238,12 @@ pub async fn items_csv(ctx: Ctx, q: Query<ExportQuery>) -> Result<HttpResponse, 
     security(("bearer" = [])))]
 pub async fn stock_csv(ctx: Ctx, q: Query<ExportQuery>) -> Result<HttpResponse, AppError> {
     let sep = separator(&q.separator)?;
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let currency = ctx.state.config.practice.currency.clone();
     let bytes = ctx
         .state
         .db
-        .read(move |c| export::stock(c, user.id, user.role, &currency, sep))
+        .read(move |c| export::stock(c, &actor, &currency, sep))
         .await?;
     let today = ctx.state.today();
     Ok(download(&format!("stock-{today}.csv")).body(bytes))
@@ -272,10 +272,8 @@ pub async fn movements_csv(ctx: Ctx, q: Query<MovementsQuery>) -> Result<HttpRes
         errors.add("from", "must not be after to");
     }
     errors.into_result()?;
-    let user = ctx.user()?;
     let req = movements::Request {
-        user_id: user.id,
-        role: user.role,
+        actor: ctx.actor(),
         from,
         to,
         zone: ctx.state.config.practice.time_zone.clone(),

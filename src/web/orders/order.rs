@@ -9,13 +9,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::users::User;
-use crate::catalog::locations;
-use crate::catalog::suppliers::{self, SupplierItem};
-use crate::db::DbError;
-use crate::dispatch::{self, Channel};
+use crate::catalog::suppliers::SupplierItem;
+use crate::dispatch::{self, Channel, views::OrderView};
 use crate::domain::Permission;
 use crate::domain::order::{Action, OrderState};
-use crate::jobs::Job;
 use crate::orders::lifecycle::{self, ActInput};
 use crate::orders::{self, Filter, Order, OrderDetail, rules};
 use crate::validation::capitalised;
@@ -162,74 +159,26 @@ impl ShowPage {
     }
 }
 
-/// An order with, while it is a draft the user may change, the supplier's
-/// active catalogue lines and the locations to choose from; the supplier's
-/// sending channel and the latest job sending the order.
-type Loaded = (
-    OrderDetail,
-    Vec<SupplierItem>,
-    Vec<(i64, String)>,
-    Channel,
-    Option<Job>,
-    dispatch::inbox::Answers,
-);
-
-async fn load(ctx: &Ctx, id: i64) -> Result<Loaded, AppError> {
-    let today = ctx.state.today();
-    let user = ctx.user()?.clone();
-    ctx.state
-        .db
-        .read(move |c| {
-            let Some(d) = orders::detail(c, id, today)? else {
-                return Ok(None);
-            };
-            let (catalogue, locs) = if d.order.state.editable()
-                && user.role.may(Permission::RequestOrders)
-            {
-                let catalogue = suppliers::for_supplier(c, d.order.supplier_id)?
-                    .into_iter()
-                    .filter(|l| l.active)
-                    .collect();
-                let mut locs: Vec<(i64, String)> =
-                    locations::list_accessible_with_paths(c, user.id, user.role)?
-                        .into_iter()
-                        .filter(|(l, _)| l.active)
-                        .map(|(l, p)| (l.id, p))
-                        .collect();
-                // A line's current location stays choosable even when the
-                // user may not pick it for new lines.
-                for line in &d.lines {
-                    if !locs.iter().any(|(id, _)| *id == line.location_id) {
-                        locs.push((line.location_id, locations::path_name(c, line.location_id)?));
-                    }
-                }
-                (catalogue, locs)
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            let channel = dispatch::channel_of(c, d.order.supplier_id)?;
-            let job = if matches!(
-                d.order.state,
-                OrderState::Queued | OrderState::DispatchFailed
-            ) {
-                crate::orders::jobs::latest_send(c, id)?
-            } else {
-                None
-            };
-            let answers = dispatch::inbox::answers(c, id)?;
-            Ok::<_, DbError>(Some((d, catalogue, locs, channel, job, answers)))
-        })
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 pub(super) async fn order_page(
     req: &HttpRequest,
     ctx: &Ctx,
     id: i64,
     refusal: Refusal,
 ) -> Result<HttpResponse, AppError> {
-    let (detail, catalogue, locations, channel, job, answers) = load(ctx, id).await?;
+    let (actor, today) = (ctx.actor(), ctx.state.today());
+    let OrderView {
+        detail,
+        catalogue,
+        locations,
+        channel,
+        job,
+        answers,
+    } = ctx
+        .state
+        .db
+        .read(move |c| dispatch::views::order(c, &actor, id, today))
+        .await?
+        .ok_or(AppError::NotFound)?;
     let user = ctx.user()?;
     let OrderDetail {
         order,

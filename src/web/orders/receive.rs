@@ -27,15 +27,15 @@ use crate::web::error::AppError;
 use crate::web::render::{Layout, redirect_with_flash, render_status};
 
 use super::receive_form::{ReceiveForm, RowForm, map_errors, to_input};
-use super::receive_rows::{Context, apply_scan, load};
+use super::receive_rows::{Context, apply_scan};
 
 async fn load_for(ctx: &Ctx, id: i64) -> Result<Context, AppError> {
-    let user = ctx.user()?.clone();
-    let today = ctx.state.today();
+    let (actor, today) = (ctx.actor(), ctx.state.today());
     ctx.state
         .db
-        .read(move |c| load(c, id, user.id, user.role, today))
+        .read(move |c| crate::dispatch::views::receiving(c, &actor, id, today))
         .await?
+        .map(Context::from)
         .ok_or(AppError::NotFound)
 }
 

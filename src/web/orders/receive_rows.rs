@@ -4,15 +4,12 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
-
 use super::receive_form::{ReceiveForm, RowForm};
-use crate::catalog::items;
-use crate::catalog::locations::{self, Location};
-use crate::db::DbError;
+use crate::catalog::locations::Location;
 use crate::dispatch::inbox::ExpectedLot;
+use crate::dispatch::views::ReceivingView;
 use crate::domain::barcode::{self, PackCode};
-use crate::orders::{self, Order, OrderLine};
+use crate::orders::{Order, OrderLine};
 
 /// What the page needs besides the form: the order, its lines, the codes
 /// their items are scanned by, where goods may go, what may substitute.
@@ -26,49 +23,16 @@ pub(super) struct Context {
     pub(super) expected: Vec<ExpectedLot>,
 }
 
-pub(super) fn load(
-    c: &Connection,
-    id: i64,
-    user_id: i64,
-    role: crate::domain::Role,
-    today: time::Date,
-) -> Result<Option<Context>, DbError> {
-    let Some(order) = orders::get(c, id, today)? else {
-        return Ok(None);
-    };
-    let lines = orders::lines(c, id)?;
-    let mut packs: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
-    for line in &lines {
-        if packs.contains_key(&line.item_id) {
-            continue;
+impl From<ReceivingView> for Context {
+    fn from(v: ReceivingView) -> Context {
+        Context {
+            order: v.order,
+            lines: v.lines,
+            packs: v.packs,
+            locations: v.locations,
+            expected: v.expected,
         }
-        let codes = items::packs(c, line.item_id)?
-            .into_iter()
-            .flat_map(|p| {
-                [p.gtin, p.hibcc]
-                    .into_iter()
-                    .flatten()
-                    .map(move |code| (code, p.quantity))
-            })
-            .collect();
-        packs.insert(line.item_id, codes);
     }
-    let locations = locations::list_accessible_with_paths(c, user_id, role)?
-        .into_iter()
-        .filter(|(l, _)| l.active)
-        .map(|(mut l, path)| {
-            l.name = path;
-            l
-        })
-        .collect();
-    let expected = crate::dispatch::inbox::expected_lots(c, id)?;
-    Ok(Some(Context {
-        order,
-        lines,
-        packs,
-        locations,
-        expected,
-    }))
 }
 
 impl Context {

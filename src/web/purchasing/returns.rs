@@ -112,12 +112,12 @@ async fn return_form_page(
     errors: Problems,
     refusal: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let (suppliers, locations) = ctx
         .state
         .db
         .read(move |c| {
-            let locs = locations::list_accessible_with_paths(c, user.id, user.role)?
+            let locs = locations::usable_with_paths(c, &actor)?
                 .into_iter()
                 .filter(|(l, _)| l.active)
                 .collect::<Vec<_>>();

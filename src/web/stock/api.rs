@@ -150,13 +150,13 @@ pub async fn levels(
     ctx: Ctx,
     filter: Query<ItemFilter>,
 ) -> Result<Json<Vec<StockLevel>>, AppError> {
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let item = filter.item_id;
     let rows = ctx
         .state
         .db
         .read(move |c| {
-            let allowed = locations::accessible(c, user.id, user.role)?;
+            let allowed = locations::usable(c, &actor)?;
             Ok::<_, DbError>(stock::levels(c, item, &allowed)?)
         })
         .await?;
@@ -172,13 +172,13 @@ pub async fn list(
     page: Query<PageQuery>,
 ) -> Result<Json<Paginated<Movement>>, AppError> {
     let (page, per_page, offset) = page.resolve()?;
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let item = filter.item_id;
     let (items, total) = ctx
         .state
         .db
         .read(move |c| {
-            let allowed = locations::accessible(c, user.id, user.role)?;
+            let allowed = locations::usable(c, &actor)?;
             Ok::<_, DbError>(stock::movements(c, item, &allowed, per_page, offset)?)
         })
         .await?;

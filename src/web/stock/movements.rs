@@ -176,7 +176,7 @@ async fn page(
     code: String,
     mut p: Prefill,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user()?.clone();
+    let actor = ctx.actor();
     let today = ctx.state.today();
     let item_id = p.item.as_ref().map(|i| i.id);
     let moves::Choices {
@@ -185,7 +185,7 @@ async fn page(
     } = ctx
         .state
         .db
-        .read(move |c| moves::choices(c, &user, item_id, today))
+        .read(move |c| moves::choices(c, &actor, item_id, today))
         .await?;
     let where_is = |id: i64| {
         locs.iter()

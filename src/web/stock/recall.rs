@@ -9,7 +9,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::catalog::{items, locations};
-use crate::domain::Role;
 use crate::domain::barcode;
 use crate::stock::StockError;
 use crate::stock::recall;
@@ -104,7 +103,7 @@ pub async fn show(
             ))?;
             // A recall covers every location: paths from the whole tree.
             let paths: HashMap<i64, String> =
-                locations::list_accessible_with_paths(c, 0, Role::Admin)?
+                locations::usable_with_paths(c, &crate::domain::actor::Actor::System)?
                     .into_iter()
                     .map(|(l, p)| (l.id, p))
                     .collect();

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::catalog::items;
 use crate::catalog::suppliers::{self, Supplier, SupplierItem, SupplierItemInput};
 use crate::catalog::{CatalogError, with_form_errors};
-use crate::db::DbError;
+use crate::dispatch::views::SupplierView;
 use crate::dispatch::{self, Channel, csv_folder};
 use crate::domain::Permission;
 use crate::validation::FieldErrors;
@@ -117,21 +117,16 @@ pub(crate) async fn supplier_page(
 ) -> Result<HttpResponse, AppError> {
     let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
     let can_return = ctx.user()?.role.may(Permission::ManageOrders);
-    let (supplier, lines, credits, channel, last_test) = ctx
+    let SupplierView {
+        supplier,
+        lines,
+        open_credits: credits,
+        channel,
+        last_test,
+    } = ctx
         .state
         .db
-        .read(move |c| {
-            let Some(s) = suppliers::get(c, id)? else {
-                return Ok(None);
-            };
-            Ok::<_, DbError>(Some((
-                s,
-                suppliers::for_supplier(c, id)?,
-                crate::orders::returns::credits(c, Some(id), true)?,
-                dispatch::channel_of(c, id)?,
-                dispatch::last_test(c, id)?,
-            )))
-        })
+        .read(move |c| dispatch::views::supplier(c, id))
         .await?
         .ok_or(AppError::NotFound)?;
     render_status(
