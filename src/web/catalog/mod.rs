@@ -9,6 +9,7 @@ pub mod item;
 pub mod item_form;
 pub mod items;
 pub mod locations;
+pub mod locations_api;
 
 use crate::domain::Permission::*;
 use crate::web::error::AppError;
@@ -79,11 +80,15 @@ pub fn routes() -> Vec<RouteDef> {
             Perm(ManageCatalog),
             api::add_pack,
         ),
-        get("/api/v1/locations", Perm(ViewStock), api::list_locations),
+        get(
+            "/api/v1/locations",
+            Perm(ViewStock),
+            locations_api::list_locations,
+        ),
         post(
             "/api/v1/locations",
             Perm(ManageCatalog),
-            api::create_location,
+            locations_api::create_location,
         ),
         put("/api/v1/items/{id}", Perm(ManageCatalog), api::update_item),
         post(
@@ -110,22 +115,22 @@ pub fn routes() -> Vec<RouteDef> {
         put(
             "/api/v1/locations/{id}",
             Perm(ManageCatalog),
-            api::update_location,
+            locations_api::update_location,
         ),
         post(
             "/api/v1/locations/{id}/active",
             Perm(ManageCatalog),
-            api::set_location_active,
+            locations_api::set_location_active,
         ),
         get(
             "/api/v1/locations/{id}/access",
             Perm(ManageCatalog),
-            api::location_access,
+            locations_api::location_access,
         ),
         put(
             "/api/v1/locations/{id}/access",
             Perm(ManageUsers),
-            api::set_location_access,
+            locations_api::set_location_access,
         ),
     ]
 }

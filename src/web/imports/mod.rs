@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod preview;
 
 use crate::domain::Permission::*;
 use crate::web::middleware::authorize::Access::*;
@@ -30,8 +31,8 @@ pub fn routes() -> Vec<RouteDef> {
     vec![
         get("/import", Perm(ManageCatalog), pages::form),
         post("/import", Perm(ManageCatalog), pages::upload),
-        get("/imports/{id}", Perm(ManageCatalog), pages::preview),
-        post("/imports/{id}/commit", Perm(ManageCatalog), pages::commit),
+        get("/imports/{id}", Perm(ManageCatalog), preview::preview),
+        post("/imports/{id}/commit", Perm(ManageCatalog), preview::commit),
         get("/export", Perm(ViewStock), pages::export_page),
         get("/export/items.csv", Perm(ViewStock), api::items_csv),
         get("/export/stock.csv", Perm(ViewStock), api::stock_csv),

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::csv_io::report::human_size;
 use crate::csv_io::store::{self, ImportSummary};
-use crate::csv_io::{self, ImportError, Kind, Problem, Report, StoredImport};
+use crate::csv_io::{self, Kind};
 use crate::db::DbError;
 use crate::domain::Timestamp;
 use crate::validation::FieldErrors;
@@ -71,7 +71,7 @@ struct RecentRow {
     committed: Option<String>,
 }
 
-fn human(at: &str) -> String {
+pub(super) fn human(at: &str) -> String {
     Timestamp::parse(at).map_or_else(|_| at.to_string(), |t| t.human())
 }
 
@@ -314,137 +314,6 @@ pub async fn upload(
         })
         .await?;
     Ok(go(&req, &format!("/imports/{id}"), None))
-}
-
-struct RowView {
-    line: u64,
-    cells: Vec<String>,
-    problems: Vec<String>,
-    notices: Vec<String>,
-}
-
-#[derive(Template)]
-#[template(path = "imports/preview.html")]
-struct PreviewPage {
-    layout: Layout,
-    id: i64,
-    kind: &'static str,
-    kind_slug: &'static str,
-    file_name: String,
-    uploaded: String,
-    committed: Option<String>,
-    /// Set when a commit found problems the preview had not.
-    refused: bool,
-    columns: Vec<&'static str>,
-    rows: Vec<RowView>,
-    hidden_rows: usize,
-    errors: Vec<Problem>,
-    notices: Vec<Problem>,
-    total_rows: u64,
-    summary: String,
-}
-crate::page!(PreviewPage);
-
-fn preview_page(
-    req: &HttpRequest,
-    stored: StoredImport,
-    report: Option<Report>,
-    refused: bool,
-) -> Result<HttpResponse, AppError> {
-    let status = if report.as_ref().is_some_and(|r| !r.is_clean()) {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let mut page = PreviewPage {
-        layout: Layout::for_request(req, format!("Import {}", stored.file_name)),
-        id: stored.id,
-        kind: stored.kind.label(),
-        kind_slug: stored.kind.slug(),
-        file_name: stored.file_name,
-        uploaded: human(&stored.created_at),
-        committed: stored.committed_at.as_deref().map(human),
-        refused,
-        columns: Vec::new(),
-        rows: Vec::new(),
-        hidden_rows: 0,
-        errors: Vec::new(),
-        notices: Vec::new(),
-        total_rows: 0,
-        summary: String::new(),
-    };
-    if let Some(r) = report {
-        let all = r.rows.len() <= LIST_ALL_ROWS;
-        page.errors = r.errors().into_iter().cloned().collect();
-        page.notices = r.notices();
-        page.total_rows = r.counts.rows;
-        page.summary = r.counts.summary();
-        page.columns = r.columns;
-        for row in r.rows {
-            if !all && row.errors.is_empty() && row.notices.is_empty() {
-                page.hidden_rows += 1;
-                continue;
-            }
-            page.rows.push(RowView {
-                line: row.line,
-                cells: row.cells,
-                problems: row
-                    .errors
-                    .iter()
-                    .map(|p| {
-                        if p.column.is_empty() {
-                            p.message.clone()
-                        } else {
-                            format!("{}: {}", p.column, p.message)
-                        }
-                    })
-                    .collect(),
-                notices: row.notices,
-            });
-        }
-    }
-    render_status(status, &page)
-}
-
-pub async fn preview(
-    req: HttpRequest,
-    ctx: Ctx,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let currency = ctx.state.config.practice.currency.clone();
-    let (stored, report) =
-        csv_io::preview(&ctx.state.db, ctx.audit(), id.into_inner(), currency).await?;
-    preview_page(&req, stored, report, false)
-}
-
-pub async fn commit(
-    req: HttpRequest,
-    ctx: Ctx,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let currency = ctx.state.config.practice.currency.clone();
-    match csv_io::commit(&ctx.state.db, ctx.audit(), id, currency).await {
-        Ok((stored, report)) => Ok(redirect_with_flash(
-            "/import",
-            "success",
-            &format!(
-                "Imported {}: {}.",
-                stored.file_name,
-                report.counts.summary()
-            ),
-        )),
-        Err(ImportError::Rejected(report)) => {
-            let stored = ctx
-                .state
-                .db
-                .read(move |c| store::get(c, id).map_err(DbError::from))
-                .await?
-                .ok_or(AppError::NotFound)?;
-            preview_page(&req, stored, Some(*report), true)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 #[derive(Template)]

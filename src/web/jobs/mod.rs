@@ -1,7 +1,8 @@
 //! The job queue for administrators: the pages and `/api/v1/jobs`.
 
 pub mod api;
-pub mod pages;
+pub mod job;
+mod pages;
 
 use crate::domain::Permission::*;
 use crate::web::error::AppError;
@@ -21,9 +22,9 @@ pub const NAV: &[NavLink] = &[NavLink {
 pub fn routes() -> Vec<RouteDef> {
     vec![
         get("/admin/jobs", Perm(ManageJobs), pages::list),
-        get("/admin/jobs/{id}", Perm(ManageJobs), pages::show),
-        post("/admin/jobs/{id}/retry", Perm(ManageJobs), pages::retry),
-        post("/admin/jobs/{id}/cancel", Perm(ManageJobs), pages::cancel),
+        get("/admin/jobs/{id}", Perm(ManageJobs), job::show),
+        post("/admin/jobs/{id}/retry", Perm(ManageJobs), job::retry),
+        post("/admin/jobs/{id}/cancel", Perm(ManageJobs), job::cancel),
         get("/api/v1/jobs", Perm(ManageJobs), api::list),
         get("/api/v1/jobs/stats", Perm(ManageJobs), api::stats),
         get("/api/v1/jobs/{id}", Perm(ManageJobs), api::show),

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod movements;
 pub mod recall;
+pub mod submit;
 
 use crate::domain::Permission::*;
 use crate::web::error::AppError;
@@ -38,19 +39,15 @@ pub const NAV: &[NavLink] = &[
 pub fn routes() -> Vec<RouteDef> {
     vec![
         get("/stock/use", Perm(MoveStock), movements::use_form),
-        post("/stock/use", Perm(MoveStock), movements::use_submit),
+        post("/stock/use", Perm(MoveStock), submit::use_submit),
         get("/stock/receive", Perm(MoveStock), movements::receive_form),
-        post("/stock/receive", Perm(MoveStock), movements::receive_submit),
+        post("/stock/receive", Perm(MoveStock), submit::receive_submit),
         get("/stock/adjust", Perm(MoveStock), movements::adjust_form),
-        post("/stock/adjust", Perm(MoveStock), movements::adjust_submit),
+        post("/stock/adjust", Perm(MoveStock), submit::adjust_submit),
         get("/stock/dispose", Perm(MoveStock), movements::dispose_form),
-        post("/stock/dispose", Perm(MoveStock), movements::dispose_submit),
+        post("/stock/dispose", Perm(MoveStock), submit::dispose_submit),
         get("/stock/transfer", Perm(MoveStock), movements::transfer_form),
-        post(
-            "/stock/transfer",
-            Perm(MoveStock),
-            movements::transfer_submit,
-        ),
+        post("/stock/transfer", Perm(MoveStock), submit::transfer_submit),
         get("/recall", Perm(ManageCatalog), recall::show),
         post(
             "/recall/quarantine",

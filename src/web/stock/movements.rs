@@ -10,17 +10,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use time::Date;
 
-use crate::catalog::items::{self, Item};
+use crate::catalog::items::Item;
 use crate::catalog::locations::Location;
-use crate::db::DbError;
-use crate::stock::moves::{self, Action, MoveInput, Moved};
-use crate::stock::{StockError, Suggestion};
+use crate::stock::Suggestion;
+use crate::stock::moves::{self, Action};
 use crate::validation::FieldErrors;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
-use crate::web::render::{Layout, redirect_with_flash, render_status};
+use crate::web::render::{Layout, render_status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -35,7 +33,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    fn path(self) -> &'static str {
+    pub(super) fn path(self) -> &'static str {
         match self {
             Mode::Use => "/stock/use",
             Mode::Receive => "/stock/receive",
@@ -67,7 +65,7 @@ impl Mode {
     fn takes_stock(self) -> bool {
         matches!(self, Mode::Use | Mode::Dispose | Mode::Transfer)
     }
-    fn action(self) -> Action {
+    pub(super) fn action(self) -> Action {
         match self {
             Mode::Use => Action::Use,
             Mode::Receive => Action::Receive,
@@ -82,23 +80,23 @@ impl Mode {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct MoveForm {
     #[serde(default)]
-    item: String,
+    pub(super) item: String,
     #[serde(default)]
-    location_id: String,
+    pub(super) location_id: String,
     #[serde(default)]
-    lot: String,
+    pub(super) lot: String,
     #[serde(default)]
-    expiry: String,
+    pub(super) expiry: String,
     #[serde(default)]
-    quantity: String,
+    pub(super) quantity: String,
     #[serde(default)]
-    note: String,
+    pub(super) note: String,
     /// Adjustments: why; disposals: expired, damaged or recalled.
     #[serde(default)]
-    reason: String,
+    pub(super) reason: String,
     /// Transfers: where the stock goes.
     #[serde(default)]
-    to_location_id: String,
+    pub(super) to_location_id: String,
 }
 
 #[derive(Template)]
@@ -140,10 +138,10 @@ pub struct Lookup {
     item: Option<String>,
 }
 
-struct Prefill {
-    form: MoveForm,
-    item: Option<Item>,
-    errors: FieldErrors,
+pub(super) struct Prefill {
+    pub(super) form: MoveForm,
+    pub(super) item: Option<Item>,
+    pub(super) errors: FieldErrors,
 }
 
 impl Prefill {
@@ -168,7 +166,7 @@ impl Prefill {
     }
 }
 
-async fn page(
+pub(super) async fn page(
     req: &HttpRequest,
     ctx: &Ctx,
     mode: Mode,
@@ -282,30 +280,6 @@ pub async fn transfer_form(
     form(req, ctx, q, Mode::Transfer).await
 }
 
-pub async fn adjust_submit(
-    req: HttpRequest,
-    ctx: Ctx,
-    f: web::Form<MoveForm>,
-) -> Result<HttpResponse, AppError> {
-    submit(req, ctx, f.into_inner(), Mode::Adjust).await
-}
-
-pub async fn dispose_submit(
-    req: HttpRequest,
-    ctx: Ctx,
-    f: web::Form<MoveForm>,
-) -> Result<HttpResponse, AppError> {
-    submit(req, ctx, f.into_inner(), Mode::Dispose).await
-}
-
-pub async fn transfer_submit(
-    req: HttpRequest,
-    ctx: Ctx,
-    f: web::Form<MoveForm>,
-) -> Result<HttpResponse, AppError> {
-    submit(req, ctx, f.into_inner(), Mode::Transfer).await
-}
-
 pub async fn use_form(
     req: HttpRequest,
     ctx: Ctx,
@@ -344,147 +318,4 @@ async fn form(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     page(&req, &ctx, mode, status, code, p).await
-}
-
-pub async fn use_submit(
-    req: HttpRequest,
-    ctx: Ctx,
-    f: web::Form<MoveForm>,
-) -> Result<HttpResponse, AppError> {
-    submit(req, ctx, f.into_inner(), Mode::Use).await
-}
-
-pub async fn receive_submit(
-    req: HttpRequest,
-    ctx: Ctx,
-    f: web::Form<MoveForm>,
-) -> Result<HttpResponse, AppError> {
-    submit(req, ctx, f.into_inner(), Mode::Receive).await
-}
-
-async fn submit(
-    req: HttpRequest,
-    ctx: Ctx,
-    form: MoveForm,
-    mode: Mode,
-) -> Result<HttpResponse, AppError> {
-    let mut errors = FieldErrors::default();
-    // Adjustments go either way; everything else is a positive amount.
-    let range = if mode == Mode::Adjust {
-        -1_000_000..=1_000_000
-    } else {
-        1..=1_000_000
-    };
-    let quantity = errors.check(
-        "quantity",
-        form.quantity
-            .trim()
-            .trim_start_matches('+')
-            .parse::<i64>()
-            .ok()
-            .filter(|q| range.contains(q) && *q != 0)
-            .ok_or(if mode == Mode::Adjust {
-                "must be a whole number from -1000000 to 1000000, not 0 (minus takes stock away)"
-            } else {
-                "must be a whole number from 1 to 1000000"
-            }),
-    );
-    let location_id = errors.check(
-        "location_id",
-        form.location_id
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| "choose a location"),
-    );
-    let to_location_id = if mode == Mode::Transfer {
-        errors.check(
-            "to_location_id",
-            form.to_location_id
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| "choose where the stock goes"),
-        )
-    } else {
-        None
-    };
-    let expiry = match form.expiry.trim() {
-        "" => None,
-        text => errors.check(
-            "expiry",
-            Date::parse(
-                text,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|_| "must be a date (YYYY-MM-DD)"),
-        ),
-    };
-    let input = MoveInput {
-        action: mode.action(),
-        item_code: form.item.clone(),
-        location_id,
-        to_location_id,
-        lot: form.lot.clone(),
-        expiry,
-        quantity,
-        reason: form.reason.clone(),
-        note: form.note.clone(),
-    };
-    let a = ctx.audit();
-    let outcome = ctx
-        .state
-        .db
-        .write(move |tx| moves::move_stock(tx, &a, &input, errors))
-        .await;
-    match outcome {
-        Ok(Moved {
-            item,
-            place,
-            quantity,
-        }) => {
-            let lot = if form.lot.trim().is_empty() {
-                String::new()
-            } else {
-                format!(", lot {}", form.lot.trim())
-            };
-            let what = format!("{} {} of {}{lot}", quantity.abs(), item.unit, item.name);
-            let message = match mode {
-                Mode::Use => format!("Used {what} from {place}."),
-                Mode::Receive => format!("Received {what} into {place}."),
-                Mode::Adjust if quantity > 0 => format!("Added {what} at {place}."),
-                Mode::Adjust => format!("Took {what} off at {place}."),
-                Mode::Dispose => {
-                    format!("Disposed of {what} from {place} ({}).", form.reason.trim())
-                }
-                Mode::Transfer => format!("Moved {what} from {place}."),
-            };
-            Ok(redirect_with_flash(mode.path(), "success", &message))
-        }
-        Err(StockError::Invalid(errors)) => again(&req, &ctx, mode, form, errors).await,
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The form again, as submitted, with its errors.
-async fn again(
-    req: &HttpRequest,
-    ctx: &Ctx,
-    mode: Mode,
-    form: MoveForm,
-    errors: FieldErrors,
-) -> Result<HttpResponse, AppError> {
-    let code = form.item.clone();
-    let item = ctx
-        .state
-        .db
-        .read(move |c| items::find_by_code(c, &code).map_err(DbError::from))
-        .await?;
-    page(
-        req,
-        ctx,
-        mode,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        String::new(),
-        Prefill { form, item, errors },
-    )
-    .await
 }

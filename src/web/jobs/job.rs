@@ -1,0 +1,152 @@
+//! One job on its admin page, with its attempts; a dead job can be retried
+//! and a waiting one cancelled.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::pages::{human_opt, human_time};
+use crate::db::DbError;
+use crate::jobs::{self, Attempt, Job, JobState, JobsError};
+use crate::web::context::Ctx;
+use crate::web::error::AppError;
+use crate::web::render::{Flash, Layout, redirect_with_flash, render_status};
+
+/// An attempt with its times in words.
+struct AttemptRow {
+    attempt: Attempt,
+    started: String,
+    finished: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/job.html")]
+struct ShowPage {
+    layout: Layout,
+    job: Job,
+    payload: String,
+    times: Vec<(&'static str, String)>,
+    attempts: Vec<AttemptRow>,
+    can_retry: bool,
+    can_cancel: bool,
+}
+crate::page!(ShowPage);
+
+async fn job_page(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    id: i64,
+    status: StatusCode,
+    refusal: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (job, attempts) = ctx
+        .state
+        .db
+        .read(move |c| {
+            let job = jobs::get(c, id)?;
+            let attempts = match &job {
+                Some(_) => jobs::attempts(c, id)?,
+                None => Vec::new(),
+            };
+            Ok::<_, DbError>((job, attempts))
+        })
+        .await?;
+    let job = job.ok_or(AppError::NotFound)?;
+    let mut layout = Layout::for_request(req, format!("Job {id}"));
+    if let Some(message) = refusal {
+        layout.flash = Some(Flash {
+            kind: "error",
+            message,
+        });
+    }
+    let payload = serde_json::to_string_pretty(&job.payload).map_err(AppError::internal)?;
+    let times = vec![
+        ("Created", human_time(&job.created_at)),
+        ("Run at", human_time(&job.run_at)),
+        ("Started", human_opt(&job.started_at)),
+        ("Finished", human_opt(&job.finished_at)),
+        ("Lease ends", human_opt(&job.lease_expires_at)),
+    ];
+    render_status(
+        status,
+        &ShowPage {
+            layout,
+            payload,
+            times,
+            attempts: attempts
+                .into_iter()
+                .map(|a| AttemptRow {
+                    started: human_time(&a.started_at),
+                    finished: human_opt(&a.finished_at),
+                    attempt: a,
+                })
+                .collect(),
+            can_retry: job.state == JobState::Dead,
+            can_cancel: matches!(job.state, JobState::Queued | JobState::Failed),
+            job,
+        },
+    )
+}
+
+pub async fn show(
+    req: HttpRequest,
+    ctx: Ctx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    job_page(&req, &ctx, path.into_inner(), StatusCode::OK, None).await
+}
+
+/// The outcome of an action on a job: back to its page with a flash, or
+/// the page again with the refusal (409).
+async fn acted(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    id: i64,
+    outcome: Result<Job, JobsError>,
+    done: String,
+) -> Result<HttpResponse, AppError> {
+    match outcome {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("/admin/jobs/{id}"),
+            "success",
+            &done,
+        )),
+        Err(JobsError::Refused(r)) => {
+            job_page(
+                req,
+                ctx,
+                id,
+                StatusCode::CONFLICT,
+                Some(format!("{}.", r.message)),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn retry(
+    req: HttpRequest,
+    ctx: Ctx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let a = ctx.audit();
+    let outcome = ctx.state.db.write(move |tx| jobs::retry(tx, &a, id)).await;
+    if outcome.is_ok() {
+        // A retry changes a row without inserting one: tell the worker.
+        ctx.state.jobs_waker.wake();
+    }
+    acted(&req, &ctx, id, outcome, format!("Job {id} will run again.")).await
+}
+
+pub async fn cancel(
+    req: HttpRequest,
+    ctx: Ctx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let a = ctx.audit();
+    let outcome = ctx.state.db.write(move |tx| jobs::cancel(tx, &a, id)).await;
+    acted(&req, &ctx, id, outcome, format!("Job {id} cancelled.")).await
+}
