@@ -9,8 +9,9 @@ use serde_json::json;
 
 use super::{StockError, StockLevel};
 use crate::audit::{self, Context, Event};
-use crate::catalog::items;
+use crate::catalog::{items, locations};
 use crate::domain::barcode::Gtin;
+use crate::domain::refusal::Refusal;
 use crate::validation::FieldErrors;
 
 /// Stock of the recalled lots that left the shelves.
@@ -163,6 +164,18 @@ pub fn dispose(
             "have no quarantined stock; quarantine them first",
         )
         .into());
+    }
+    // Quarantine reached every location; disposing moves stock, so it is
+    // done only where the actor may (the ledger would refuse the rest).
+    if let Some(l) = rows.iter().find(|l| !ctx.actor.may_use(l.location_id)) {
+        return Err(StockError::Refused(Refusal::on_field(
+            super::LOCATION_NOT_PERMITTED,
+            "lots",
+            format!(
+                "include stock at {}, which you may not use: someone who may use it disposes of it",
+                locations::path_name(tx, l.location_id)?
+            ),
+        )));
     }
     let mut total = 0;
     for l in rows {

@@ -421,3 +421,64 @@ async fn an_opening_stock_import_refuses_a_row_at_a_location_the_user_may_not_us
     );
     assert_eq!(fingerprint(&o).await, before, "the whole file is refused");
 }
+
+#[tokio::test]
+async fn a_recall_is_quarantined_everywhere_but_disposed_of_only_where_the_user_may() {
+    let o = restricted().await;
+    let lots = json!({"gtin": "9506000134352", "lots": ["L42"]});
+    // Quarantine crosses the line on purpose: a recalled lot must not stay
+    // usable anywhere.
+    let res = post_json(
+        &o.other_manager,
+        o.p.url("/api/v1/recalls/quarantine"),
+        &lots,
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let quarantined = "SELECT coalesce(sum(quarantined), 0) FROM stock_levels";
+    assert_eq!(o.p.app.scalar(quarantined).await, 20, "both places");
+    // Disposing of it moves stock, so the fridge is refused and nothing goes.
+    let before = fingerprint(&o).await;
+    let res = post_json(&o.other_manager, o.p.url("/api/v1/recalls/dispose"), &lots).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "location-not-permitted", "{body}");
+    assert_eq!(fingerprint(&o).await, before, "all or nothing");
+    assert!(
+        body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Treatment room › Fridge, which you may not use"),
+        "{body}"
+    );
+    // The recall page says the same beside the lots.
+    let b = o.p.app.new_browser();
+    b.login("max", PASSWORD).await;
+    let res = b
+        .post_form(
+            "/recall/dispose",
+            &[("gtin", "9506000134352"), ("lots", "L42")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Treatment room › Fridge, which you may not use"),
+        "{html}"
+    );
+    assert_eq!(fingerprint(&o).await, before);
+    // The practice manager, who may use the fridge, disposes of all of it.
+    let res = post_json(&o.p.manager, o.p.url("/api/v1/recalls/dispose"), &lots).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    assert_eq!(o.p.app.scalar(quarantined).await, 0);
+}

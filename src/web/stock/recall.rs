@@ -156,6 +156,11 @@ pub async fn show(
             FieldErrors::default(),
         ),
         Err(StockError::Invalid(e)) => page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, e),
+        Err(StockError::Refused(r)) if r.field.is_some() => {
+            let field = r.field.clone().unwrap_or_default();
+            let errors = FieldErrors::single(&field, r.message);
+            page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, errors)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -239,6 +244,11 @@ async fn act(
             Ok(redirect_with_flash(&back(&form), "success", &message))
         }
         Err(StockError::Invalid(e)) => page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, e),
+        Err(StockError::Refused(r)) if r.field.is_some() => {
+            let field = r.field.clone().unwrap_or_default();
+            let errors = FieldErrors::single(&field, r.message);
+            page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, errors)
+        }
         Err(e) => Err(e.into()),
     }
 }
