@@ -393,6 +393,11 @@ pub(crate) fn map_level(r: &rusqlite::Row) -> rusqlite::Result<StockLevel> {
     })
 }
 
+/// One item's levels (the item page, its API): an index read.
+pub const ITEM_LEVELS_SQL: &str =
+    "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
+     WHERE item_id = ?1 AND quantity > 0 ORDER BY expiry = '', expiry, location_id, lot";
+
 /// Non-zero levels of one item (or all), in the given locations, first
 /// expiring first.
 pub fn levels(
@@ -400,12 +405,19 @@ pub fn levels(
     item_id: Option<i64>,
     locations: &std::collections::HashSet<i64>,
 ) -> rusqlite::Result<Vec<StockLevel>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
-         WHERE quantity > 0 AND (?1 IS NULL OR item_id = ?1)
-         ORDER BY item_id, expiry = '', expiry, location_id, lot",
-    )?;
-    let rows = stmt.query_map([item_id], map_level)?;
+    // One item's levels by its key; `?1 IS NULL OR item_id = ?1` would
+    // read the whole table for every item page.
+    let mut stmt = match item_id {
+        Some(_) => conn.prepare_cached(ITEM_LEVELS_SQL)?,
+        None => conn.prepare_cached(
+            "SELECT item_id, location_id, lot, expiry, quantity, quarantined FROM stock_levels
+             WHERE quantity > 0 ORDER BY item_id, expiry = '', expiry, location_id, lot",
+        )?,
+    };
+    let rows = match item_id {
+        Some(id) => stmt.query_map([id], map_level)?,
+        None => stmt.query_map([], map_level)?,
+    };
     let mut out = Vec::new();
     for row in rows {
         let row = row?;
