@@ -332,21 +332,13 @@ pub fn access_list(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
     stmt.query_map([id], |r| r.get(0))?.collect()
 }
 
-/// The ids of every location `user` may see and move stock in.
-pub fn accessible(conn: &Connection, user_id: i64, role: Role) -> rusqlite::Result<HashSet<i64>> {
-    let tree = all(conn)?;
-    allowed_in(conn, &tree, user_id, role)
-}
-
-/// Which locations of a loaded tree `user` may use.
-fn allowed_in(
-    conn: &Connection,
-    tree: &[Location],
-    user_id: i64,
-    role: Role,
-) -> rusqlite::Result<HashSet<i64>> {
+/// The locations `user` may use, as an actor carries them: every one for an
+/// admin, and for everyone when no location has an access list (the
+/// common case: one small read); else the ids allowed now. Read on every
+/// signed-in request, so it reads only ids, parents and the lists.
+pub fn places(conn: &Connection, user_id: i64, role: Role) -> rusqlite::Result<Places> {
     if role == Role::Admin {
-        return Ok(tree.iter().map(|l| l.id).collect());
+        return Ok(Places::All);
     }
     let mut lists: HashMap<i64, HashSet<i64>> = HashMap::new();
     let mut stmt = conn.prepare_cached("SELECT location_id, user_id FROM location_access")?;
@@ -354,7 +346,15 @@ fn allowed_in(
         let (location, user) = row?;
         lists.entry(location).or_default().insert(user);
     }
-    let parents: HashMap<i64, Option<i64>> = tree.iter().map(|l| (l.id, l.parent_id)).collect();
+    if lists.is_empty() {
+        return Ok(Places::All);
+    }
+    let mut stmt = conn.prepare_cached("SELECT id, parent_id FROM locations")?;
+    let parents: HashMap<i64, Option<i64>> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    // A location is usable when no list on it or above it leaves the user
+    // out (a cycle, which the tree refuses, would be unusable).
     let allowed = |id: i64| {
         let mut at = Some(id);
         let mut steps = 0;
@@ -370,20 +370,9 @@ fn allowed_in(
         }
         true
     };
-    Ok(tree
-        .iter()
-        .map(|l| l.id)
-        .filter(|id| allowed(*id))
-        .collect())
-}
-
-/// The locations `user` may use, as an actor carries them: every one for an
-/// admin, else the ids allowed now.
-pub fn places(conn: &Connection, user_id: i64, role: Role) -> rusqlite::Result<Places> {
-    if role == Role::Admin {
-        return Ok(Places::All);
-    }
-    Ok(Places::only(accessible(conn, user_id, role)?))
+    Ok(Places::only(
+        parents.keys().copied().filter(|id| allowed(*id)),
+    ))
 }
 
 /// `user` as a session would carry them: their role and the locations they
