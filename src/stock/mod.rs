@@ -483,8 +483,16 @@ pub fn movements(
 ) -> rusqlite::Result<(Vec<Movement>, i64)> {
     let ids: Vec<String> = locations.iter().map(i64::to_string).collect();
     // The ids come from the database as integers: safe to inline.
+    // One item's movements through the (item_id, location_id) index;
+    // `?1 IS NULL OR item_id = ?1` would read the whole ledger for every
+    // item page.
     let filter = format!(
-        "(?1 IS NULL OR item_id = ?1) AND location_id IN ({})",
+        "{} AND location_id IN ({})",
+        if item_id.is_some() {
+            "item_id = ?1"
+        } else {
+            "?1 IS NULL"
+        },
         if ids.is_empty() {
             "NULL".to_string()
         } else {
