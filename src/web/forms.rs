@@ -20,18 +20,26 @@ pub fn money(minor: impl std::borrow::Borrow<i64>) -> String {
     crate::domain::money::format_minor(*minor.borrow())
 }
 
-/// A `next=` target that stays on this site: a local absolute path only.
+/// A `next=` target that stays on this site, by construction: the text is
+/// read as a browser would read it (WHATWG URL parsing, which drops tabs and
+/// newlines and treats `\` as `/`) against a placeholder origin, and only a
+/// result on that origin is kept, as its path and query, percent-encoded.
+/// Anything else, or text with control characters, gives `/`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.contains("://") =>
-        {
-            n.to_string()
-        }
-        _ => "/".to_string(),
+    const BASE: &str = "http://stockroom.invalid/";
+    let Some(n) = next else {
+        return "/".into();
+    };
+    if !n.starts_with('/') || n.chars().any(char::is_control) {
+        return "/".into();
+    }
+    let base = url::Url::parse(BASE).expect("a valid placeholder origin");
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        _ => "/".into(),
     }
 }
 
@@ -86,9 +94,27 @@ mod tests {
     #[test]
     fn next_stays_on_site() {
         assert_eq!(super::safe_next(Some("/admin/users")), "/admin/users");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil"] {
-            assert_eq!(super::safe_next(Some(bad)), "/", "{bad}");
+        assert_eq!(
+            super::safe_next(Some("/orders?state=queued&page=2")),
+            "/orders?state=queued&page=2"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "evil",
+            // A browser drops the tab and reads `//evil.example/phish`.
+            "/\t/evil.example/phish",
+            "/\n/evil.example",
+            "/\\/evil.example",
+            "/%09/evil.example/phish\r\nSet-Cookie: x=1",
+            "/ok\r\nSet-Cookie: x=1",
+            "/ok\u{b}",
+        ] {
+            assert_eq!(super::safe_next(Some(bad)), "/", "{bad:?}");
         }
+        // What is kept is encoded: nothing in it can end a header line.
+        assert_eq!(super::safe_next(Some("/a b")), "/a%20b");
         assert_eq!(super::safe_next(None), "/");
     }
 

@@ -359,3 +359,30 @@ async fn a_role_change_takes_effect_at_once() {
         .unwrap();
     assert_eq!(role, "viewer");
 }
+
+/// `next` after signing in stays on this site however it is spelt: a tab a
+/// browser would drop, a backslash it would read as a slash, or a line
+/// break meant to end the Location header, all land on `/`.
+#[tokio::test]
+async fn signing_in_never_redirects_off_site() {
+    let app = spawn_app().await;
+    app.create_user("anna", "staff").await;
+    for (next, want) in [
+        ("/orders?state=queued", "/orders?state=queued"),
+        ("/\t/evil.example/phish", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/ok\r\nSet-Cookie: stolen=1", "/"),
+    ] {
+        let b = app.new_browser();
+        let res = b
+            .post_form(
+                "/login",
+                &[("username", "anna"), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(location(&res), want, "{next:?}");
+        assert!(res.headers().get("stolen").is_none());
+    }
+}
