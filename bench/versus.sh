@@ -8,7 +8,8 @@
 # its data directory for the base, starts both servers on 127.0.0.1 and, for
 # each endpoint, alternates wrk runs (base, new, base, new …) so that the
 # machine's noise falls on both alike. Reads as the admin and as the demo's
-# nurse (staff: a user whose requests also read the locations they may use);
+# nurse (staff: a user whose requests also read the locations they may use),
+# the item search and item pages as the admin;
 # consumption POSTs as both. Prints the median req/s and p99 of each and the
 # ratio new/base: the ratio is what compares across runs.
 set -euo pipefail
@@ -63,18 +64,34 @@ LUA
   done
 done
 
-# run side name path token connections [script]
+# A signed-in session on each side, for the pages.
+declare -A cookie
+for side in base new; do
+  jar="$work/jar-$side"
+  csrf=$(curl -s -c "$jar" -b "$jar" "${url[$side]}/login" | sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p')
+  curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
+    --data-urlencode username=bench --data-urlencode password=gauze-and-syringes-42 "${url[$side]}/login"
+  cookie[$side]="Cookie: stockroom_session=$(awk '$6 == "stockroom_session" {print $7}' "$jar")"
+done
+
+# run side name path credential connections [script]; the credential is a
+# token, or "page" for the side's session cookie.
 run() {
-  local out
+  local out header="Authorization: Bearer $4"
+  [ "$4" = page ] && header=${cookie[$1]}
   if [ -n "${6:-}" ]; then
     out=$(wrk -t2 -c"$5" -d"${secs}s" --latency -s "$6" "${url[$1]}$3")
   else
-    out=$(wrk -t2 -c"$5" -d"${secs}s" --latency -H "Authorization: Bearer $4" "${url[$1]}$3")
+    out=$(wrk -t2 -c"$5" -d"${secs}s" --latency -H "$header" "${url[$1]}$3")
   fi
   printf '%s %s %s\n' "$2" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" >>"$work/$1.txt"
 }
-measure() { # name path token connections [lua-suffix]
-  for side in base new; do wrk -t2 -c"$4" -d1s -H "Authorization: Bearer $3" "${url[$side]}$2" >/dev/null; done
+measure() { # name path credential connections [lua-suffix]
+  for side in base new; do
+    local header="Authorization: Bearer $3"
+    [ "$3" = page ] && header=${cookie[$side]}
+    wrk -t2 -c"$4" -d1s -H "$header" "${url[$side]}$2" >/dev/null
+  done
   for _ in $(seq "$rounds"); do
     for side in base new; do
       run "$side" "$1" "$2" "$3" "$4" ${5:+"$work/consume-$side-$5.lua"}
@@ -82,11 +99,13 @@ measure() { # name path token connections [lua-suffix]
   done
 }
 
+measure "search-page-admin" "/items?q=glove" page 32
 measure "search-API-admin" "/api/v1/items?q=glove" "$admin" 32
 measure "search-API-nurse" "/api/v1/items?q=glove" "$nurse" 32
 measure "order-API-admin" "/api/v1/orders/3" "$admin" 32
 measure "order-API-nurse" "/api/v1/orders/3" "$nurse" 32
 measure "item-API-nurse" "/api/v1/items/1" "$nurse" 32
+measure "item-page-admin" "/items/1" page 32
 measure "consumption-admin" "/api/v1/movements" "$admin" 8 admin
 measure "consumption-nurse" "/api/v1/movements" "$nurse" 8 nurse
 
