@@ -75,6 +75,12 @@ impl FieldErrors {
         });
     }
 
+    /// A refusal as the problem of the field it names (the form's own, `""`,
+    /// when it names none), for a form that shows it beside that field.
+    pub fn from_refusal(r: crate::domain::refusal::Refusal) -> Self {
+        FieldErrors::single(r.field.as_deref().unwrap_or(""), r.message)
+    }
+
     pub fn single(field: &str, message: impl ToString) -> Self {
         let mut e = FieldErrors::default();
         e.add(field, message);

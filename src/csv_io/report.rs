@@ -257,8 +257,7 @@ impl Outcome {
             }
             Err(StockError::Db(e)) => self.database(e),
             Err(StockError::Refused(r)) => {
-                let field = r.field.clone().unwrap_or_default();
-                self.absorb(FieldErrors::single(&field, r.message), map);
+                self.absorb(FieldErrors::from_refusal(r), map);
                 Ok(None)
             }
             Err(other @ StockError::Insufficient(_)) => {

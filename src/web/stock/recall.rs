@@ -157,8 +157,7 @@ pub async fn show(
         ),
         Err(StockError::Invalid(e)) => page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, e),
         Err(StockError::Refused(r)) if r.field.is_some() => {
-            let field = r.field.clone().unwrap_or_default();
-            let errors = FieldErrors::single(&field, r.message);
+            let errors = FieldErrors::from_refusal(r);
             page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, errors)
         }
         Err(e) => Err(e.into()),
@@ -245,8 +244,7 @@ async fn act(
         }
         Err(StockError::Invalid(e)) => page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, e),
         Err(StockError::Refused(r)) if r.field.is_some() => {
-            let field = r.field.clone().unwrap_or_default();
-            let errors = FieldErrors::single(&field, r.message);
+            let errors = FieldErrors::from_refusal(r);
             page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, errors)
         }
         Err(e) => Err(e.into()),
