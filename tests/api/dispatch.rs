@@ -1031,11 +1031,21 @@ async fn a_process_killed_while_sending_sends_the_order_once_after_restart() {
     };
     assert_eq!(state(&db), "queued", "not sent: the server never said so");
 
-    // After a restart the job's lease runs out and it is sent, once.
+    // After a restart the job's lease runs out and it is sent, once. The
+    // order turns "sent" in the job's own transaction and the worker writes
+    // the attempt's outcome just after, so wait for the job to finish too.
+    let job_done = |db: &rusqlite::Connection| -> bool {
+        db.query_row(
+            "SELECT count(*) = 0 FROM jobs WHERE kind = 'order.dispatch' AND state NOT IN ('succeeded', 'failed', 'dead', 'cancelled')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
     sink.set_mode(Mode::Accept);
     let (mut second, _) = serve(dir.path(), sink.addr.port());
     let started = std::time::Instant::now();
-    while state(&db) != "sent" && started.elapsed() < Duration::from_secs(60) {
+    while (state(&db) != "sent" || !job_done(&db)) && started.elapsed() < Duration::from_secs(60) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     second.kill().unwrap();
