@@ -25,6 +25,7 @@ pub const LAYERS: &[(&str, &str)] = &[
     ("crypto", "random tokens, digests"),
     ("validation", "field errors"),
     // Infrastructure.
+    ("outbound", "outgoing HTTP that refuses local addresses"),
     ("config", "the typed configuration"),
     ("telemetry", "logging"),
     ("db", "connections, transactions, migrations"),

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod mail;
 pub mod notify;
 pub mod orders;
+pub mod outbound;
 pub mod practice;
 pub mod startup;
 pub mod stock;

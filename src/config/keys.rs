@@ -185,6 +185,11 @@ pub const KEYS: &[KeySpec] = &[
         "How long a supplier's webhook may take to answer before the send is retried (1-300).",
     ),
     key(
+        "dispatch.webhook_allow",
+        "[]",
+        "Addresses or networks on this machine or the LAN (e.g. 192.168.1.20, 10.20.0.0/16) that suppliers' webhooks may reach; all others but public addresses are refused.",
+    ),
+    key(
         "smtp.host",
         "",
         "Outgoing mail server for orders and notices, e.g. smtp.example.org; email is off when empty.",

@@ -123,6 +123,9 @@ pub struct DispatchConfig {
     /// Suppliers' CSV folders are named relative to this.
     pub folder_root: PathBuf,
     pub webhook_timeout: Duration,
+    /// Addresses on this machine or the LAN that webhooks may reach
+    /// (everything else that is not public is refused).
+    pub webhook_allow: Vec<crate::outbound::IpNet>,
 }
 
 /// How to reach the outgoing mail server.

@@ -324,7 +324,28 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
             path => PathBuf::from(path),
         },
         webhook_timeout: secs(v.int("dispatch.webhook_timeout_seconds", 1, 300)),
+        webhook_allow: Vec::new(),
     };
+    let mut dispatch = dispatch;
+    for entry in v.string_list("dispatch.webhook_allow") {
+        let entry = entry.trim();
+        let net = entry.parse::<crate::outbound::IpNet>().or_else(|_| {
+            entry
+                .parse::<std::net::IpAddr>()
+                .map(crate::outbound::IpNet::from)
+        });
+        match net {
+            Ok(net) => dispatch.webhook_allow.push(net.trunc()),
+            Err(_) => {
+                let o = v.origin_of("dispatch.webhook_allow");
+                v.problem(
+                    "dispatch.webhook_allow",
+                    &o,
+                    format!("{entry:?} is not an address or network; expected e.g. 192.168.1.20 or 10.20.0.0/16"),
+                );
+            }
+        }
+    }
     let smtp = smtp(&mut v);
 
     let (zone, zone_origin) = v.text("practice.time_zone");

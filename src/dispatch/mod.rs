@@ -175,7 +175,7 @@ pub fn set_channel(
 pub struct Dispatcher {
     pub config: Arc<Config>,
     pub mailer: Option<Arc<crate::mail::Mailer>>,
-    pub http: reqwest::Client,
+    pub http: crate::outbound::Client,
 }
 
 impl Dispatcher {
@@ -191,12 +191,10 @@ impl Dispatcher {
         config: Arc<Config>,
         mailer: Option<Arc<crate::mail::Mailer>>,
     ) -> anyhow::Result<Dispatcher> {
-        let http = reqwest::Client::builder()
-            .timeout(config.dispatch.webhook_timeout)
-            .connect_timeout(config.dispatch.webhook_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("stockroom/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::outbound::Client::new(
+            config.dispatch.webhook_timeout,
+            &config.dispatch.webhook_allow,
+        )?;
         Ok(Dispatcher {
             config,
             mailer,

@@ -780,8 +780,17 @@ impl Receiver {
     }
 }
 
+/// The receiver runs on this machine, which webhooks may reach only when an
+/// administrator allows it.
+fn allowing_loopback() -> impl FnOnce(&mut Config) {
+    move |c: &mut Config| {
+        with_smtp(1)(c);
+        c.dispatch.webhook_allow = vec!["127.0.0.1/32".parse().unwrap()];
+    }
+}
+
 async fn hooked(receiver: &Receiver) -> Ordering {
-    let o = ordering_stepped(with_smtp(1)).await;
+    let o = ordering_stepped(allowing_loopback()).await;
     let saved = set_channel(
         &o,
         json!({"channel": "webhook", "url": receiver.url, "secret": SECRET}),
@@ -896,12 +905,70 @@ async fn a_webhook_4xx_fails_the_order_at_once_with_the_answer() {
     let (id, _) = send(&o, 1).await;
     let order = until_state(&o, id, "dispatch_failed").await;
     assert!(order["reason"].as_str().unwrap().contains("422"), "{order}");
+    assert!(
+        !order["reason"].as_str().unwrap().contains("not now"),
+        "the answer's body is never shown: {order}"
+    );
     assert_eq!(
         job_errors(&o, "order.dispatch").await.len(),
         1,
         "not retried"
     );
     assert!(receiver.taken().is_empty());
+}
+
+#[tokio::test]
+async fn a_webhook_to_this_machine_or_the_lan_is_refused_unless_allowed() {
+    let receiver = Receiver::start().await;
+    // The default configuration: no address on this machine or the LAN.
+    let o = ordering_stepped(with_smtp(1)).await;
+    for url in [
+        receiver.url.clone(),
+        // A name is checked on what it resolves to, at connect time.
+        receiver.url.replace("127.0.0.1", "localhost"),
+    ] {
+        set_channel(
+            &o,
+            json!({"channel": "webhook", "url": url, "secret": SECRET}),
+        )
+        .await;
+        let (id, _) = send(&o, 1).await;
+        let order = until_state(&o, id, "dispatch_failed").await;
+        let reason = order["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("was not called") && reason.contains("is this machine"),
+            "{url}: {order}"
+        );
+        assert!(
+            reason.contains("dispatch.webhook_allow"),
+            "names the setting: {order}"
+        );
+    }
+    // Private, link-local and unique-local addresses the same way, with no
+    // connection attempt (nothing listens there, so a try would time out).
+    for url in [
+        "https://192.168.1.20/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[fd00::1]/hook",
+        "https://10.0.0.1:8443/hook",
+    ] {
+        set_channel(
+            &o,
+            json!({"channel": "webhook", "url": url, "secret": SECRET}),
+        )
+        .await;
+        let (id, _) = send(&o, 1).await;
+        let order = until_state(&o, id, "dispatch_failed").await;
+        assert!(
+            order["reason"].as_str().unwrap().contains("was not called"),
+            "{url}: {order}"
+        );
+    }
+    assert!(
+        receiver.raw.lock().unwrap().is_empty(),
+        "no request reached this machine"
+    );
+    receiver.handle.stop(false).await;
 }
 
 #[tokio::test]
