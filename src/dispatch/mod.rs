@@ -116,6 +116,21 @@ impl Channel {
 
     /// A blank secret in a changed setting keeps the one already stored,
     /// so a form can be saved again without typing the secret again.
+    /// Where orders go, in a few words (no secrets): for the audit log and
+    /// the "destination changed" question.
+    pub fn destination(&self) -> String {
+        match self {
+            Channel::Manual => "placed by hand".into(),
+            Channel::CsvFolder(s) => format!("folder {}", s.folder),
+            Channel::Email(s) => format!("email to {}", s.to.join(", ")),
+            Channel::Webhook(s) => s.url.trim().to_string(),
+            Channel::EdiX12(s) if !s.email_to.is_empty() => {
+                format!("EDI by email to {}", s.email_to.join(", "))
+            }
+            Channel::EdiX12(s) => format!("EDI folder {}", s.folder),
+        }
+    }
+
     fn keeping_secrets_of(mut self, old: &Channel) -> Channel {
         if let (Channel::Webhook(new), Channel::Webhook(old)) = (&mut self, old)
             && new.secret.is_empty()
@@ -147,6 +162,9 @@ pub fn set_channel(
     let old = channel_of(tx, supplier_id)?;
     let channel = &channel.clone().keeping_secrets_of(&old);
     channel.validate()?;
+    if *channel != old {
+        pin_queued(tx, supplier_id, &old, ctx)?;
+    }
     tx.exec_cached(
         "UPDATE suppliers SET dispatch_channel = ?1, dispatch_settings = ?2, updated_at = ?3 WHERE id = ?4",
         params![
@@ -160,14 +178,98 @@ pub fn set_channel(
         tx,
         ctx,
         Event::new("supplier.dispatch", "supplier", supplier_id)
-            .before(json!({"name": before.name, "channel": old.redacted()}))
-            .after(json!({"channel": channel.redacted()})),
+            .before(json!({"name": before.name, "channel": old.redacted(),
+                           "destination": old.destination()}))
+            .after(json!({"channel": channel.redacted(), "destination": channel.destination()})),
     )?;
     if matches!(channel, Channel::EdiX12(s) if !s.inbox.is_empty()) {
         inbox::enqueue_next_poll(tx, ctx.at)?;
     }
     Ok(channel_of(tx, supplier_id)?.redacted())
 }
+
+/// Keeps the orders of `supplier_id` already on their way (queued to be
+/// sent, or cancelled with the notice not yet sent) going to `old`, the
+/// channel they were queued for, when the supplier's channel changes.
+fn pin_queued(
+    tx: &Transaction,
+    supplier_id: i64,
+    old: &Channel,
+    ctx: &Context,
+) -> rusqlite::Result<()> {
+    tx.exec_cached(
+        "INSERT OR IGNORE INTO dispatch_pins (order_id, channel, settings, pinned_at)
+         SELECT o.id, ?2, ?3, ?4 FROM purchase_orders o
+         WHERE o.supplier_id = ?1
+           AND (o.state = 'queued'
+                OR (o.state = 'cancelled' AND EXISTS (
+                    SELECT 1 FROM jobs j WHERE j.kind = ?5 AND j.state IN ('queued', 'running')
+                      AND j.subject_id = o.id)))",
+        params![
+            supplier_id,
+            old.name(),
+            old.settings_json().to_string(),
+            ctx.at.to_db(),
+            CANCEL_KIND
+        ],
+    )?;
+    Ok(())
+}
+
+/// The channel an order was queued for, when its supplier's channel
+/// changed since.
+pub fn pinned(conn: &Connection, order_id: i64) -> rusqlite::Result<Option<Channel>> {
+    conn.row_cached(
+        "SELECT channel, settings FROM dispatch_pins WHERE order_id = ?1",
+        [order_id],
+        |r| Channel::from_columns(&r.get::<_, String>(0)?, &r.get::<_, String>(1)?),
+    )
+    .optional()
+}
+
+/// Retries sending an order that could not be sent. It goes through the
+/// supplier's current channel; when that is not where the order was queued
+/// for, the caller must have confirmed the new destination.
+pub fn retry(
+    tx: &Transaction,
+    ctx: &Context,
+    env: &Env,
+    order_id: i64,
+    input: &ActInput,
+) -> Result<orders::Order, OrdersError> {
+    if let Some(was) = pinned(tx, order_id)? {
+        let order = orders::for_change(tx, order_id, env.today)?;
+        let now = channel_of(tx, order.supplier_id)?;
+        if was != now && !input.confirm_destination {
+            return Err(OrdersError::Refused(
+                crate::domain::refusal::Refusal::on_field(
+                    DESTINATION_CHANGED,
+                    "confirm_destination",
+                    format!(
+                        "{} was queued to go to {}; orders to {} now go to {}. Confirm the new destination to send it there.",
+                        order.number,
+                        was.destination(),
+                        order.supplier_name,
+                        now.destination()
+                    ),
+                ),
+            ));
+        }
+        tx.exec_cached("DELETE FROM dispatch_pins WHERE order_id = ?1", [order_id])?;
+    }
+    lifecycle::act(tx, ctx, env, order_id, Action::Retry, input)
+}
+
+/// Retrying an order whose supplier's channel changed since it was queued,
+/// without confirming the new destination.
+pub const DESTINATION_CHANGED: crate::domain::refusal::Code =
+    crate::domain::refusal::Code::conflict(
+        "dispatch-destination-changed",
+        "The supplier's sending channel changed since the order was queued; retrying sends it to the new destination only once that is confirmed (`confirm_destination`).",
+    );
+
+/// Every code dispatch refuses with.
+pub const REFUSALS: &[crate::domain::refusal::Code] = &[DESTINATION_CHANGED];
 
 /// What the dispatch jobs share: the configuration, the mail server
 /// connection pool and the HTTP client for webhooks.
@@ -366,7 +468,11 @@ async fn load(
             let Some(detail) = orders::detail(c, order_id, today)? else {
                 return Ok(None);
             };
-            let channel = channel_of(c, detail.order.supplier_id)?;
+            // Queued before the supplier's channel changed: where it was queued for.
+            let channel = match pinned(c, order_id)? {
+                Some(channel) => channel,
+                None => channel_of(c, detail.order.supplier_id)?,
+            };
             let supplier = crate::catalog::suppliers::get(c, detail.order.supplier_id)?;
             let practice = crate::practice::practice(c)?;
             Ok::<_, DbError>(Some((detail, channel, supplier, practice)))

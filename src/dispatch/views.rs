@@ -31,6 +31,9 @@ pub struct OrderView {
     /// they may order for, plus each line's own place.
     pub locations: Vec<(i64, String)>,
     pub channel: Channel,
+    /// When it could not be sent and the supplier's channel changed since
+    /// it was queued: the channel it was queued for.
+    pub queued_for: Option<Channel>,
     /// While queued or failed: the latest job sending it.
     pub job: Option<Job>,
     pub answers: Answers,
@@ -80,12 +83,18 @@ pub fn order(
     } else {
         None
     };
+    let queued_for = if detail.order.state == OrderState::DispatchFailed {
+        super::pinned(c, id)?.filter(|was| *was != channel)
+    } else {
+        None
+    };
     let answers = super::inbox::answers(c, id)?;
     Ok(Some(OrderView {
         detail,
         catalogue,
         locations,
         channel,
+        queued_for,
         job,
         answers,
     }))

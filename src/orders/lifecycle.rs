@@ -81,6 +81,10 @@ pub struct ActInput {
     /// Acknowledge: the supplier's order reference.
     #[serde(default)]
     pub supplier_reference: String,
+    /// Retry sending: the caller has seen that the supplier's channel
+    /// changed since the order was queued and sends it to the new one.
+    #[serde(default)]
+    pub confirm_destination: bool,
 }
 
 /// Applies `action` to the order (every action but receiving, which

@@ -202,6 +202,7 @@ pub fn codes() -> Vec<(&'static str, u16, &'static str)> {
         crate::accounts::REFUSALS,
         crate::jobs::REFUSALS,
         crate::orders::refusals::REFUSALS,
+        crate::dispatch::REFUSALS,
         crate::csv_io::REFUSALS,
         crate::stock::REFUSALS,
     ] {

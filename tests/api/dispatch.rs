@@ -68,7 +68,7 @@ pub(crate) async fn emailing_with(port: u16, more: impl FnOnce(&mut Config)) -> 
 
 pub(crate) async fn set_channel(o: &Ordering, channel: Value) -> Value {
     let res =
-        o.p.manager
+        o.p.admin
             .put(o.p.url(&format!("/api/v1/suppliers/{}/dispatch", o.supplier)))
             .json(&channel)
             .send()
@@ -972,6 +972,106 @@ async fn a_webhook_to_this_machine_or_the_lan_is_refused_unless_allowed() {
 }
 
 #[tokio::test]
+async fn a_queued_order_goes_where_it_was_queued_for_and_a_retry_elsewhere_is_confirmed() {
+    let o = ordering_stepped(with_smtp(1)).await;
+    let root = o.p.app.config.dispatch.folder_root.clone();
+    std::fs::create_dir_all(&root).unwrap();
+    let files = |folder: &str| -> Vec<String> {
+        std::fs::read_dir(root.join(folder))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    set_channel(&o, json!({"channel": "csv_folder", "folder": "first"})).await;
+    let (id, number) = send(&o, 1).await;
+    assert_eq!(order_state(&o, id).await["state"], "queued");
+    // The channel changes while the order waits to be sent: it still goes
+    // where it was queued for.
+    set_channel(&o, json!({"channel": "csv_folder", "folder": "second"})).await;
+    until_state(&o, id, "sent").await;
+    assert!(
+        files("first").iter().any(|f| f.contains(&number)),
+        "{:?}",
+        files("first")
+    );
+    assert!(files("second").is_empty(), "{:?}", files("second"));
+    let change: Value = serde_json::from_str(
+        &o.p.app
+            .raw_connection()
+            .query_row(
+                "SELECT json_object('before', json(before_json), 'after', json(after_json)) FROM audit_log
+                 WHERE action = 'supplier.dispatch' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(change["before"]["destination"], "folder first", "{change}");
+    assert_eq!(change["after"]["destination"], "folder second", "{change}");
+
+    // Queued for an endpoint it may not reach, it fails there even after
+    // the channel changed; a retry goes to the new folder, once confirmed.
+    set_channel(
+        &o,
+        json!({"channel": "webhook", "url": "https://10.0.0.1/hook", "secret": SECRET}),
+    )
+    .await;
+    let (id, number) = send(&o, 1).await;
+    set_channel(&o, json!({"channel": "csv_folder", "folder": "second"})).await;
+    let failed = until_state(&o, id, "dispatch_failed").await;
+    assert!(
+        failed["reason"].as_str().unwrap().contains("10.0.0.1"),
+        "{failed}"
+    );
+    let page = crate::order_pages::signed_in(&o.p.app, "mia")
+        .await
+        .get_html(&format!("/orders/{id}"))
+        .await;
+    assert!(
+        page.contains("This order was queued to go to https://10.0.0.1/hook. Orders to MedSupply now go to <strong>folder second</strong>."),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="confirm_destination" required"#),
+        "{page}"
+    );
+    let (status, body) = o
+        .post(
+            &o.p.manager,
+            &format!("/api/v1/orders/{id}/retry-send"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "dispatch-destination-changed");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("now go to folder second"),
+        "{body}"
+    );
+    assert_eq!(order_state(&o, id).await["state"], "dispatch_failed");
+    let (status, body) = o
+        .post(
+            &o.p.manager,
+            &format!("/api/v1/orders/{id}/retry-send"),
+            json!({"confirm_destination": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    until_state(&o, id, "sent").await;
+    assert!(
+        files("second").iter().any(|f| f.contains(&number)),
+        "{:?}",
+        files("second")
+    );
+}
+
+#[tokio::test]
 async fn webhook_settings_are_checked() {
     let o = ordering_stepped(with_smtp(1)).await;
     for (bad, field) in [
@@ -991,7 +1091,7 @@ async fn webhook_settings_are_checked() {
         (json!({"channel": "email", "to": ["not an address"]}), "to"),
     ] {
         let res =
-            o.p.manager
+            o.p.admin
                 .put(o.p.url(&format!("/api/v1/suppliers/{}/dispatch", o.supplier)))
                 .json(&bad)
                 .send()

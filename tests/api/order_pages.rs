@@ -123,7 +123,7 @@ impl Shop {
     }
 }
 
-async fn signed_in(app: &TestApp, username: &str) -> Browser {
+pub(crate) async fn signed_in(app: &TestApp, username: &str) -> Browser {
     let b = app.new_browser();
     assert_eq!(
         b.login(username, PASSWORD).await.status(),
@@ -533,8 +533,11 @@ async fn approved_order(s: &Shop, b: &Browser) -> String {
 }
 
 /// Sets the supplier's channel to a CSV file into `folder` through its page.
-async fn csv_channel(s: &Shop, b: &Browser, folder: &str) {
-    let res = b
+/// Where orders go is an administrator's to set, so the office administrator sets it; `_b` is
+/// whoever goes on to use it.
+async fn csv_channel(s: &Shop, _b: &Browser, folder: &str) {
+    let office = signed_in(&s.p.app, "office-admin").await;
+    let res = office
         .post_form(
             &format!("/suppliers/{}/dispatch", s.supplier),
             &[
@@ -568,8 +571,28 @@ async fn page_after_jobs(
 #[tokio::test]
 async fn the_supplier_page_sets_how_orders_are_sent() {
     let s = shop().await;
-    let mia = signed_in(&s.p.app, "mia").await;
     let page = format!("/suppliers/{}", s.supplier);
+    // A manager sees where orders go and may send a test, but changing the
+    // destination is an administrator's action.
+    let manager = signed_in(&s.p.app, "mia").await;
+    let html = manager.get_html(&page).await;
+    assert!(!html.contains("dispatch-form"), "{html}");
+    assert!(
+        html.contains("Only an administrator can change where orders are sent."),
+        "{html}"
+    );
+    let res = manager
+        .post_form(
+            &format!("{page}/dispatch"),
+            &[
+                ("channel", "csv_folder"),
+                ("folder", "mine"),
+                ("columns", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let mia = signed_in(&s.p.app, "office-admin").await;
     let html = mia.get_html(&page).await;
     assert!(html.contains("How orders are sent"), "{html}");
     assert!(

@@ -559,7 +559,7 @@ async fn an_order_sent_through_a_csv_folder_arrives_once_and_is_then_sent() {
     let root = o.p.app.config.dispatch.folder_root.clone();
     std::fs::create_dir_all(&root).unwrap();
     let res =
-        o.p.manager
+        o.p.admin
             .put(o.p.url(&format!("/api/v1/suppliers/{}/dispatch", o.supplier)))
             .json(&json!({"channel": "csv_folder", "folder": "../outside"}))
             .send()
@@ -567,7 +567,7 @@ async fn an_order_sent_through_a_csv_folder_arrives_once_and_is_then_sent() {
             .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res =
-        o.p.manager
+        o.p.admin
             .put(o.p.url(&format!("/api/v1/suppliers/{}/dispatch", o.supplier)))
             .json(&json!({"channel": "csv_folder", "folder": "medsupply",
                       "columns": ["order_number", "supplier_code", "packs"]}))

@@ -10,6 +10,8 @@ pub(crate) struct Practice {
     pub(crate) app: TestApp,
     pub(crate) manager: reqwest::Client,
     pub(crate) staff: reqwest::Client,
+    /// An administrator ("office-admin"): where orders go is theirs to set.
+    pub(crate) admin: reqwest::Client,
     pub(crate) staff_id: i64,
     pub(crate) item: i64,
     pub(crate) cabinet: i64,
@@ -81,10 +83,13 @@ pub(crate) async fn practice_on(app: TestApp) -> Practice {
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    let office = app.create_user("office-admin", "admin").await;
+    let admin = api(&create_token(&app, office.id, "write").await);
     Practice {
         app,
         manager,
         staff,
+        admin,
         staff_id: s.id,
         item,
         cabinet,

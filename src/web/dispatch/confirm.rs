@@ -219,6 +219,7 @@ pub async fn submit(
         reason: form.note.trim().to_string(),
         expected_on: form.expected_on.trim().to_string(),
         supplier_reference: form.supplier_reference.trim().to_string(),
+        confirm_destination: false,
     };
     let outcome = ctx
         .state

@@ -25,7 +25,7 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         post(
             "/suppliers/{id}/dispatch",
-            Perm(ManageCatalog),
+            Perm(ManageSettings),
             channel::set_dispatch,
         ),
         post(

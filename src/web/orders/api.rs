@@ -205,7 +205,11 @@ async fn act(ctx: Ctx, id: i64, action: Action, body: Bytes) -> Result<Json<Orde
     let order = ctx
         .state
         .db
-        .write(move |tx| lifecycle::act(tx, &a, &env, id, action, &input))
+        .write(move |tx| match action {
+            // A retry may go to a destination other than the one it was queued for.
+            Action::Retry => crate::dispatch::retry(tx, &a, &env, id, &input),
+            _ => lifecycle::act(tx, &a, &env, id, action, &input),
+        })
         .await?;
     Ok(Json(order))
 }

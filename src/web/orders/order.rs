@@ -137,6 +137,9 @@ struct ShowPage {
     buttons: Buttons,
     /// The latest try at sending, while queued or failed.
     sending: Option<Sending>,
+    /// Could not be sent and the supplier's channel changed since: where
+    /// it was queued for, and where a retry sends it.
+    retry_to: Option<(String, String)>,
     /// What the supplier answered through EDI.
     answer: Option<AnswerView>,
     problems: Problems,
@@ -171,6 +174,7 @@ pub(super) async fn order_page(
         catalogue,
         locations,
         channel,
+        queued_for,
         job,
         answers,
     } = ctx
@@ -233,6 +237,7 @@ pub(super) async fn order_page(
             can_change_date: user.role.may(Permission::RequestOrders),
             buttons: Buttons::for_order(&order, user, &channel),
             sending: job.as_ref().map(Sending::new),
+            retry_to: queued_for.map(|was| (was.destination(), channel.destination())),
             answer,
             catalogue,
             locations,
@@ -262,6 +267,9 @@ pub struct ActForm {
     expected_on: String,
     #[serde(default)]
     supplier_reference: String,
+    /// Retry sending: "send it to the new destination" was ticked.
+    #[serde(default)]
+    confirm_destination: Option<String>,
 }
 
 /// The form name of an action on the order page (the prefix of its ids).
@@ -311,12 +319,17 @@ async fn act(
         reason: form.reason.clone(),
         expected_on: form.expected_on.clone(),
         supplier_reference: form.supplier_reference.clone(),
+        confirm_destination: form.confirm_destination.is_some(),
     };
     let (a, env) = ctx.for_orders()?;
     let outcome = ctx
         .state
         .db
-        .write(move |tx| lifecycle::act(tx, &a, &env, id, action, &input))
+        .write(move |tx| match action {
+            // A retry may go to a destination other than the one it was queued for.
+            Action::Retry => crate::dispatch::retry(tx, &a, &env, id, &input),
+            _ => lifecycle::act(tx, &a, &env, id, action, &input),
+        })
         .await;
     match outcome {
         Ok(order) => Ok(redirect_with_flash(
@@ -338,6 +351,10 @@ async fn act(
                 "supplier_reference" => (
                     "supplier_reference".to_string(),
                     "Supplier's reference".to_string(),
+                ),
+                "confirm_destination" => (
+                    "confirm_destination".to_string(),
+                    "New destination".to_string(),
                 ),
                 _ => (format!("{name}_reason"), "Reason".to_string()),
             })

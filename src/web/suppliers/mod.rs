@@ -45,7 +45,7 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         put(
             "/api/v1/suppliers/{id}/dispatch",
-            Perm(ManageCatalog),
+            Perm(ManageSettings),
             api::set_dispatch,
         ),
         post(

@@ -53,6 +53,8 @@ struct ShowPage {
     lines: Vec<Line>,
     currency: String,
     can_manage: bool,
+    /// Changing where orders go is an administrator's action.
+    can_set_channel: bool,
     form: LineForm,
     errors: FieldErrors,
     /// Credits this supplier still owes, and their total.
@@ -117,6 +119,7 @@ pub(crate) async fn supplier_page(
 ) -> Result<HttpResponse, AppError> {
     let can_manage = ctx.user()?.role.may(Permission::ManageCatalog);
     let can_return = ctx.user()?.role.may(Permission::ManageOrders);
+    let can_set_channel = ctx.user()?.role.may(Permission::ManageSettings);
     let SupplierView {
         supplier,
         lines,
@@ -143,6 +146,7 @@ pub(crate) async fn supplier_page(
                 .collect(),
             currency: ctx.state.config.practice.currency.clone(),
             can_manage,
+            can_set_channel,
             form,
             errors,
             open_total: money(credits.iter().map(|c| c.expected_minor).sum::<i64>()),
