@@ -72,6 +72,12 @@ pub enum Command {
         #[arg(long, value_parser = ["read", "write"])]
         scope: String,
     },
+    /// Lift the sign-in lock-outs of a username (after wrong passwords), from
+    /// every address. Audited; works while the server runs.
+    Unlock {
+        /// As typed at sign-in.
+        username: String,
+    },
     /// Check the database: stock levels against the ledger, orders against
     /// their receipts, foreign keys, SQLite's own integrity. Exit 1 and list every problem found.
     Check,
@@ -146,6 +152,7 @@ pub fn run(cli: Cli, env: Vec<(String, String)>) -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit_verify(&config),
+        Command::Unlock { username } => unlock(&config, &username),
         Command::Check => check_database(&config),
         Command::Demo { scale } => demo(&config, scale),
     };
@@ -293,6 +300,24 @@ fn create_token(config: &Config, username: &str, name: &str, scope: &str) -> any
         .map_err(|e| anyhow::anyhow!("cannot create the token: {e}"))?;
     eprintln!("Token created. It is shown once; store it now.");
     println!("{secret}");
+    Ok(())
+}
+
+fn unlock(config: &Config, typed: &str) -> anyhow::Result<()> {
+    let db = open_database(config, &SystemClock)?;
+    let key = Username::lockout_key(typed);
+    let ctx = cli_context();
+    let k = key.clone();
+    let unlocked = db
+        .write_blocking(move |tx| {
+            crate::accounts::lockout::unlock(tx, &ctx, &k).map_err(DbError::from)
+        })
+        .map_err(|e| anyhow::anyhow!("cannot unlock {key}: {e}"))?;
+    if unlocked {
+        println!("Unlocked {key}: signing in works again from every address.");
+    } else {
+        println!("{key} is not locked.");
+    }
     Ok(())
 }
 

@@ -12,8 +12,17 @@ fn per_request_queries() -> Vec<(&'static str, String, usize)> {
     vec![
         ("session lookup", sessions::lookup_sql(), 1),
         ("token authentication", tokens::authenticate_sql(), 1),
-        ("lock-out check", lockout::LOCKED_UNTIL_SQL.to_string(), 2),
-        ("failure count", lockout::COUNT_FAILURES_SQL.to_string(), 1),
+        ("lock-out check", lockout::LOCKED_UNTIL_SQL.to_string(), 3),
+        (
+            "failures from anywhere",
+            lockout::RECENT_FAILURES_SQL.to_string(),
+            2,
+        ),
+        (
+            "failures from one address",
+            lockout::COUNT_FAILURES_SQL.to_string(),
+            3,
+        ),
         (
             "user by name",
             format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?1"),

@@ -8,7 +8,8 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "stockroom API", description = "JSON API of stockroom. Authenticate with `Authorization: Bearer <token>`; tokens are created by administrators."),
     paths(
-        crate::web::accounts::api::me, crate::web::accounts::api::list, crate::web::accounts::api::create, crate::web::stock::api::parse,
+        crate::web::accounts::api::me, crate::web::accounts::api::list, crate::web::accounts::api::create, crate::web::accounts::lockouts::api_list,
+        crate::web::accounts::lockouts::api_unlock, crate::web::stock::api::parse,
         crate::web::catalog::api::list_items, crate::web::catalog::api::create_item, crate::web::catalog::api::show_item,
         crate::web::catalog::api::add_pack, crate::web::catalog::locations_api::list_locations, crate::web::catalog::locations_api::create_location,
         crate::web::stock::api::record, crate::web::stock::api::transfer, crate::web::stock::api::levels, crate::web::stock::api::list,

@@ -284,6 +284,21 @@ impl Browser {
         }
     }
 
+    /// A browser on another computer of the LAN: its requests come from
+    /// `ip` (any 127.x.y.z reaches the server on loopback).
+    pub fn from_address(address: &str, ip: &str) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .danger_accept_invalid_certs(true)
+                .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap(),
+            address: address.to_string(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("http") {
             path.to_string()

@@ -101,20 +101,32 @@ pub async fn login(
         claimed: Some(key.clone()),
     });
 
-    let k = key.clone();
-    let locked = state
+    // Fails closed: the rate limit in front refuses a request without a
+    // client address, so "" is never shared by strangers.
+    let ip = ctx.ip.clone().unwrap_or_default();
+    let (k, i, security) = (key.clone(), ip.clone(), state.config.security.clone());
+    let gate = state
         .db
-        .read(move |c| lockout::locked_until(c, &k, now).map_err(DbError::from))
+        .read(move |c| lockout::gate(c, &k, &i, now, &security).map_err(DbError::from))
         .await?;
-    if let Some(until) = locked {
-        if state.auth_limiter.audit_refusal(&format!("user:{key}")) {
+    if let lockout::Gate::Locked(until) | lockout::Gate::Slowed(until) = gate {
+        if state
+            .auth_limiter
+            .audit_refusal(&format!("user:{key}:{ip}"))
+        {
             let a = audit_ctx.clone();
             let k = key.clone();
+            let slowed = matches!(gate, lockout::Gate::Slowed(_));
             state
                 .db
                 .write(move |tx| {
-                    audit::record(tx, &a, Event::new("auth.login_refused_locked", "login", &k))
-                        .map_err(DbError::from)
+                    audit::record(
+                        tx,
+                        &a,
+                        Event::new("auth.login_refused_locked", "login", &k)
+                            .after(serde_json::json!({ "until": until.to_db(), "slowed": slowed })),
+                    )
+                    .map_err(DbError::from)
                 })
                 .await?;
         }
@@ -152,20 +164,20 @@ pub async fn login(
 
     let Some(user) = user else {
         let security = state.config.security.clone();
-        let ip = ctx.ip.clone();
         let a = audit_ctx.clone();
         let k = key.clone();
         let locked = state
             .db
             .write(move |tx| {
-                let locked = lockout::record_failure(tx, &k, ip.as_deref(), a.at, &security)?;
+                let locked = lockout::record_failure(tx, &k, &ip, a.at, &security)?;
                 audit::record(tx, &a, Event::new("auth.login_failed", "login", &k))?;
                 if let Some(until) = locked {
                     audit::record(
                         tx,
                         &a,
-                        Event::new("auth.lockout", "login", &k)
-                            .after(serde_json::json!({ "locked_until": until.to_db() })),
+                        Event::new("auth.lockout", "login", &k).after(
+                            serde_json::json!({ "locked_until": until.to_db(), "from": ip }),
+                        ),
                     )?;
                 }
                 Ok::<_, DbError>(locked)
@@ -189,6 +201,7 @@ pub async fn login(
     };
 
     let absolute = state.config.session.absolute_timeout;
+    let from = ip;
     let ip = ctx.ip.clone();
     let agent = req
         .headers()
@@ -201,7 +214,7 @@ pub async fn login(
         .db
         .write(move |tx| {
             let a = audit_ctx.with_actor(locations::actor_for(tx, &signed_in)?);
-            lockout::clear(tx, &key)?;
+            lockout::clear(tx, &key, &from)?;
             let s = sessions::create(tx, user_id, ip.as_deref(), agent.as_deref(), a.at, absolute)?;
             audit::record(tx, &a, Event::new("auth.login", "user", user_id))?;
             Ok::<_, DbError>(s)

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api;
 pub mod auth;
+pub mod lockouts;
 pub mod setup;
 pub mod tokens;
 pub mod users;
@@ -13,7 +14,7 @@ use crate::domain::Permission::*;
 use crate::web::error::AppError;
 use crate::web::middleware::authorize::Access::*;
 use crate::web::render::NavLink;
-use crate::web::routes::{RouteDef, get, post};
+use crate::web::routes::{RouteDef, delete, get, post};
 
 /// This area's links in the navigation.
 pub const NAV: &[NavLink] = &[
@@ -56,6 +57,18 @@ pub fn routes() -> Vec<RouteDef> {
             "/admin/users/{id}/password",
             Perm(ManageUsers),
             users::reset_password,
+        ),
+        get("/admin/lockouts", Perm(ManageUsers), lockouts::list),
+        post(
+            "/admin/lockouts/unlock",
+            Perm(ManageUsers),
+            lockouts::unlock,
+        ),
+        get("/api/v1/lockouts", Perm(ManageUsers), lockouts::api_list),
+        delete(
+            "/api/v1/lockouts/{username}",
+            Perm(ManageUsers),
+            lockouts::api_unlock,
         ),
         get("/admin/tokens", Perm(ManageApiTokens), tokens::list),
         post("/admin/tokens", Perm(ManageApiTokens), tokens::create),
