@@ -332,6 +332,20 @@ pub fn access_list(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
     stmt.query_map([id], |r| r.get(0))?.collect()
 }
 
+/// Who may use a location, for someone who may use it themselves; `None`
+/// when there is no such location or `actor` may not use it (the list
+/// names the people trusted with it).
+pub fn access_list_for(
+    conn: &Connection,
+    actor: &Actor,
+    id: i64,
+) -> rusqlite::Result<Option<Vec<i64>>> {
+    if get(conn, id)?.is_none() || !actor.may_use(id) {
+        return Ok(None);
+    }
+    access_list(conn, id).map(Some)
+}
+
 /// The locations `user` may use, as an actor carries them: every one for an
 /// admin, and for everyone when no location has an access list (the
 /// common case: one small read); else the ids allowed now. Read on every

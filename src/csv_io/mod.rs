@@ -136,7 +136,7 @@ impl Env<'_> {
         raw: &str,
     ) -> Result<Option<i64>, DbError> {
         if self.places.is_none() {
-            self.places = Some(Places::load(tx)?);
+            self.places = Some(Places::load_for(tx, &self.audit.actor)?);
         }
         match self.places.as_ref().map(|p| p.resolve(raw)) {
             Some(Ok(id)) if self.audit.actor.may_use(id) => Ok(Some(id)),

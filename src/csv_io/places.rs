@@ -52,6 +52,17 @@ impl Places {
         Ok(Places(places))
     }
 
+    /// Only the locations `actor` may use: for them the others do not
+    /// exist, so a refusal never tells which names are taken.
+    pub fn load_for(
+        conn: &Connection,
+        actor: &crate::domain::actor::Actor,
+    ) -> rusqlite::Result<Places> {
+        let mut all = Places::load(conn)?;
+        all.0.retain(|p| actor.may_use(p.id));
+        Ok(all)
+    }
+
     /// The one open location `raw` names, or why there is none.
     pub fn resolve(&self, raw: &str) -> Result<i64, String> {
         let parts: Vec<String> = raw

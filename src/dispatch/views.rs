@@ -46,7 +46,7 @@ pub fn order(
     id: i64,
     today: time::Date,
 ) -> Result<Option<OrderView>, DbError> {
-    let Some(detail) = orders::detail(c, id, today)? else {
+    let Some(detail) = orders::detail_for(c, &actor.places(), id, today)? else {
         return Ok(None);
     };
     let drafting = detail.order.state.editable()
@@ -122,7 +122,13 @@ pub fn receiving(
     let Some(order) = orders::get(c, id, today)? else {
         return Ok(None);
     };
-    let lines = orders::lines(c, id)?;
+    let places = actor.places();
+    if !orders::may_see(c, &places, id)? {
+        return Ok(None);
+    }
+    // Only lines for places the actor may use can be received here.
+    let mut lines = orders::lines(c, id)?;
+    lines.retain(|l| places.contains(l.location_id));
     let mut packs: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
     for line in &lines {
         if packs.contains_key(&line.item_id) {

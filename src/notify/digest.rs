@@ -200,7 +200,16 @@ pub fn gather(conn: &Connection, scope: &Scope) -> rusqlite::Result<Digest> {
         )),
     };
 
-    let orders = |filter: orders::Filter| orders::list(conn, &filter, scope.today, SHOWN, 0);
+    let orders = |filter: orders::Filter| {
+        orders::list(
+            conn,
+            &filter,
+            &crate::domain::actor::Places::All,
+            scope.today,
+            SHOWN,
+            0,
+        )
+    };
     let (waiting, n) = orders(orders::Filter {
         states: vec![OrderState::Submitted],
         ..orders::Filter::default()

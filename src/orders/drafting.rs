@@ -306,6 +306,9 @@ pub fn update_line(
     let Some((old_packs, old_location)) = before else {
         return Err(FieldErrors::single("line_id", "is not a line of this order").into());
     };
+    if !ctx.actor.may_use(old_location) {
+        return Err(FieldErrors::single("line_id", "is for a place you may not use").into());
+    }
     let mut errors = FieldErrors::default();
     if !(1..=MAX_PACKS).contains(&change.packs) {
         errors.add(
@@ -364,13 +367,24 @@ pub fn remove_line(
     line_id: i64,
 ) -> Result<Order, OrdersError> {
     let order = editable(tx, order_id, env)?;
-    let n = tx.exec_cached(
+    let at: Option<i64> = tx
+        .row_cached(
+            "SELECT location_id FROM order_lines WHERE id = ?1 AND order_id = ?2",
+            params![line_id, order_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match at {
+        None => return Err(FieldErrors::single("line_id", "is not a line of this order").into()),
+        Some(l) if !ctx.actor.may_use(l) => {
+            return Err(FieldErrors::single("line_id", "is for a place you may not use").into());
+        }
+        Some(_) => {}
+    }
+    tx.exec_cached(
         "DELETE FROM order_lines WHERE id = ?1 AND order_id = ?2",
         params![line_id, order_id],
     )?;
-    if n == 0 {
-        return Err(FieldErrors::single("line_id", "is not a line of this order").into());
-    }
     edited(
         tx,
         ctx,

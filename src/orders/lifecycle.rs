@@ -110,6 +110,23 @@ pub fn act(
     }
     errors.into_result()?;
     check_who(&ctx.actor, &order, action)?;
+    if matches!(action, Action::Approve | Action::Reject) {
+        // Deciding an order needs sight of all of it.
+        let mut stmt =
+            tx.prepare_cached("SELECT DISTINCT location_id FROM order_lines WHERE order_id = ?1")?;
+        let places: Vec<i64> = stmt
+            .query_map([order_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if places.iter().any(|l| !ctx.actor.may_use(*l)) {
+            return Err(OrdersError::refused(
+                crate::stock::LOCATION_NOT_PERMITTED,
+                format!(
+                    "{} has lines for places you may not use: someone who may use them decides it.",
+                    order.number
+                ),
+            ));
+        }
+    }
     let has_lines: bool = tx.row_cached(
         "SELECT EXISTS (SELECT 1 FROM order_lines WHERE order_id = ?1)",
         [order_id],

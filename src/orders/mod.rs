@@ -16,6 +16,7 @@ pub mod returns;
 pub mod rules;
 pub mod suggest;
 
+use crate::domain::actor::Places;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use time::Date;
@@ -238,10 +239,12 @@ pub struct Filter {
     pub number: String,
 }
 
-/// Orders matching `filter`, newest first, and how many match in all.
+/// Orders matching `filter` that someone with `places` may see (see
+/// [`detail_for`]), newest first, and how many match in all.
 pub fn list(
     conn: &Connection,
     filter: &Filter,
+    places: &Places,
     today: Date,
     limit: u32,
     offset: u32,
@@ -254,8 +257,20 @@ pub fn list(
     let where_ = format!(
         "(?2 = 0 OR o.state IN rarray(?3)) AND (?4 IS NULL OR o.supplier_id = ?4)
          AND (?5 = 0 OR (o.state IN {AWAITING} AND o.expected_on <> '' AND o.expected_on < ?1))
-         AND (?6 = '' OR instr(o.number, ?6) > 0 OR instr(upper(o.supplier_reference), ?6) > 0)"
+         AND (?6 = '' OR instr(o.number, ?6) > 0 OR instr(upper(o.supplier_reference), ?6) > 0)
+         AND (?7 = 1 OR NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)
+              OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id
+                         AND l.location_id IN rarray(?8)))"
     );
+    let (everywhere, usable) = match places {
+        Places::All => (true, Vec::new()),
+        Places::Only(ids) => (
+            false,
+            ids.iter()
+                .map(|id| rusqlite::types::Value::Integer(*id))
+                .collect(),
+        ),
+    };
     let number = filter.number.trim().to_uppercase();
     let p = params![
         today.to_string(),
@@ -264,6 +279,8 @@ pub fn list(
         filter.supplier_id,
         filter.overdue,
         number,
+        everywhere,
+        std::rc::Rc::new(usable),
     ];
     let total = conn.row_cached(
         &format!("SELECT count(*) FROM purchase_orders o WHERE {where_}"),
@@ -441,6 +458,10 @@ pub struct OrderDetail {
     pub approvals: Vec<Approval>,
     pub events: Vec<Event>,
     pub receipts: Vec<receiving::Receipt>,
+    /// Lines (and received lines) for places the reader may not use, left
+    /// out above; the order's total still counts them.
+    #[serde(default)]
+    pub hidden_lines: u32,
 }
 
 pub fn detail(conn: &Connection, id: i64, today: Date) -> rusqlite::Result<Option<OrderDetail>> {
@@ -453,7 +474,54 @@ pub fn detail(conn: &Connection, id: i64, today: Date) -> rusqlite::Result<Optio
         events: events(conn, id)?,
         receipts: receiving::receipts(conn, id)?,
         order,
+        hidden_lines: 0,
     }))
+}
+
+/// Whether someone with `places` may see order `id` (see [`detail_for`]).
+pub fn may_see(conn: &Connection, places: &Places, id: i64) -> rusqlite::Result<bool> {
+    let Places::Only(ids) = places else {
+        return Ok(true);
+    };
+    let mut stmt =
+        conn.prepare_cached("SELECT location_id FROM order_lines WHERE order_id = ?1")?;
+    let at: Vec<i64> = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(at.is_empty() || at.iter().any(|l| ids.contains(l)))
+}
+
+/// The order as someone with `places` sees it: lines (and received lines)
+/// at places they may not use are left out and counted in `hidden_lines`.
+/// `None` when there is no such order, or when every one of its lines is at
+/// a place they may not use (an order without lines is seen by all who may
+/// see orders).
+pub fn detail_for(
+    conn: &Connection,
+    places: &Places,
+    id: i64,
+    today: Date,
+) -> rusqlite::Result<Option<OrderDetail>> {
+    let Some(mut d) = detail(conn, id, today)? else {
+        return Ok(None);
+    };
+    if matches!(places, Places::All) {
+        return Ok(Some(d));
+    }
+    let all = d.lines.len();
+    d.lines.retain(|l| places.contains(l.location_id));
+    if all > 0 && d.lines.is_empty() {
+        return Ok(None);
+    }
+    let mut hidden = all - d.lines.len();
+    for r in &mut d.receipts {
+        let before = r.lines.len();
+        r.lines.retain(|l| places.contains(l.location_id));
+        hidden += before - r.lines.len();
+    }
+    d.receipts.retain(|r| !r.lines.is_empty());
+    d.hidden_lines = hidden as u32;
+    Ok(Some(d))
 }
 
 /// The next human number of `kind` in `year`: `PO-2026-00042`.

@@ -3,6 +3,7 @@
 //! record; a credit is what the supplier is expected to refund (for a
 //! return, or for goods that came damaged) until its credit note arrives.
 
+use crate::domain::actor::Places;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -73,7 +74,13 @@ pub struct SupplierReturn {
     pub lines: Vec<ReturnLine>,
 }
 
-pub fn get_return(conn: &Connection, id: i64) -> rusqlite::Result<Option<SupplierReturn>> {
+/// A return as someone with `places` sees it: lines from places they may
+/// not use left out; `None` when every line is from such a place.
+pub fn get_return(
+    conn: &Connection,
+    places: &Places,
+    id: i64,
+) -> rusqlite::Result<Option<SupplierReturn>> {
     let Some(mut ret) = conn
         .row_cached(
             "SELECT r.id, r.number, r.supplier_id, s.name, r.order_id, coalesce(o.number, ''),
@@ -119,12 +126,18 @@ pub fn get_return(conn: &Connection, id: i64) -> rusqlite::Result<Option<Supplie
             })
         })?
         .collect::<Result<_, _>>()?;
+    let all = ret.lines.len();
+    ret.lines.retain(|l| places.contains(l.location_id));
+    if all > 0 && ret.lines.is_empty() {
+        return Ok(None);
+    }
     Ok(Some(ret))
 }
 
 /// Returns of one supplier (or all), newest first.
 pub fn returns(
     conn: &Connection,
+    places: &Places,
     supplier_id: Option<i64>,
 ) -> rusqlite::Result<Vec<SupplierReturn>> {
     let mut stmt = conn.prepare_cached(
@@ -135,7 +148,7 @@ pub fn returns(
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
     for id in ids {
-        out.extend(get_return(conn, id)?);
+        out.extend(get_return(conn, places, id)?);
     }
     Ok(out)
 }
@@ -259,7 +272,7 @@ pub fn create_return(
             "",
         )?;
     }
-    let ret = get_return(tx, return_id)?.expect("just written");
+    let ret = get_return(tx, &Places::All, return_id)?.expect("just written");
     audit::record(
         tx,
         ctx,

@@ -107,35 +107,59 @@ pub fn find(conn: &Connection, gtin: &str, lots: &[String]) -> Result<Report, St
     })
 }
 
-/// Quarantines every unit of the recalled lots, wherever it is. Returns how
-/// many units were newly quarantined.
+/// Quarantines every unit of the recalled lots at the places the actor may
+/// use. Returns how many units were newly quarantined, and how many are
+/// left usable at places they may not use (for someone who may to
+/// quarantine: a location's access list is not crossed, not even for a
+/// recall).
 pub fn quarantine(
     tx: &Transaction,
     ctx: &Context,
     gtin: &str,
     lots: &[String],
-) -> Result<i64, StockError> {
+) -> Result<Quarantined, StockError> {
     let (item_id, lots) = item_and_lots(tx, gtin, lots)?;
-    let mut total = 0;
+    let mut out = Quarantined::default();
     for lot in &lots {
-        let newly: i64 = tx.row_cached(
-            "SELECT coalesce(sum(quantity - quarantined), 0) FROM stock_levels WHERE item_id = ?1 AND lot = ?2",
-            params![item_id, lot],
-            |r| r.get(0),
+        let mut stmt = tx.prepare_cached(
+            "SELECT location_id, quantity - quarantined FROM stock_levels
+             WHERE item_id = ?1 AND lot = ?2 AND quantity > quarantined",
         )?;
-        tx.exec_cached(
-            "UPDATE stock_levels SET quarantined = quantity WHERE item_id = ?1 AND lot = ?2",
-            params![item_id, lot],
-        )?;
-        total += newly;
+        let open: Vec<(i64, i64)> = stmt
+            .query_map(params![item_id, lot], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (location, units) in open {
+            // Only where the actor may use: the rest is for someone who may.
+            if !ctx.actor.may_use(location) {
+                out.elsewhere += units;
+                continue;
+            }
+            tx.exec_cached(
+                "UPDATE stock_levels SET quarantined = quantity
+                 WHERE item_id = ?1 AND lot = ?2 AND location_id = ?3",
+                params![item_id, lot, location],
+            )?;
+            out.units += units;
+        }
     }
     audit::record(
         tx,
         ctx,
-        Event::new("stock.quarantine", "item", item_id)
-            .after(json!({ "gtin": gtin.trim(), "lots": lots, "units": total })),
+        Event::new("stock.quarantine", "item", item_id).after(json!({
+            "gtin": gtin.trim(), "lots": lots, "units": out.units,
+            "left_elsewhere": out.elsewhere,
+        })),
     )?;
-    Ok(total)
+    Ok(out)
+}
+
+/// What a quarantine did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quarantined {
+    /// Units newly quarantined.
+    pub units: i64,
+    /// Units of the lots still usable at places the actor may not use.
+    pub elsewhere: i64,
 }
 
 /// Disposes of every quarantined unit of the recalled lots, wherever it is,
@@ -165,8 +189,8 @@ pub fn dispose(
         )
         .into());
     }
-    // Quarantine reached every location; disposing moves stock, so it is
-    // done only where the actor may (the ledger would refuse the rest).
+    // Disposing moves stock: refused when any of it is at a place the actor
+    // may not use (the ledger would refuse that part).
     if let Some(l) = rows.iter().find(|l| !ctx.actor.may_use(l.location_id)) {
         return Err(StockError::Refused(Refusal::on_field(
             super::LOCATION_NOT_PERMITTED,

@@ -433,7 +433,8 @@ fn a_recall_shows_where_the_lots_are_and_went_then_quarantines_them() {
     let units = db
         .write_blocking(|tx| recall::quarantine(tx, &ctx(), "09506000134352", &lots))
         .unwrap();
-    assert_eq!(units, 9);
+    assert_eq!(units.units, 9);
+    assert_eq!(units.elsewhere, 0);
     // Quarantined stock cannot be used or moved, only disposed of as recalled.
     assert!(matches!(
         run(&db, &lidocaine(MovementKind::Consumption, 2, "BAD1", -1)),

@@ -294,11 +294,19 @@ async fn locations_are_renamed_closed_only_when_empty_and_access_is_for_admins()
     .await;
     assert_eq!(res.status(), StatusCode::OK);
     let access: Value = get_json(
-        &p.manager,
+        &admin,
         url(&format!("/api/v1/locations/{}/access", p.cabinet)),
     )
     .await;
     assert_eq!(access["user_ids"], json!([p.staff_id]));
+    // Who is trusted with the cabinet is not for those shut out of it.
+    let res = p
+        .manager
+        .get(url(&format!("/api/v1/locations/{}/access", p.cabinet)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // The manager is now shut out of the cabinet, so cannot rename it.
     let res = put_json(
         &p.manager,

@@ -416,31 +416,56 @@ async fn an_opening_stock_import_refuses_a_row_at_a_location_the_user_may_not_us
             .any(|d| d["message"]
                 .as_str()
                 .unwrap()
-                .contains("may not use this location")),
-        "{body}"
+                .contains("no location is called Fridge")),
+        "the fridge does not exist for this manager: {body}"
     );
+    assert!(!body.to_string().contains("may not use"), "{body}");
     assert_eq!(fingerprint(&o).await, before, "the whole file is refused");
 }
 
 #[tokio::test]
-async fn a_recall_is_quarantined_everywhere_but_disposed_of_only_where_the_user_may() {
+async fn a_recall_is_quarantined_and_disposed_of_only_where_the_user_may() {
     let o = restricted().await;
     let lots = json!({"gtin": "9506000134352", "lots": ["L42"]});
-    // Quarantine crosses the line on purpose: a recalled lot must not stay
-    // usable anywhere.
+    // A recall does not cross an access list: the fridge's stock is left
+    // for someone who may use it, and the answer says how much is left.
     let res = post_json(
         &o.other_manager,
         o.p.url("/api/v1/recalls/quarantine"),
         &lots,
     )
     .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
     assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
+        (body["units"].as_i64(), body["left_elsewhere"].as_i64()),
+        (Some(10), Some(10)),
+        "{body}"
     );
     let quarantined = "SELECT coalesce(sum(quarantined), 0) FROM stock_levels";
+    assert_eq!(o.p.app.scalar(quarantined).await, 10, "the cabinet only");
+    let b = o.p.app.new_browser();
+    b.login("max", PASSWORD).await;
+    let res = b
+        .post_form(
+            "/recall/quarantine",
+            &[("gtin", "9506000134352"), ("lots", "L42")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = b.get_html(&location(&res)).await;
+    assert!(
+        html.contains("10 ampoule more are at places you may not use"),
+        "{html}"
+    );
+    // The practice manager, who may use the fridge, quarantines the rest.
+    let res = post_json(&o.p.manager, o.p.url("/api/v1/recalls/quarantine"), &lots).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["units"].as_i64(), body["left_elsewhere"].as_i64()),
+        (Some(10), Some(0)),
+        "{body}"
+    );
     assert_eq!(o.p.app.scalar(quarantined).await, 20, "both places");
     // Disposing of it moves stock, so the fridge is refused and nothing goes.
     let before = fingerprint(&o).await;
@@ -457,8 +482,6 @@ async fn a_recall_is_quarantined_everywhere_but_disposed_of_only_where_the_user_
         "{body}"
     );
     // The recall page says the same beside the lots.
-    let b = o.p.app.new_browser();
-    b.login("max", PASSWORD).await;
     let res = b
         .post_form(
             "/recall/dispose",
@@ -481,4 +504,184 @@ async fn a_recall_is_quarantined_everywhere_but_disposed_of_only_where_the_user_
         res.text().await.unwrap()
     );
     assert_eq!(o.p.app.scalar(quarantined).await, 0);
+}
+
+/// Orders, their print-outs and returns show a user only what lies at
+/// places they may use; an order (or return) entirely elsewhere does not
+/// exist for them. Its lines elsewhere cannot be changed by them, nor the
+/// order decided; nor can they add a place inside the fridge or read who
+/// may use it.
+#[tokio::test]
+async fn orders_returns_and_locations_show_only_what_the_user_may_use() {
+    let o = restricted().await;
+    let mia = &o.p.manager;
+    let max = &o.other_manager;
+    o.manager_approves_over_10().await;
+    let line = |place: i64, packs: i64| json!({"supplier_item_id": o.supplier_item, "location_id": place, "packs": packs});
+    let (s, mixed) = o
+        .post(
+            mia,
+            "/api/v1/orders",
+            json!({"supplier_id": o.supplier, "lines": [line(o.p.cabinet, 40), line(o.p.fridge, 40)]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{mixed}");
+    let mixed_id = mixed["order"]["id"].as_i64().unwrap();
+    let fridge_line = mixed["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["location_id"] == o.p.fridge)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (s, only) = o
+        .post(
+            mia,
+            "/api/v1/orders",
+            json!({"supplier_id": o.supplier, "lines": [line(o.p.fridge, 1)]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{only}");
+    let only_id = only["order"]["id"].as_i64().unwrap();
+    let only_number = only["order"]["number"].as_str().unwrap().to_string();
+
+    // The API: the list, the order, the order entirely in the fridge.
+    let list = get_json(max, o.p.url("/api/v1/orders")).await;
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.contains(&mixed_id) && !ids.contains(&only_id), "{list}");
+    let shown = get_json(max, o.p.url(&format!("/api/v1/orders/{mixed_id}"))).await;
+    assert_eq!(shown["lines"].as_array().unwrap().len(), 1, "{shown}");
+    assert_eq!(shown["lines"][0]["location_id"], o.p.cabinet);
+    assert_eq!(shown["hidden_lines"], 1);
+    let res = max
+        .get(o.p.url(&format!("/api/v1/orders/{only_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // The pages and the print-out.
+    let b = o.p.app.new_browser();
+    b.login("max", PASSWORD).await;
+    for path in [
+        format!("/orders/{only_id}"),
+        format!("/orders/{only_id}/print"),
+    ] {
+        assert_eq!(b.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert!(!b.get_html("/orders").await.contains(&only_number));
+    let page = b.get_html(&format!("/orders/{mixed_id}")).await;
+    assert!(
+        page.contains("1 line is for places you may not use and not shown"),
+        "{page}"
+    );
+    assert!(!page.contains("Fridge"), "{page}");
+    let print = b.get_html(&format!("/orders/{mixed_id}/print")).await;
+    assert!(print.contains("Incomplete: 1 line is"), "{print}");
+
+    // The fridge's line cannot be changed or removed by this manager.
+    let lines_before =
+        o.p.app
+            .scalar("SELECT sum(packs) * 1000 + count(*) FROM order_lines")
+            .await;
+    let res = max
+        .put(o.p.url(&format!("/api/v1/orders/{mixed_id}/lines/{fridge_line}")))
+        .json(&json!({"packs": 2, "location_id": o.p.cabinet}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("is for a place you may not use")
+    );
+    let res = max
+        .delete(o.p.url(&format!("/api/v1/orders/{mixed_id}/lines/{fridge_line}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        o.p.app
+            .scalar("SELECT sum(packs) * 1000 + count(*) FROM order_lines")
+            .await,
+        lines_before
+    );
+
+    // Nor can they decide it: approving needs sight of every line.
+    let (s, b2) = o
+        .post(mia, &format!("/api/v1/orders/{mixed_id}/submit"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b2}");
+    assert_eq!(b2["state"], "submitted", "waits for a manager: {b2}");
+    let (s, refused) = o
+        .post(
+            max,
+            &format!("/api/v1/orders/{mixed_id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "location-not-permitted");
+    let shown = get_json(mia, o.p.url(&format!("/api/v1/orders/{mixed_id}"))).await;
+    assert_eq!(shown["order"]["state"], "submitted");
+
+    // A return from the fridge.
+    let (s, ret) = o
+        .post(
+            mia,
+            "/api/v1/returns",
+            json!({"supplier_id": o.supplier, "reason": "damaged", "lines": [
+                {"item_id": o.p.item, "location_id": o.p.fridge, "lot": "L42", "expiry": "2027-03-31", "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ret}");
+    let ret_id = ret["id"].as_i64().unwrap();
+    let returns = get_json(max, o.p.url("/api/v1/returns")).await;
+    assert!(
+        !returns
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == ret_id),
+        "{returns}"
+    );
+    let res = max
+        .get(o.p.url(&format!("/api/v1/returns/{ret_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        b.get(&format!("/returns/{ret_id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A place inside the fridge, and who may use the fridge.
+    let places = o.p.app.scalar("SELECT count(*) FROM locations").await;
+    let res = post_json(
+        max,
+        o.p.url("/api/v1/locations"),
+        &json!({"parent_id": o.p.fridge, "name": "Top shelf", "kind": "shelf"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        o.p.app.scalar("SELECT count(*) FROM locations").await,
+        places
+    );
+    let res = max
+        .get(o.p.url(&format!("/api/v1/locations/{}/access", o.p.fridge)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

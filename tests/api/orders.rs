@@ -14,7 +14,7 @@ pub(crate) struct Ordering {
     pub(crate) other_manager: reqwest::Client,
     viewer: reqwest::Client,
     pub(crate) supplier: i64,
-    supplier_item: i64,
+    pub(crate) supplier_item: i64,
 }
 
 /// The stock test practice plus a supplier selling the lidocaine in packs

@@ -94,6 +94,7 @@ fn detail(lines: Vec<OrderLine>) -> OrderDetail {
         approvals: vec![],
         events: vec![],
         receipts: vec![],
+        hidden_lines: 0,
     }
 }
 

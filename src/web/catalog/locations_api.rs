@@ -118,15 +118,13 @@ pub struct AccessInput {
 #[utoipa::path(get, path = "/api/v1/locations/{id}/access", tag = "catalog", params(("id" = i64, Path)),
     responses((status = 200, body = AccessInput), (status = 404, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
 pub async fn location_access(ctx: Ctx, id: Path<i64>) -> Result<Json<AccessInput>, AppError> {
-    let id = id.into_inner();
+    let (id, actor) = (id.into_inner(), ctx.actor());
     let list = ctx
         .state
         .db
-        .read(move |c| {
-            locations::get(c, id)?.ok_or(AppError::NotFound)?;
-            Ok::<_, AppError>(locations::access_list(c, id).map_err(DbError::from)?)
-        })
-        .await?;
+        .read(move |c| locations::access_list_for(c, &actor, id).map_err(DbError::from))
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Json(AccessInput { user_ids: list }))
 }
 

@@ -57,7 +57,7 @@ pub async fn show(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> 
                     expiring_by: Some(today + time::Duration::days(30)),
                     ..Filter::default()
                 })?,
-                crate::web::orders::order::attention(c, &reader, today)?,
+                crate::web::orders::order::attention(c, &reader, &actor.places(), today)?,
             ))
         })
         .await?;

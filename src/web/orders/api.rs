@@ -71,11 +71,13 @@ pub async fn list(
 ) -> Result<Json<Paginated<Order>>, AppError> {
     let (page, per_page, offset) = page.resolve()?;
     let filter = q.filter()?;
-    let today = ctx.state.today();
+    let (today, places) = (ctx.state.today(), ctx.actor().places());
     let (items, total) = ctx
         .state
         .db
-        .read(move |c| orders::list(c, &filter, today, per_page, offset).map_err(DbError::from))
+        .read(move |c| {
+            orders::list(c, &filter, &places, today, per_page, offset).map_err(DbError::from)
+        })
         .await?;
     Ok(Json(Paginated {
         items,
@@ -86,10 +88,10 @@ pub async fn list(
 }
 
 async fn detail(ctx: &Ctx, id: i64) -> Result<OrderDetail, AppError> {
-    let today = ctx.state.today();
+    let (today, places) = (ctx.state.today(), ctx.actor().places());
     ctx.state
         .db
-        .read(move |c| orders::detail(c, id, today).map_err(DbError::from))
+        .read(move |c| orders::detail_for(c, &places, id, today).map_err(DbError::from))
         .await?
         .ok_or(AppError::NotFound)
 }

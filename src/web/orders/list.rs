@@ -125,12 +125,13 @@ pub async fn list(
         Err(e) => (Filter::default(), 1, e),
     };
     let offset = (page - 1) * PER_PAGE;
+    let places = ctx.actor().places();
     let can_approve = user.role.may(Permission::ApproveOrders);
     let (rows, total, suppliers, waiting) = ctx
         .state
         .db
         .read(move |c| {
-            let (rows, total) = orders::list(c, &filter, today, PER_PAGE, offset)?;
+            let (rows, total) = orders::list(c, &filter, &places, today, PER_PAGE, offset)?;
             let waiting = if can_approve {
                 rules::waiting_for(c, &user, today)?.len()
             } else {

@@ -137,6 +137,8 @@ struct ShowPage {
     buttons: Buttons,
     /// The latest try at sending, while queued or failed.
     sending: Option<Sending>,
+    /// Lines for places the reader may not use, not shown.
+    hidden_lines: u32,
     /// Could not be sent and the supplier's channel changed since: where
     /// it was queued for, and where a retry sends it.
     retry_to: Option<(String, String)>,
@@ -190,6 +192,7 @@ pub(super) async fn order_page(
         approvals,
         events,
         receipts,
+        hidden_lines,
     } = detail;
     let mut layout = Layout::for_request(req, order.number.clone());
     if let Some(message) = refusal.flash {
@@ -237,6 +240,7 @@ pub(super) async fn order_page(
             can_change_date: user.role.may(Permission::RequestOrders),
             buttons: Buttons::for_order(&order, user, &channel),
             sending: job.as_ref().map(Sending::new),
+            hidden_lines,
             retry_to: queued_for.map(|was| (was.destination(), channel.destination())),
             answer,
             catalogue,
@@ -391,6 +395,7 @@ action_page!(cancel, Action::Cancel);
 pub fn attention(
     conn: &rusqlite::Connection,
     user: &User,
+    places: &crate::domain::actor::Places,
     today: time::Date,
 ) -> rusqlite::Result<(usize, i64)> {
     let waiting = if user.role.may(Permission::ApproveOrders) {
@@ -404,6 +409,7 @@ pub fn attention(
             overdue: true,
             ..Filter::default()
         },
+        places,
         today,
         1,
         0,

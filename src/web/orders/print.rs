@@ -27,6 +27,8 @@ struct PrintPage {
     supplier: Supplier,
     lines: Vec<LineView>,
     total: String,
+    /// Lines for places the reader may not use, left out.
+    hidden_lines: u32,
 }
 crate::page!(PrintPage);
 
@@ -36,11 +38,12 @@ pub async fn print(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let (id, today) = (id.into_inner(), ctx.state.today());
+    let places = ctx.actor().places();
     let (detail, supplier, practice) = ctx
         .state
         .db
         .read(move |c| {
-            let Some(d) = orders::detail(c, id, today)? else {
+            let Some(d) = orders::detail_for(c, &places, id, today)? else {
                 return Ok(None);
             };
             let Some(s) = suppliers::get(c, d.order.supplier_id)? else {
@@ -73,6 +76,7 @@ pub async fn print(
         date,
         supplier,
         total: money(order.total_minor),
+        hidden_lines: detail.hidden_lines,
         lines: detail.lines.into_iter().map(LineView::of).collect(),
         order,
     })

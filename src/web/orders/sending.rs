@@ -59,13 +59,16 @@ struct SendingBlock {
 /// the browser load the whole page again.
 pub async fn sending(ctx: Ctx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let (id, today) = (id.into_inner(), ctx.state.today());
+    let places = ctx.actor().places();
     let (order, job) = ctx
         .state
         .db
         .read(move |c| {
             Ok::<_, DbError>(match orders::get(c, id, today)? {
-                Some(o) => Some((o, crate::orders::jobs::latest_send(c, id)?)),
-                None => None,
+                Some(o) if orders::may_see(c, &places, id)? => {
+                    Some((o, crate::orders::jobs::latest_send(c, id)?))
+                }
+                _ => None,
             })
         })
         .await?

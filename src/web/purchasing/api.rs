@@ -86,11 +86,11 @@ pub async fn list_returns(
     ctx: Ctx,
     q: Query<SupplierQuery>,
 ) -> Result<Json<Vec<SupplierReturn>>, AppError> {
-    let supplier = q.supplier_id;
+    let (supplier, places) = (q.supplier_id, ctx.actor().places());
     let list = ctx
         .state
         .db
-        .read(move |c| returns::returns(c, supplier).map_err(DbError::from))
+        .read(move |c| returns::returns(c, &places, supplier).map_err(DbError::from))
         .await?;
     Ok(Json(list))
 }
@@ -100,11 +100,11 @@ pub async fn list_returns(
     responses((status = 200, body = SupplierReturn), (status = 404, body = crate::web::api::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn show_return(ctx: Ctx, id: Path<i64>) -> Result<Json<SupplierReturn>, AppError> {
-    let id = id.into_inner();
+    let (id, places) = (id.into_inner(), ctx.actor().places());
     let ret = ctx
         .state
         .db
-        .read(move |c| returns::get_return(c, id).map_err(DbError::from))
+        .read(move |c| returns::get_return(c, &places, id).map_err(DbError::from))
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(ret))

@@ -54,12 +54,13 @@ pub async fn list_returns(
 ) -> Result<HttpResponse, AppError> {
     let can_manage = ctx.user()?.role.may(Permission::ManageOrders);
     let supplier_id = parse_id(&q.supplier_id);
+    let places = ctx.actor().places();
     let (list, credits, suppliers) = ctx
         .state
         .db
         .read(move |c| {
             Ok::<_, DbError>((
-                returns::returns(c, supplier_id)?,
+                returns::returns(c, &places, supplier_id)?,
                 returns::credits(c, supplier_id, true)?,
                 suppliers::list(c)?,
             ))
@@ -236,11 +237,12 @@ pub async fn show_return(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let places = ctx.actor().places();
     let (ret, lines, credits) = ctx
         .state
         .db
         .read(move |c| {
-            let Some(ret) = returns::get_return(c, id)? else {
+            let Some(ret) = returns::get_return(c, &places, id)? else {
                 return Ok(None);
             };
             let mut lines = Vec::new();

@@ -259,9 +259,13 @@ pub struct RecallInput {
 pub struct RecallOutcome {
     /// Units newly quarantined, or disposed of.
     pub units: i64,
+    /// Quarantine: units of the lots still usable at places the caller may
+    /// not use; someone who may use them must quarantine them.
+    pub left_elsewhere: i64,
 }
 
-/// Quarantines every unit of the lots, wherever it is: it can then only be
+/// Quarantines every unit of the lots at the places the caller may use
+/// (`left_elsewhere` counts the rest): it can then only be
 /// disposed of.
 #[utoipa::path(post, path = "/api/v1/recalls/quarantine", tag = "stock", request_body = RecallInput,
     responses((status = 200, body = RecallOutcome), (status = 422, body = crate::web::api::ErrorBody)), security(("bearer" = [])))]
@@ -275,7 +279,10 @@ pub async fn quarantine(
         .db
         .write(move |tx| recall::quarantine(tx, &a, &b.gtin, &b.lots))
         .await?;
-    Ok(Json(RecallOutcome { units }))
+    Ok(Json(RecallOutcome {
+        units: units.units,
+        left_elsewhere: units.elsewhere,
+    }))
 }
 
 /// Disposes of the quarantined units of the lots with reason "recalled".
@@ -288,5 +295,8 @@ pub async fn dispose(ctx: Ctx, body: Json<RecallInput>) -> Result<Json<RecallOut
         .db
         .write(move |tx| recall::dispose(tx, &a, &b.gtin, &b.lots))
         .await?;
-    Ok(Json(RecallOutcome { units }))
+    Ok(Json(RecallOutcome {
+        units,
+        left_elsewhere: 0,
+    }))
 }

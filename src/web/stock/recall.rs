@@ -220,7 +220,10 @@ async fn act(
             let n = if quarantine {
                 recall::quarantine(tx, &a, &g, &lots)?
             } else {
-                recall::dispose(tx, &a, &g, &lots)?
+                recall::Quarantined {
+                    units: recall::dispose(tx, &a, &g, &lots)?,
+                    elsewhere: 0,
+                }
             };
             // Counted in the item's stocking unit ("ampoule").
             let unit = match barcode::Gtin::parse(&g) {
@@ -235,12 +238,22 @@ async fn act(
         .await;
     match outcome {
         Ok((n, unit)) => {
-            let message = if quarantine {
-                format!("Quarantined {n} {unit}: they can no longer be used.")
+            let message = if quarantine && n.elsewhere > 0 {
+                format!(
+                    "Quarantined {} {unit}: they can no longer be used. {} {unit} more are at places you may not use: ask someone who may use them, or an administrator, to quarantine them.",
+                    n.units, n.elsewhere
+                )
+            } else if quarantine {
+                format!(
+                    "Quarantined {} {unit}: they can no longer be used.",
+                    n.units
+                )
             } else {
-                format!("Disposed of {n} {unit} as recalled.")
+                format!("Disposed of {} {unit} as recalled.", n.units)
             };
-            Ok(redirect_with_flash(&back(&form), "success", &message))
+            // Stock of a recalled lot left usable is not a success.
+            let kind = if n.elsewhere > 0 { "error" } else { "success" };
+            Ok(redirect_with_flash(&back(&form), kind, &message))
         }
         Err(StockError::Invalid(e)) => page(&req, StatusCode::UNPROCESSABLE_ENTITY, form, None, e),
         Err(StockError::Refused(r)) if r.field.is_some() => {

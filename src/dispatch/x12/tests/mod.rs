@@ -137,6 +137,7 @@ fn detail() -> OrderDetail {
         approvals: Vec::new(),
         events: Vec::new(),
         receipts: Vec::new(),
+        hidden_lines: 0,
     }
 }
 
