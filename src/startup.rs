@@ -145,6 +145,7 @@ impl Application {
             )),
             search: Default::default(),
             jobs_waker,
+            last_write_check: Default::default(),
         };
 
         let s = state.clone();

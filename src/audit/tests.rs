@@ -1,6 +1,37 @@
 use super::*;
 use crate::domain::{Clock, SystemClock};
 
+/// What someone with write access to the file can do first: drop the
+/// triggers that keep the log append-only (then edit it as they like).
+fn unguarded(conn: Connection) -> Connection {
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_append_only_update; DROP TRIGGER audit_log_append_only_delete;",
+    )
+    .unwrap();
+    conn
+}
+
+#[test]
+fn the_application_cannot_change_or_remove_an_entry() {
+    let conn = db_with_rows(3);
+    for sql in [
+        "UPDATE audit_log SET actor_name = 'mallory' WHERE id = 2",
+        "DELETE FROM audit_log WHERE id = 3",
+        "DELETE FROM audit_log",
+    ] {
+        let e = conn.execute(sql, []).unwrap_err();
+        assert!(
+            e.to_string().contains("the audit log is append-only"),
+            "{sql}: {e}"
+        );
+    }
+    assert_eq!(verify(&conn).unwrap(), 3);
+}
+
+fn unguarded_rows(n: usize) -> Connection {
+    unguarded(db_with_rows(n))
+}
+
 fn db_with_rows(n: usize) -> Connection {
     let mut conn = crate::db::testing::migrated_memory();
     for i in 0..n {
@@ -37,7 +68,7 @@ fn an_untouched_chain_verifies() {
 
 #[test]
 fn an_edited_row_is_named() {
-    let conn = db_with_rows(5);
+    let conn = unguarded_rows(5);
     conn.execute(
         "UPDATE audit_log SET actor_name = 'mallory' WHERE id = 3",
         [],
@@ -51,7 +82,7 @@ fn an_edited_row_is_named() {
 
 #[test]
 fn a_deleted_row_is_named() {
-    let conn = db_with_rows(5);
+    let conn = unguarded_rows(5);
     conn.execute("DELETE FROM audit_log WHERE id = 2", [])
         .unwrap();
     assert!(matches!(
@@ -66,7 +97,7 @@ fn a_deleted_row_is_named() {
 
 #[test]
 fn a_deleted_tail_is_noticed() {
-    let conn = db_with_rows(5);
+    let conn = unguarded_rows(5);
     conn.execute("DELETE FROM audit_log WHERE id = 5", [])
         .unwrap();
     assert!(matches!(
@@ -80,7 +111,7 @@ fn a_deleted_tail_is_noticed() {
 
 #[test]
 fn a_row_rehashed_after_editing_breaks_the_link_to_the_next() {
-    let conn = db_with_rows(5);
+    let conn = unguarded_rows(5);
     // Forge row 3 consistently with itself: the next row no longer links to it.
     let (mut row, _) = conn
         .query_row(&format!("{SELECT_ROW} WHERE id = 3"), [], map_row)
@@ -102,7 +133,7 @@ fn a_row_rehashed_after_editing_breaks_the_link_to_the_next() {
 
 #[test]
 fn an_inserted_row_is_noticed() {
-    let conn = db_with_rows(3);
+    let conn = unguarded_rows(3);
     // Shift rows up to make room, as an attacker inserting in the middle must.
     conn.execute("UPDATE audit_log SET id = id + 10 WHERE id >= 2", [])
         .unwrap();
@@ -120,7 +151,7 @@ fn an_inserted_row_is_noticed() {
 
 #[test]
 fn a_deleted_tail_stays_visible_after_new_rows() {
-    let mut conn = db_with_rows(5);
+    let mut conn = unguarded_rows(5);
     conn.execute("DELETE FROM audit_log WHERE id >= 4", [])
         .unwrap();
     let tx = conn.transaction().unwrap();

@@ -52,15 +52,25 @@ pub fn app(
         .app_data(
             web::FormConfig::default()
                 .limit(limit)
-                .error_handler(|e, _| {
-                    AppError::BadRequest(format!("the form could not be read: {e}")).into()
+                .error_handler(|e, _| match e {
+                    actix_web::error::UrlencodedError::Overflow { .. } => {
+                        AppError::PayloadTooLarge.into()
+                    }
+                    e => AppError::BadRequest(format!("the form could not be read: {e}")).into(),
                 }),
         )
         .app_data(
             web::JsonConfig::default()
                 .limit(limit)
-                .error_handler(|e, _| {
-                    AppError::BadRequest(format!("the JSON body could not be read: {e}")).into()
+                .error_handler(|e, _| match e {
+                    // Over the size limit: 413, as documented.
+                    actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+                    | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                        AppError::PayloadTooLarge.into()
+                    }
+                    e => {
+                        AppError::BadRequest(format!("the JSON body could not be read: {e}")).into()
+                    }
                 }),
         )
         .app_data(web::PayloadConfig::default().limit(limit))

@@ -21,6 +21,9 @@ pub struct AppState {
     pub jobs_waker: crate::jobs::worker::Waker,
     /// The catalog's searchable text, kept in step with `catalog_version`.
     pub search: Arc<crate::catalog::search::SearchCache>,
+    /// `/readyz`'s last successful write check (when, and its latency), so
+    /// that polling it writes at most once a minute.
+    pub last_write_check: Arc<std::sync::Mutex<Option<(crate::domain::Timestamp, f64)>>>,
 }
 
 impl AppState {

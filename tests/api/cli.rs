@@ -255,6 +255,9 @@ fn audit_verify_passes_then_names_the_tampered_row() {
     assert!(text(&out.stdout).contains("3 rows verified"));
 
     let db = rusqlite::Connection::open(dir.path().join("stockroom.db")).unwrap();
+    // Someone with write access to the file drops the append-only trigger first.
+    db.execute_batch("DROP TRIGGER audit_log_append_only_update")
+        .unwrap();
     db.execute(
         "UPDATE audit_log SET after_json = '{\"role\":\"admin\"}' WHERE id = 2",
         [],

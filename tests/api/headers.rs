@@ -163,4 +163,63 @@ async fn oversized_bodies_are_refused() {
     let big = "x".repeat(10_000);
     let res = admin.post_form("/admin/users", &[("username", &big)]).await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // JSON too: 413 with its code.
+    let user = app.create_user("tim", "admin").await;
+    let token = api(&create_token(&app, user.id, "write").await);
+    let body = serde_json::json!({"username": big, "role": "staff", "password": big});
+    let res = post_json(&token, format!("{}/api/v1/users", app.address), &body).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let error: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "payload-too-large");
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users").await,
+        2,
+        "nothing created"
+    );
+}
+
+#[tokio::test]
+async fn text_says_its_charset_and_downloads_run_sandboxed() {
+    let app = spawn_app().await;
+    let (admin, _) = app.browser_as("admin").await;
+    let user = app.create_user("tim", "admin").await;
+    let token = api(&create_token(&app, user.id, "read").await);
+    let json = token
+        .get(format!("{}/api/v1/me", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let text = admin.get("/healthz").await;
+    assert_eq!(text.headers()["content-type"], "text/plain; charset=utf-8");
+    let page = admin.get("/").await;
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let csv = admin.get("/export/items.csv").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"),
+    );
+    assert_eq!(
+        csv.headers()["content-security-policy"],
+        "sandbox; default-src 'none'"
+    );
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("charset=utf-8")
+    );
+    // Pages keep their own policy.
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
 }

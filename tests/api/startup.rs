@@ -1,6 +1,7 @@
 //! Start-up refusals, health and readiness, TLS.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use stockroom::domain::ManualClock;
@@ -50,7 +51,7 @@ async fn start_up_refuses_a_changed_migration() {
 #[tokio::test]
 async fn healthz_and_readyz_report_each_check() {
     let app = spawn_app().await;
-    let b = app.new_browser();
+    let (b, _) = app.browser_as("admin").await;
     let res = b.get("/healthz").await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = b.get("/readyz").await;
@@ -85,9 +86,45 @@ async fn healthz_and_readyz_report_each_check() {
 }
 
 #[tokio::test]
+async fn readyz_tells_strangers_only_the_status_and_writes_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    let anonymous = app.new_browser();
+    let res = anonymous.get("/readyz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ok"}),
+        "no checks, no version"
+    );
+    let probe = || async {
+        app.raw_connection()
+            .query_row("SELECT checked_at FROM health_probe", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .unwrap()
+    };
+    let first = probe().await;
+    for _ in 0..20 {
+        anonymous.get("/readyz").await;
+    }
+    app.clock.advance(Duration::from_secs(30));
+    let (admin, _) = app.browser_as("admin").await;
+    let body: serde_json::Value = admin.get("/readyz").await.json().await.unwrap();
+    assert_eq!(probe().await, first, "no second write within the minute");
+    let write = &body["checks"][1];
+    assert_eq!(write["name"], "database_write");
+    assert_eq!(write["detail"], "committed 30 s ago", "{body}");
+    app.clock.advance(Duration::from_secs(31));
+    anonymous.get("/readyz").await;
+    assert_ne!(probe().await, first, "written again after a minute");
+}
+
+#[tokio::test]
 async fn readyz_fails_when_the_disk_is_short_of_space() {
     let app = spawn_app_with(|c| c.health.min_free_disk_bytes = u64::MAX / 2).await;
-    let res = app.new_browser().get("/readyz").await;
+    let (admin, _) = app.browser_as("admin").await;
+    let res = admin.get("/readyz").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "fail");
@@ -106,7 +143,8 @@ async fn readyz_fails_when_the_database_cannot_be_written() {
     app.raw_connection()
         .execute_batch("DROP TABLE health_probe")
         .unwrap();
-    let res = app.new_browser().get("/readyz").await;
+    let (admin, _) = app.browser_as("admin").await;
+    let res = admin.get("/readyz").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: serde_json::Value = res.json().await.unwrap();
     let write = body["checks"]
@@ -188,7 +226,8 @@ async fn readyz_is_degraded_while_a_job_is_dead() {
             [],
         )
         .unwrap();
-    let res = app.browser.get("/readyz").await;
+    let (admin, _) = app.browser_as("admin").await;
+    let res = admin.get("/readyz").await;
     assert_eq!(res.status(), StatusCode::OK, "degraded still serves");
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "degraded");

@@ -14,6 +14,27 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
     font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'";
 
+/// For downloads: no script, no plugin, no requests, a unique origin.
+pub const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'";
+
+/// `application/json` → `application/json; charset=utf-8` (and the same for
+/// JavaScript, CSV and other text); `None` when already said or not text.
+fn with_charset(content_type: &str) -> Option<HeaderValue> {
+    let lower = content_type.to_ascii_lowercase();
+    if lower.contains("charset=") {
+        return None;
+    }
+    let essence = lower.split(';').next().unwrap_or("").trim();
+    let textual = essence.starts_with("text/")
+        || matches!(
+            essence,
+            "application/json" | "application/javascript" | "application/problem+json"
+        );
+    textual
+        .then(|| HeaderValue::from_str(&format!("{}; charset=utf-8", content_type.trim())).ok())
+        .flatten()
+}
+
 pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()";
 
 fn is_secure(cookie: &HeaderValue) -> bool {
@@ -38,7 +59,29 @@ pub async fn security_headers(
             HeaderValue::from_static(value),
         );
     };
-    set(h, "content-security-policy", CSP);
+    // A download (CSV, PDF …) opened in the browser runs nothing and
+    // reaches nothing: it is a document, not a page of this site.
+    let attachment = h
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("attachment")
+        });
+    if attachment {
+        set(h, "content-security-policy", DOWNLOAD_CSP);
+    } else {
+        set(h, "content-security-policy", CSP);
+    }
+    // Text the browser reads is UTF-8, said so rather than guessed.
+    if let Some(with_charset) = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(with_charset)
+    {
+        h.insert(header::CONTENT_TYPE, with_charset);
+    }
     set(h, "x-frame-options", "DENY");
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "same-origin");
