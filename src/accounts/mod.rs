@@ -25,8 +25,13 @@ pub const LAST_ADMIN: Code = Code::conflict(
     "last-admin",
     "The change would leave no active administrator.",
 );
+/// Refused: the token's user must first choose a new password.
+pub const PASSWORD_CHANGE_REQUIRED: Code = Code::not_permitted(
+    "password-change-required",
+    "The token's user has a temporary password: their tokens work again once they have chosen a new one (signing in to the web interface).",
+);
 /// Every code accounts refuses with.
-pub const REFUSALS: &[Code] = &[SELF_LOCKOUT, LAST_ADMIN];
+pub const REFUSALS: &[Code] = &[SELF_LOCKOUT, LAST_ADMIN, PASSWORD_CHANGE_REQUIRED];
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {

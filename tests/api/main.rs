@@ -33,3 +33,4 @@ mod smtp_sink;
 mod startup;
 mod stock;
 mod stock_pages;
+mod tokens;

@@ -182,13 +182,21 @@ async fn over_tls_cookies_are_secure_and_hsts_is_sent() {
     );
     let csrf = res.headers()["set-cookie"].to_str().unwrap();
     assert!(
-        csrf.starts_with("stockroom_csrf=") && csrf.contains("Secure"),
+        csrf.starts_with("__Host-stockroom_csrf=") && csrf.contains("Secure"),
         "{csrf}"
     );
     let res = app.browser.login("anna", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let cookie = res.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.starts_with("__Host-stockroom_session=")
+            && cookie.contains("Secure")
+            && cookie.contains("Path=/")
+            && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    // The browser sends it back under that name, and it signs in.
+    assert_eq!(app.browser.get("/").await.status(), StatusCode::OK);
     // Every cookie, including the one-time flash message.
     let res = app.browser.logout().await;
     let cookies: Vec<&str> = res

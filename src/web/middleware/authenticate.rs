@@ -22,6 +22,18 @@ use crate::web::state::AppState;
 
 pub const SESSION_COOKIE: &str = "stockroom_session";
 
+/// A cookie's name as the browser holds it: under TLS stockroom's cookies
+/// carry the `__Host-` prefix (the browser then keeps them only if Secure,
+/// for this host alone and the whole site; the headers middleware renames
+/// them on the way out).
+pub fn cookie_name(base: &'static str, tls: bool) -> &'static str {
+    match (base, tls) {
+        ("stockroom_session", true) => "__Host-stockroom_session",
+        ("stockroom_csrf", true) => "__Host-stockroom_csrf",
+        (name, _) => name,
+    }
+}
+
 /// Marker: the request carried a session that had timed out.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionExpired;
@@ -106,7 +118,11 @@ pub async fn authenticate(
         return next.call(req).await;
     }
 
-    let Some(cookie) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+    let session_cookie_name = cookie_name(SESSION_COOKIE, state.tls());
+    let Some(cookie) = req
+        .cookie(session_cookie_name)
+        .map(|c| c.value().to_string())
+    else {
         req.extensions_mut().insert(Principal::Anonymous);
         return next.call(req).await;
     };
@@ -141,7 +157,7 @@ pub async fn authenticate(
         Err(why) => {
             if why == sessions::Lookup::Expired {
                 let cookie = req
-                    .cookie(SESSION_COOKIE)
+                    .cookie(session_cookie_name)
                     .map(|c| c.value().to_string())
                     .unwrap_or_default();
                 let hash = crate::crypto::sha256_hex(&cookie);

@@ -63,7 +63,17 @@ pub async fn authorize(
         Principal::User(_, _) if api => Err(AppError::Unauthenticated),
         Principal::Token(t, _) => {
             let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-            if t.scope == Scope::Read && !safe {
+            if t.user.must_change_password {
+                // A temporary password was set (by an administrator, after
+                // a compromise perhaps): the user's tokens wait for them.
+                Err(AppError::Refused(crate::domain::refusal::Refusal::new(
+                    crate::accounts::PASSWORD_CHANGE_REQUIRED,
+                    format!(
+                        "{} must choose a new password before this token works again.",
+                        t.user.username
+                    ),
+                )))
+            } else if t.scope == Scope::Read && !safe {
                 Err(AppError::Forbidden)
             } else {
                 role_check(access, t.user.role)

@@ -47,7 +47,10 @@ pub async fn csrf(
         _ => None,
     };
     let cookie_token = req
-        .cookie(COOKIE)
+        .cookie(crate::web::middleware::authenticate::cookie_name(
+            COOKIE,
+            state.tls(),
+        ))
         .map(|c| c.value().to_string())
         .filter(|v| v.len() >= 32);
     let mut new_cookie = None;

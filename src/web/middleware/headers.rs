@@ -90,18 +90,26 @@ pub async fn security_headers(
     set(h, "cross-origin-resource-policy", "same-origin");
     if tls {
         set(h, "strict-transport-security", "max-age=31536000");
-        // Under TLS every cookie is Secure, whichever code set it.
+        // Under TLS every cookie is Secure, whichever code set it, and
+        // stockroom's own carry the `__Host-` prefix.
         let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).cloned().collect();
-        if cookies.iter().any(|c| !is_secure(c)) {
+        if !cookies.is_empty() {
             h.remove(header::SET_COOKIE);
             for c in cookies {
-                let value = if is_secure(&c) {
-                    c
+                let text = c.to_str().unwrap_or_default();
+                let host_only = ["stockroom_session=", "stockroom_csrf="];
+                let mut text = if host_only.iter().any(|p| text.starts_with(p)) {
+                    format!("__Host-{text}")
                 } else {
-                    let text = format!("{}; Secure", c.to_str().unwrap_or_default());
-                    HeaderValue::from_str(&text).unwrap_or(c)
+                    text.to_string()
                 };
-                h.append(header::SET_COOKIE, value);
+                if !is_secure(&c) {
+                    text.push_str("; Secure");
+                }
+                h.append(
+                    header::SET_COOKIE,
+                    HeaderValue::from_str(&text).unwrap_or(c),
+                );
             }
         }
     }

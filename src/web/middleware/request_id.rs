@@ -15,6 +15,18 @@ use crate::web::context::{Principal, RequestId};
 
 pub const HEADER: &str = "x-request-id";
 
+/// Paths whose last part is a secret (a supplier's confirmation link is the
+/// permission itself): logged without it.
+const SECRET_PATHS: &[&str] = &["/supplier/confirm/"];
+
+/// The path as the log may show it.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATHS.iter().find(|p| path.starts_with(**p)) {
+        Some(prefix) => format!("{prefix}[redacted]").into(),
+        None => path.into(),
+    }
+}
+
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -25,7 +37,7 @@ pub async fn request_id(
         "request",
         request_id = %id,
         method = %req.method(),
-        path = %req.path(),
+        path = %loggable_path(req.path()),
         route = tracing::field::Empty,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
@@ -59,4 +71,18 @@ pub async fn request_id(
         HeaderValue::from_str(&id).expect("uuid is a valid header value"),
     );
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn confirmation_tokens_stay_out_of_the_log() {
+        assert_eq!(
+            loggable_path("/supplier/confirm/42.1767225600.c2lnbmF0dXJl"),
+            "/supplier/confirm/[redacted]"
+        );
+        assert_eq!(loggable_path("/orders/42"), "/orders/42");
+    }
 }
