@@ -181,7 +181,12 @@ pub fn parse(text: &str) -> Result<Table, FileProblem> {
             continue;
         }
         let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
-        let cells: Vec<String> = record.iter().map(str::to_string).collect();
+        // What stockroom's own export guarded against formulas reads back
+        // as it was.
+        let cells: Vec<String> = record
+            .iter()
+            .map(|c| super::export::unguard(c).to_string())
+            .collect();
         if header.is_none() {
             header = Some((line, cells.iter().map(|c| normalize_header(c)).collect()));
             continue;

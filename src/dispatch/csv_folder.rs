@@ -92,6 +92,8 @@ fn transient(what: &str, path: &Path, e: std::io::Error) -> JobError {
     JobError::Retry(format!("{what} {}: {e}", path.display()))
 }
 
+use crate::domain::spreadsheet::guard;
+
 /// The CSV text of an order.
 pub fn render(settings: &Settings, detail: &OrderDetail, account: &str) -> Vec<u8> {
     let columns = settings.columns();
@@ -113,17 +115,19 @@ pub fn render(settings: &Settings, detail: &OrderDetail, account: &str) -> Vec<u
                 "order_number" => detail.order.number.clone(),
                 "order_date" => date.clone(),
                 "line" => (i + 1).to_string(),
-                "supplier_code" => l.supplier_code.clone(),
-                "item_code" => l.item_code.clone(),
-                "description" => l.item_name.clone(),
+                // What people typed is guarded against spreadsheet
+                // formulas, as in every export.
+                "supplier_code" => guard(&l.supplier_code).into_owned(),
+                "item_code" => guard(&l.item_code).into_owned(),
+                "description" => guard(&l.item_name).into_owned(),
                 "packs" => l.packs.to_string(),
                 "pack_size" => l.pack_size.to_string(),
                 "quantity" => l.quantity.to_string(),
-                "unit" => l.unit.clone(),
+                "unit" => guard(&l.unit).into_owned(),
                 "unit_price" => money(l.unit_price_minor),
                 "line_total" => money(l.line_total_minor),
                 "currency" => detail.order.currency.clone(),
-                "account_number" => account.to_string(),
+                "account_number" => guard(account).into_owned(),
                 _ => String::new(),
             })
             .collect();

@@ -250,6 +250,40 @@ async fn a_sent_order_is_a_csv_file_in_the_suppliers_folder() {
 }
 
 #[tokio::test]
+async fn an_order_csv_carries_no_spreadsheet_formula_and_reads_back_as_written() {
+    let (_d, db, config, id) = setup();
+    std::fs::create_dir_all(&config.dispatch.folder_root).unwrap();
+    db.write_blocking(|tx| {
+        tx.execute_batch(
+            "UPDATE items SET name = '=HYPERLINK(\"http://evil.example\",\"open\")' WHERE id = 1;
+             UPDATE order_lines SET supplier_code = '-GL-100';",
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    set(&db, &csv("medsupply")).unwrap();
+    let queued = act(&db, id, Action::Queue, "").unwrap();
+    assert_eq!(run_pending(&db, &config).await, 1);
+    let file = config
+        .dispatch
+        .folder_root
+        .join("medsupply")
+        .join(format!("{}.csv", queued.number));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains(",'-GL-100,\"'=HYPERLINK("),
+        "guarded like every export: {text}"
+    );
+    // stockroom's own reader gives back what was typed.
+    let table = crate::csv_io::table::parse(&text).unwrap();
+    assert_eq!(table.rows[0].cells[2], "-GL-100");
+    assert_eq!(
+        table.rows[0].cells[3],
+        "=HYPERLINK(\"http://evil.example\",\"open\")"
+    );
+}
+
+#[tokio::test]
 async fn an_unreachable_folder_is_retried_then_fails_the_order_which_can_be_sent_again() {
     let (_d, db, config, id) = setup();
     set(&db, &csv("medsupply")).unwrap();

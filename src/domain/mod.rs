@@ -11,6 +11,7 @@ pub mod password;
 pub mod refusal;
 pub mod role;
 pub mod schedule;
+pub mod spreadsheet;
 pub mod time;
 pub mod username;
 

@@ -11,7 +11,6 @@
 
 pub mod movements;
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
@@ -76,14 +75,7 @@ impl From<csv::Error> for ExportError {
     }
 }
 
-/// A text cell that a spreadsheet will not run as a formula.
-pub fn guard(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{cell}"))
-    } else {
-        Cow::Borrowed(cell)
-    }
-}
+pub use crate::domain::spreadsheet::{guard, unguard};
 
 /// Writes rows into memory; text goes through [`guard`], numbers do not.
 pub(crate) struct Sheet {
