@@ -200,16 +200,56 @@ pub(crate) fn folder(root: &Path, name: &str) -> Result<PathBuf, JobError> {
         )));
     }
     let dir = root.join(name.trim());
-    std::fs::create_dir_all(&dir).map_err(|e| transient("cannot create", &dir, e))?;
+    subfolder(&dir).map_err(JobError::Permanent)?;
     Ok(dir)
 }
+
+/// Makes sure `dir` is a real folder, creating it (one level) when it is
+/// not there. A symbolic link is refused, whatever it points at: whoever
+/// can write into a supplier's folder could otherwise send stockroom's
+/// files (or the files it moves) anywhere, the data directory included.
+pub(crate) fn subfolder(dir: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(format!(
+            "{} is a symbolic link: stockroom does not follow links in supplier folders; replace it with a real folder",
+            dir.display()
+        )),
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(format!("{} is a file, not a folder", dir.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => subfolder(dir),
+            Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
+        },
+        Err(e) => Err(format!("cannot look at {}: {e}", dir.display())),
+    }
+}
+
+/// Opens a file for reading without following a symbolic link.
+pub(crate) fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NOFOLLOW)
+        .open(path)
+}
+
+/// Linux's `O_NOFOLLOW`: opening a symbolic link fails (ELOOP).
+const O_NOFOLLOW: i32 = 0o400_000;
 
 /// Writes `body` as `<dir>/<name>` so that no reader sees half a file: a
 /// hidden temporary file, synced, renamed, the folder synced.
 pub(crate) fn write_atomic(dir: &Path, name: &str, body: &[u8]) -> Result<PathBuf, JobError> {
     let tmp = dir.join(format!(".{name}.tmp"));
     let path = dir.join(name);
-    let mut file = std::fs::File::create(&tmp).map_err(|e| transient("cannot create", &tmp, e))?;
+    // A new file only: a link planted under the temporary name is refused,
+    // not written through.
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| transient("cannot create", &tmp, e))?;
     file.write_all(body)
         .and_then(|_| file.sync_all())
         .map_err(|e| transient("cannot write", &tmp, e))?;

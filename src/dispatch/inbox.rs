@@ -287,7 +287,14 @@ impl Check {
                     continue;
                 }
             };
-            match self.waiting_files(&dir) {
+            let mut links = Vec::new();
+            let listed = self.waiting_files(&dir, &mut links);
+            report.errors.extend(
+                links
+                    .into_iter()
+                    .map(|l| format!("{}: {l}", inbox.supplier)),
+            );
+            match listed {
                 Ok(files) => {
                     for path in files {
                         if let Err(e) = self.take_up(inbox, &dir, &path, &mut report) {
@@ -311,7 +318,11 @@ impl Check {
 
     /// The files to take up, oldest first: not dot-files, not an upload
     /// tool's temporary names, not changed within `settle`, not folders.
-    fn waiting_files(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    fn waiting_files(
+        &self,
+        dir: &Path,
+        refused: &mut Vec<String>,
+    ) -> std::io::Result<Vec<PathBuf>> {
         let now = SystemTime::now();
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir)? {
@@ -326,10 +337,16 @@ impl Check {
             {
                 continue;
             }
-            // Follows links: a link to a file is taken up like the file.
-            let Ok(meta) = std::fs::metadata(entry.path()) else {
+            // Links are not followed: a link is left where it is, and said.
+            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
                 continue;
             };
+            if meta.file_type().is_symlink() {
+                refused.push(format!(
+                    "{name} is a symbolic link: left in place, not read (put the file itself there)"
+                ));
+                continue;
+            }
             if !meta.is_file() {
                 continue;
             }
@@ -412,7 +429,7 @@ struct ReadFile {
 
 /// Hashes the whole file and keeps its text when it is small enough.
 fn read_file(path: &Path) -> std::io::Result<ReadFile> {
-    let mut file = std::fs::File::open(path)?;
+    let mut file = super::csv_folder::open_no_follow(path)?;
     let mut hasher = Sha256::new();
     let mut kept = Vec::new();
     let mut size = 0u64;
@@ -450,8 +467,7 @@ fn move_aside(
         Outcome::Rejected { .. } => REJECTED,
     };
     let target_dir = dir.join(sub);
-    std::fs::create_dir_all(&target_dir)
-        .map_err(|e| format!("cannot create {}: {e}", target_dir.display()))?;
+    super::csv_folder::subfolder(&target_dir)?;
     let target = free_name(&target_dir, name);
     if let Outcome::Rejected { reason } = outcome {
         let text = format!(

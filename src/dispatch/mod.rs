@@ -188,6 +188,44 @@ pub fn set_channel(
     Ok(channel_of(tx, supplier_id)?.redacted())
 }
 
+/// Suppliers' folders under `root` that stockroom refuses to use because
+/// they (or the inbox's `processed`/`rejected`) are symbolic links: one
+/// sentence each, for `/readyz`. Folders not made yet are fine.
+pub fn folder_problems(conn: &Connection, root: &std::path::Path) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, dispatch_channel, dispatch_settings FROM suppliers
+         WHERE active = 1 AND dispatch_channel IN ('csv_folder', 'edi_x12') ORDER BY name",
+    )?;
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut problems = Vec::new();
+    for (name, channel, settings) in rows {
+        let mut paths = Vec::new();
+        match Channel::from_columns(&channel, &settings)? {
+            Channel::CsvFolder(s) => paths.push(root.join(s.folder.trim())),
+            Channel::EdiX12(s) => {
+                if s.email_to.is_empty() {
+                    paths.push(root.join(s.folder.trim()));
+                }
+                if !s.inbox.trim().is_empty() {
+                    let inbox = root.join(s.inbox.trim());
+                    paths.push(inbox.join(inbox::PROCESSED));
+                    paths.push(inbox.join(inbox::REJECTED));
+                    paths.push(inbox);
+                }
+            }
+            _ => {}
+        }
+        for p in paths {
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+                problems.push(format!("{name}: {} is a symbolic link", p.display()));
+            }
+        }
+    }
+    Ok(problems)
+}
+
 /// Keeps the orders of `supplier_id` already on their way (queued to be
 /// sent, or cancelled with the notice not yet sent) going to `old`, the
 /// channel they were queued for, when the supplier's channel changes.

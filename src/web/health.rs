@@ -149,7 +149,23 @@ pub async fn readiness(state: &AppState) -> Readiness {
     if jobs.status == "ok" && !jobs.detail.contains(", 0 dead") {
         jobs.status = "degraded";
     }
-    let checks = vec![read, write, disk, migrations, jobs];
+    let db = state.db.clone();
+    let root = state.config.dispatch.folder_root.clone();
+    let mut folders = timed("supplier_folders", async move {
+        let problems = db
+            .read(move |c| crate::dispatch::folder_problems(c, &root).map_err(DbError::from))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(problems.join("; "))
+    })
+    .await;
+    // A supplier whose folder is a link gets nothing until someone fixes it.
+    if folders.status == "ok" && !folders.detail.is_empty() {
+        folders.status = "degraded";
+    } else if folders.status == "ok" {
+        folders.detail = "no folder is a link".into();
+    }
+    let checks = vec![read, write, disk, migrations, jobs, folders];
     let status = if checks.iter().any(|c| c.status == "fail") {
         "fail"
     } else if checks.iter().any(|c| c.status == "degraded") {

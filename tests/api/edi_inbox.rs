@@ -244,3 +244,65 @@ async fn a_file_that_is_not_x12_is_moved_aside_and_shown_with_its_reason() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// Someone who can write into the share makes the inbox's `rejected`, or
+/// the inbox itself, a link to another folder: stockroom moves nothing
+/// through it, says why, and `/readyz` is degraded for that supplier. The
+/// same for the folder orders are written into.
+#[tokio::test]
+async fn links_in_supplier_folders_are_refused_not_followed() {
+    let (o, _, _, admin) = sent_by_edi().await;
+    let elsewhere = tempfile::tempdir().unwrap();
+    drop_in(&o, "hello.txt", "Dear customer, your order is on its way.");
+    std::os::unix::fs::symlink(elsewhere.path(), inbox(&o).join("rejected")).unwrap();
+    let res = admin.post_form("/admin/edi-inbox/check", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    o.p.app.run_pending_jobs().await;
+    assert!(inbox(&o).join("hello.txt").is_file(), "left where it was");
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing went through the link"
+    );
+    let page = admin.get_html("/admin/edi-inbox").await;
+    assert!(page.contains("is a symbolic link"), "{page}");
+    let ready: serde_json::Value = admin.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["status"], "degraded", "{ready}");
+    let folders = &ready["checks"][5];
+    assert_eq!(folders["name"], "supplier_folders");
+    assert!(
+        folders["detail"].as_str().unwrap().contains("MedSupply"),
+        "{ready}"
+    );
+
+    // The inbox itself a link: nothing in it is read or moved.
+    std::fs::remove_file(inbox(&o).join("rejected")).unwrap();
+    let real =
+        o.p.app
+            .config
+            .dispatch
+            .folder_root
+            .join("medsupply-in-real");
+    std::fs::rename(inbox(&o), &real).unwrap();
+    std::os::unix::fs::symlink(&real, inbox(&o)).unwrap();
+    let res = admin.post_form("/admin/edi-inbox/check", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    o.p.app.run_pending_jobs().await;
+    assert!(real.join("hello.txt").is_file(), "not moved");
+    assert!(!real.join("rejected").exists());
+
+    // The outbox a link: the order fails with the reason, nothing is written.
+    let out = o.p.app.config.dispatch.folder_root.join("medsupply-out");
+    std::fs::remove_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), &out).unwrap();
+    let (id, _) = send(&o, 1).await;
+    let failed = until_state(&o, id, "dispatch_failed").await;
+    assert!(
+        failed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("is a symbolic link"),
+        "{failed}"
+    );
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}

@@ -71,7 +71,8 @@ async fn healthz_and_readyz_report_each_check() {
             "database_write",
             "disk_free",
             "migrations",
-            "jobs"
+            "jobs",
+            "supplier_folders"
         ]
     );
     for c in body["checks"].as_array().unwrap() {
