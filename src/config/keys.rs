@@ -94,6 +94,11 @@ pub const KEYS: &[KeySpec] = &[
         "Origins (scheme://host[:port]) allowed to call /api/v1 from a browser.",
     ),
     key(
+        "http.trusted_proxies",
+        "[]",
+        "Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto/-Host headers are believed; others' are ignored.",
+    ),
+    key(
         "tls.cert_file",
         "",
         "PEM certificate chain; with tls.key_file, serves HTTPS.",

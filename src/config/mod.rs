@@ -76,6 +76,8 @@ pub struct HttpConfig {
     pub shutdown_timeout: Duration,
     /// Origins allowed to call `/api/v1` from a browser; empty refuses all.
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies whose X-Forwarded-* headers are believed.
+    pub trusted_proxies: Vec<crate::outbound::IpNet>,
 }
 
 #[derive(Debug, Clone)]

@@ -214,7 +214,10 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         max_body_bytes: v.int("http.max_body_bytes", 1024, 100 * 1024 * 1024) as usize,
         shutdown_timeout: Duration::from_secs(v.int("http.shutdown_timeout_secs", 0, 600)),
         allowed_origins: v.string_list("http.allowed_origins"),
+        trusted_proxies: Vec::new(),
     };
+    let mut http = http;
+    http.trusted_proxies = networks(&mut v, "http.trusted_proxies");
     for origin in http.allowed_origins.clone() {
         let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
             && !origin.contains(['?', '#'])
@@ -327,25 +330,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         webhook_allow: Vec::new(),
     };
     let mut dispatch = dispatch;
-    for entry in v.string_list("dispatch.webhook_allow") {
-        let entry = entry.trim();
-        let net = entry.parse::<crate::outbound::IpNet>().or_else(|_| {
-            entry
-                .parse::<std::net::IpAddr>()
-                .map(crate::outbound::IpNet::from)
-        });
-        match net {
-            Ok(net) => dispatch.webhook_allow.push(net.trunc()),
-            Err(_) => {
-                let o = v.origin_of("dispatch.webhook_allow");
-                v.problem(
-                    "dispatch.webhook_allow",
-                    &o,
-                    format!("{entry:?} is not an address or network; expected e.g. 192.168.1.20 or 10.20.0.0/16"),
-                );
-            }
-        }
-    }
+    dispatch.webhook_allow = networks(&mut v, "dispatch.webhook_allow");
     let smtp = smtp(&mut v);
 
     let (zone, zone_origin) = v.text("practice.time_zone");
@@ -487,4 +472,29 @@ fn smtp(v: &mut Validator) -> Option<SmtpConfig> {
         timeout,
         ca_file,
     })
+}
+
+/// A list of addresses or networks (`192.168.1.20`, `10.20.0.0/16`).
+fn networks(v: &mut Validator, key: &'static str) -> Vec<crate::outbound::IpNet> {
+    let mut out = Vec::new();
+    for entry in v.string_list(key) {
+        let entry = entry.trim();
+        let net = entry.parse::<crate::outbound::IpNet>().or_else(|_| {
+            entry
+                .parse::<std::net::IpAddr>()
+                .map(crate::outbound::IpNet::from)
+        });
+        match net {
+            Ok(net) => out.push(net.trunc()),
+            Err(_) => {
+                let o = v.origin_of(key);
+                v.problem(
+                    key,
+                    &o,
+                    format!("{entry:?} is not an address or network; expected e.g. 192.168.1.20 or 10.20.0.0/16"),
+                );
+            }
+        }
+    }
+    out
 }

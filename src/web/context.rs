@@ -96,7 +96,11 @@ impl Ctx {
 }
 
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let state = req.app_data::<web::Data<AppState>>()?;
+    state
+        .client(req.peer_addr(), req.headers(), req.uri())
+        .ip
+        .map(|ip| ip.to_string())
 }
 
 impl FromRequest for Ctx {

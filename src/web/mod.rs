@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod client;
 pub mod context;
 pub mod error;
 pub mod forms;

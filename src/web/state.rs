@@ -52,4 +52,21 @@ impl AppState {
     pub fn tls(&self) -> bool {
         self.config.tls.is_some()
     }
+
+    /// The client of a request, honouring forwarded headers only from
+    /// `http.trusted_proxies`.
+    pub fn client(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &actix_web::http::header::HeaderMap,
+        uri: &actix_web::http::Uri,
+    ) -> crate::web::client::Client {
+        crate::web::client::client(
+            peer,
+            headers,
+            uri,
+            self.tls(),
+            &self.config.http.trusted_proxies,
+        )
+    }
 }

@@ -145,3 +145,66 @@ async fn logout_without_a_token_keeps_the_session() {
     assert_eq!(app.scalar("SELECT count(*) FROM sessions").await, 1);
     assert_eq!(admin.get("/").await.status(), StatusCode::OK);
 }
+
+/// Forwarded headers come from anyone unless a trusted proxy sends them:
+/// a cross-site form with a matching `X-Forwarded-Host` is still refused.
+/// Behind a configured proxy they name the browser's site and address.
+#[tokio::test]
+async fn forwarded_headers_count_only_from_a_trusted_proxy() {
+    let (app, admin) = admin_app().await;
+    let token = admin.csrf_token().await;
+    let mut fields = NEW_USER.to_vec();
+    fields.push(("csrf_token", &token));
+    let res = admin
+        .client
+        .post(admin.url("/admin/users"))
+        .header("origin", "http://evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .header("forwarded", "host=evil.example;proto=http")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users WHERE username = 'sneaky'")
+            .await,
+        0
+    );
+
+    // Behind a proxy on this machine, the browser's address is the one
+    // the proxy saw, for the audit log and the rate limit alike.
+    let app =
+        spawn_app_with(|c| c.http.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    let b = app.new_browser();
+    let token = b.csrf_token().await;
+    let res = b
+        .client
+        .post(b.url("/login"))
+        .header("origin", "https://stock.practice.example")
+        .header("x-forwarded-host", "stock.practice.example")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "203.0.113.9")
+        .form(&[
+            ("username", "nobody"),
+            ("password", "wrong-password-000"),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "checked, not refused as cross-site"
+    );
+    let ip: String = app
+        .raw_connection()
+        .query_row(
+            "SELECT ip FROM audit_log WHERE action = 'auth.login_failed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ip, "203.0.113.9");
+}

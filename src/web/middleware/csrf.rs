@@ -129,8 +129,11 @@ fn check_origin(req: &ServiceRequest) -> Result<(), AppError> {
 
 /// Compares an `Origin` header with this request's own scheme and host.
 pub(crate) fn same_origin(req: &ServiceRequest, origin: &str) -> bool {
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return false;
+    };
+    let client = state.client(req.peer_addr(), req.headers(), req.uri());
+    let own = format!("{}://{}", client.scheme, client.host);
     origin.eq_ignore_ascii_case(&own)
 }
 

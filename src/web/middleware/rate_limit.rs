@@ -68,15 +68,16 @@ pub async fn limit_auth(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .expect("app state is registered");
-    let verdict = match req.peer_addr() {
-        Some(addr) => state.auth_limiter.check(addr.ip()),
+    let client_ip = state.client(req.peer_addr(), req.headers(), req.uri()).ip;
+    let verdict = match client_ip {
+        Some(ip) => state.auth_limiter.check(ip),
         None => Err(Duration::from_secs(60)),
     };
     let Err(wait) = verdict else {
         return next.call(req).await;
     };
     let retry_after_secs = wait.as_secs().max(1);
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = client_ip.map(|a| a.to_string());
     if !state
         .auth_limiter
         .audit_refusal(&format!("ip:{}", ip.as_deref().unwrap_or("unknown")))
