@@ -131,6 +131,76 @@ pub fn destroy(tx: &Transaction, id_hash: &str) -> rusqlite::Result<bool> {
     Ok(tx.exec_cached("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])? > 0)
 }
 
+/// One of a user's live sessions, as they see it on their sessions page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Names the session in the page's form: the start of its id's hash
+    /// (the cookie itself is never stored).
+    pub handle: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// The live sessions of `user_id`, most recently used first.
+pub fn of_user(
+    conn: &Connection,
+    user_id: i64,
+    now: Timestamp,
+    idle: Duration,
+) -> rusqlite::Result<Vec<SessionInfo>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT substr(id_hash, 1, 16), created_at, last_seen_at, coalesce(ip, ''), coalesce(user_agent, '')
+         FROM sessions WHERE user_id = ?1 AND expires_at > ?2 AND last_seen_at > ?3
+         ORDER BY last_seen_at DESC",
+    )?;
+    stmt.query_map(
+        params![user_id, now.to_db(), now.minus(idle).to_db()],
+        |r| {
+            Ok(SessionInfo {
+                handle: r.get(0)?,
+                created_at: r.get(1)?,
+                last_seen_at: r.get(2)?,
+                ip: r.get(3)?,
+                user_agent: r.get(4)?,
+            })
+        },
+    )?
+    .collect()
+}
+
+/// The handle of a session (see [`SessionInfo::handle`]).
+pub fn handle_of(id_hash: &str) -> &str {
+    id_hash.get(..16).unwrap_or(id_hash)
+}
+
+/// Ends one of `user_id`'s own sessions by its handle (audited as
+/// `auth.session_end`). Whether there was one.
+pub fn end_own(
+    tx: &Transaction,
+    ctx: &crate::audit::Context,
+    user_id: i64,
+    handle: &str,
+) -> rusqlite::Result<bool> {
+    if handle.len() != 16 || !handle.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(false);
+    }
+    let n = tx.exec_cached(
+        "DELETE FROM sessions WHERE user_id = ?1 AND substr(id_hash, 1, 16) = ?2",
+        params![user_id, handle],
+    )?;
+    if n > 0 {
+        crate::audit::record(
+            tx,
+            ctx,
+            crate::audit::Event::new("auth.session_end", "user", user_id)
+                .after(serde_json::json!({ "sessions": n })),
+        )?;
+    }
+    Ok(n > 0)
+}
+
 /// Deletes sessions that can no longer be used.
 pub fn purge_expired(tx: &Transaction, now: Timestamp, idle: Duration) -> rusqlite::Result<usize> {
     tx.exec_cached(

@@ -84,3 +84,65 @@ async fn a_forged_or_stale_cookie_is_anonymous() {
         .any(|v| v.to_str().unwrap().starts_with("stockroom_session=;"));
     assert!(cleared, "the stale cookie is removed");
 }
+
+#[tokio::test]
+async fn users_see_where_they_are_signed_in_and_end_it_there() {
+    let app = spawn_app().await;
+    app.create_user("anna", "staff").await;
+    let desk = app.new_browser();
+    let phone = app.new_browser();
+    for b in [&desk, &phone] {
+        assert_eq!(
+            b.login("anna", PASSWORD).await.status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    let page = desk.get_html("/account/sessions").await;
+    assert_eq!(
+        page.matches("<tr>").count(),
+        3,
+        "a header and two sessions: {page}"
+    );
+    assert!(page.contains("<strong>this browser</strong>"), "{page}");
+    let handle = page
+        .split("/account/sessions/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+
+    // Someone else cannot end Anna's session with its handle.
+    let (other, _) = app.browser_as("staff").await;
+    let res = other
+        .post_form(&format!("/account/sessions/{handle}/end"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        phone.get("/").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+
+    let res = desk
+        .post_form(&format!("/account/sessions/{handle}/end"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        desk.get_html("/account/sessions")
+            .await
+            .contains("Signed out there.")
+    );
+    let res = phone.get("/").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the phone is signed out"
+    );
+    assert!(location(&res).starts_with("/login"));
+    assert_eq!(
+        desk.get("/").await.status(),
+        StatusCode::OK,
+        "this one stays"
+    );
+    assert_eq!(app.audit_count("auth.session_end").await, 1);
+}

@@ -6,6 +6,7 @@ pub mod account;
 pub mod api;
 pub mod auth;
 pub mod lockouts;
+pub mod own_sessions;
 pub mod setup;
 pub mod tokens;
 pub mod users;
@@ -42,6 +43,12 @@ pub fn routes() -> Vec<RouteDef> {
         post("/logout", SignedIn, auth::logout),
         get("/account/password", SignedIn, account::password_form),
         post("/account/password", SignedIn, account::change_password),
+        get("/account/sessions", SignedIn, own_sessions::list),
+        post(
+            "/account/sessions/{handle}/end",
+            SignedIn,
+            own_sessions::end,
+        ),
         get("/admin/users", Perm(ManageUsers), users::list),
         post("/admin/users", Perm(ManageUsers), users::create).limited(),
         get("/admin/users/new", Perm(ManageUsers), users::new_form),
