@@ -227,8 +227,9 @@ pub fn folder_problems(conn: &Connection, root: &std::path::Path) -> rusqlite::R
 }
 
 /// Keeps the orders of `supplier_id` already on their way (queued to be
-/// sent, or cancelled with the notice not yet sent) going to `old`, the
-/// channel they were queued for, when the supplier's channel changes.
+/// sent, failed and waiting for a retry, or cancelled with the notice not
+/// yet sent) going to `old`, the channel they were queued for, when the
+/// supplier's channel changes.
 fn pin_queued(
     tx: &Transaction,
     supplier_id: i64,
@@ -239,7 +240,7 @@ fn pin_queued(
         "INSERT OR IGNORE INTO dispatch_pins (order_id, channel, settings, pinned_at)
          SELECT o.id, ?2, ?3, ?4 FROM purchase_orders o
          WHERE o.supplier_id = ?1
-           AND (o.state = 'queued'
+           AND (o.state IN ('queued', 'dispatch_failed')
                 OR (o.state = 'cancelled' AND EXISTS (
                     SELECT 1 FROM jobs j WHERE j.kind = ?5 AND j.state IN ('queued', 'running')
                       AND j.subject_id = o.id)))",

@@ -1069,6 +1069,25 @@ async fn a_queued_order_goes_where_it_was_queued_for_and_a_retry_elsewhere_is_co
         "{:?}",
         files("second")
     );
+
+    // Failed first, the channel changed after: the same question.
+    set_channel(
+        &o,
+        json!({"channel": "webhook", "url": "https://10.0.0.1/hook", "secret": SECRET}),
+    )
+    .await;
+    let (id, _) = send(&o, 1).await;
+    until_state(&o, id, "dispatch_failed").await;
+    set_channel(&o, json!({"channel": "csv_folder", "folder": "second"})).await;
+    let (status, body) = o
+        .post(
+            &o.p.manager,
+            &format!("/api/v1/orders/{id}/retry-send"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "dispatch-destination-changed");
 }
 
 #[tokio::test]
