@@ -223,7 +223,7 @@ async fn an_administrator_sees_locked_names_and_unlocks_them() {
     );
     let html = b.get_html("/admin/lockouts").await;
     assert!(
-        html.contains("<td>anna</td>") && html.contains("127.0.0.2"),
+        html.contains("<td>anna\n") && html.contains("127.0.0.2"),
         "{html}"
     );
     let res = b

@@ -14,6 +14,8 @@ use crate::web::render::{Layout, redirect_with_flash, render_status};
 
 struct Row {
     session: SessionInfo,
+    /// "Chrome on Windows", from the User-Agent.
+    browser: String,
     started: String,
     last_seen: String,
     this_one: bool,
@@ -47,6 +49,7 @@ pub async fn list(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> 
     let rows = found
         .into_iter()
         .map(|s| Row {
+            browser: browser_name(&s.user_agent),
             started: human(&s.created_at),
             last_seen: human(&s.last_seen_at),
             this_one: current.as_deref() == Some(s.handle.as_str()),
@@ -86,4 +89,60 @@ pub async fn end(ctx: Ctx, handle: web::Path<String>) -> Result<HttpResponse, Ap
             "That session had already ended.",
         )
     })
+}
+
+/// A User-Agent in words a person recognises: "Firefox on Android". The
+/// whole string stays in the page as the cell's title.
+fn browser_name(agent: &str) -> String {
+    if agent.is_empty() {
+        return "an unknown browser".into();
+    }
+    let has = |s: &str| agent.contains(s);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else {
+        "A browser"
+    };
+    let system = if has("Android") {
+        "Android"
+    } else if has("iPhone") || has("iPad") {
+        "iPhone or iPad"
+    } else if has("Windows") {
+        "Windows"
+    } else if has("Mac OS X") || has("Macintosh") {
+        "a Mac"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        return browser.to_string();
+    };
+    format!("{browser} on {system}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::browser_name;
+
+    #[test]
+    fn user_agents_read_as_words() {
+        assert_eq!(
+            browser_name(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+            ),
+            "Chrome on Windows"
+        );
+        assert_eq!(
+            browser_name(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+            ),
+            "Safari on iPhone or iPad"
+        );
+        assert_eq!(browser_name(""), "an unknown browser");
+    }
 }
