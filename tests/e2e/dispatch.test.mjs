@@ -1,4 +1,4 @@
-// Sending orders to suppliers, through the pages: a practice manager
+// Sending orders to suppliers, through the pages: an administrator
 // chooses how a supplier gets its orders (email, webhook, CSV file into a
 // folder, EDI), is refused on the field for anything wrong, and sends a test
 // through the channel; a supplier confirms a sent order through the signed
@@ -17,6 +17,8 @@ import { andWaitForNewPage, flash, heading, login, path, visit } from './lib/pag
 
 const PASSWORD = 'suture-kit-meadow-57';
 const MANAGER = { username: 'mia', role: 'manager', displayName: 'Mia Manager', password: PASSWORD };
+// Where orders go is an administrator's to set.
+const ADMIN = { username: 'ada', role: 'admin', displayName: 'Ada Admin', password: PASSWORD };
 
 // The e2e server has no `smtp.*` settings: email cannot go out.
 const NO_MAIL = 'email is not set up: the administrator sets smtp.host and smtp.from in the configuration';
@@ -28,6 +30,7 @@ const ids = {};
 const env = useStockroom({
   async prepare(server) {
     await server.createUser(MANAGER);
+    await server.createUser(ADMIN);
     const token = await server.createToken({ username: MANAGER.username });
     const api = (method, url, body) => server.api(token, method, url, body);
     const supplier = async (name) => (await api('POST', '/api/v1/suppliers', { name, lead_time_days: 3 })).id;
@@ -141,7 +144,7 @@ const noMailTest = failedChannelTest(NO_MAIL);
 
 e2e(expectingErrors(env, noMailTest), 'email: a bad address is refused on "Send to" and nothing is saved; good addresses are saved, and a test fails while email is not set up', async (s) => {
   const page = await s.newPage();
-  await login(page, MANAGER.username, MANAGER.password);
+  await login(page, ADMIN.username, ADMIN.password);
   await visit(page, `/suppliers/${ids.email}`);
   assert.equal(await channelText(page), 'Placed by phone or portal, marked as sent by hand');
   assert.equal(await page.getByTestId('dispatch-test-form').count(), 0, 'nothing to test on a channel by hand');
@@ -182,7 +185,7 @@ e2e(expectingErrors(env, noMailTest), 'email: a bad address is refused on "Send 
 
 e2e(env, 'webhook: a short secret is refused on "Signing secret"; a saved secret is never shown again and is kept when left empty', async (s) => {
   const page = await s.newPage();
-  await login(page, MANAGER.username, MANAGER.password);
+  await login(page, ADMIN.username, ADMIN.password);
   await visit(page, `/suppliers/${ids.webhook}`);
   const before = await channelText(page);
 
@@ -225,7 +228,7 @@ const noShareTest = failedChannelTest(NO_SHARE);
 
 e2e(expectingErrors(env, noShareTest), 'CSV file into a folder: bad settings are refused; a test fails while the folder root is missing and succeeds, creating the folder, once it is there', async (s) => {
   const page = await s.newPage();
-  await login(page, MANAGER.username, MANAGER.password);
+  await login(page, ADMIN.username, ADMIN.password);
   await visit(page, `/suppliers/${ids.csv}`);
 
   assert.equal(await saveDispatch(page, { channel: 'csv_folder', folder: '../elsewhere', columns: 'order_number, colour' }), 422);
@@ -256,7 +259,7 @@ e2e(expectingErrors(env, noShareTest), 'CSV file into a folder: bad settings are
 
 e2e(env, 'EDI (X12): ids are required; saved with their qualifiers, folders and test mode, and described', async (s) => {
   const page = await s.newPage();
-  await login(page, MANAGER.username, MANAGER.password);
+  await login(page, ADMIN.username, ADMIN.password);
   await visit(page, `/suppliers/${ids.edi}`);
 
   assert.equal(await saveDispatch(page, { channel: 'edi_x12', senderQualifier: 'QQ', folder: 'x12-out', inbox: 'x12-out' }), 422);
@@ -279,7 +282,7 @@ e2e(env, 'EDI (X12): ids are required; saved with their qualifiers, folders and 
 
 e2e(env, 'the sending form\'s error summary names each field as it is labelled and leads to it', async (s) => {
   const page = await s.newPage();
-  await login(page, MANAGER.username, MANAGER.password);
+  await login(page, ADMIN.username, ADMIN.password);
   const problems = [];
   // Each summary link must start with the field's visible label and lead to that field.
   const check = async (what, expected) => {
@@ -314,7 +317,7 @@ e2e(env, 'the sending form\'s error summary names each field as it is labelled a
 
 e2e(env, 'after a refused change, "Send a test" is offered only for a channel that is saved', async (s) => {
   const page = await s.newPage();
-  await login(page, MANAGER.username, MANAGER.password);
+  await login(page, ADMIN.username, ADMIN.password);
   await visit(page, `/suppliers/${ids.testButton}`);
   assert.equal(await page.getByTestId('dispatch-test-form').count(), 0, 'by hand: nothing to test');
   assert.equal(await saveDispatch(page, { channel: 'email', to: 'nobody' }), 422);
