@@ -78,6 +78,11 @@ pub enum Command {
         /// As typed at sign-in.
         username: String,
     },
+    /// Remove a user's second factor (a lost phone, no recovery codes left):
+    /// their sessions end and, if their role needs one, they set up an
+    /// authenticator app again at their next sign-in. Audited; works while
+    /// the server runs.
+    ResetSecondFactor { username: String },
     /// Check the database: stock levels against the ledger, orders against
     /// their receipts, foreign keys, SQLite's own integrity. Exit 1 and list every problem found.
     Check,
@@ -153,6 +158,7 @@ pub fn run(cli: Cli, env: Vec<(String, String)>) -> ExitCode {
             command: AuditCommand::Verify,
         } => audit_verify(&config),
         Command::Unlock { username } => unlock(&config, &username),
+        Command::ResetSecondFactor { username } => reset_second_factor(&config, &username),
         Command::Check => check_database(&config),
         Command::Demo { scale } => demo(&config, scale),
     };
@@ -317,6 +323,34 @@ fn unlock(config: &Config, typed: &str) -> anyhow::Result<()> {
         println!("Unlocked {key}: signing in works again from every address.");
     } else {
         println!("{key} is not locked.");
+    }
+    Ok(())
+}
+
+fn reset_second_factor(config: &Config, username: &str) -> anyhow::Result<()> {
+    let db = open_database(config, &SystemClock)?;
+    let username = Username::parse(username).map_err(|e| anyhow::anyhow!("username {e}"))?;
+    let ctx = cli_context();
+    let name = username.clone();
+    let had = db
+        .write_blocking(move |tx| {
+            let (user, _) = users::find_by_username(tx, &name)?.ok_or(AccountsError::NoSuchUser)?;
+            crate::accounts::second_factor::remove(
+                tx,
+                &ctx,
+                user.id,
+                "auth.second_factor_reset",
+                true,
+            )
+            .map_err(|e| AccountsError::Db(e.into()))
+        })
+        .map_err(|e| anyhow::anyhow!("cannot reset the second factor of {username}: {e}"))?;
+    if had {
+        println!(
+            "Reset the second factor of {username}: they were signed out, and set up an authenticator app again when they next sign in."
+        );
+    } else {
+        println!("{username} has no second factor; nothing changed.");
     }
     Ok(())
 }

@@ -117,6 +117,26 @@ impl Application {
         let has_admin = db
             .read(|c| users::active_admin_exists(c).map_err(DbError::from))
             .await?;
+        // Those the second-factor policy covers sign in again and set one up.
+        let policy = config.security.second_factor;
+        let ended = db
+            .write(move |tx| {
+                crate::accounts::second_factor::end_unprotected_sessions(tx, policy)
+                    .map_err(DbError::from)
+            })
+            .await?;
+        if ended > 0 {
+            tracing::info!(
+                sessions = ended,
+                policy = policy.as_str(),
+                "signed out users who must now set up a second factor"
+            );
+        }
+        if policy == crate::config::SecondFactorPolicy::Nobody {
+            tracing::warn!(
+                "security.second_factor_required_for is nobody: administrators sign in with a password alone"
+            );
+        }
         let setup_token = (!has_admin).then(|| {
             SetupToken::new(
                 config

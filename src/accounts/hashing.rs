@@ -20,6 +20,15 @@ pub fn hash(password: &NewPassword) -> String {
         .to_string()
 }
 
+/// Hashes a secret stockroom generated itself (a recovery code) with the
+/// same argon2id parameters as passwords.
+pub fn hash_secret(secret: &str) -> String {
+    hasher()
+        .hash_password(secret.as_bytes())
+        .expect("argon2 hashing with valid parameters cannot fail")
+        .to_string()
+}
+
 /// True when `candidate` matches `stored`. An unparsable stored hash never matches.
 pub fn verify(candidate: &str, stored: &str) -> bool {
     hasher()

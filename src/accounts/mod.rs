@@ -6,6 +6,7 @@
 
 pub mod hashing;
 pub mod lockout;
+pub mod second_factor;
 pub mod sessions;
 pub mod setup;
 pub mod tokens;

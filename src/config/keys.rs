@@ -140,6 +140,11 @@ pub const KEYS: &[KeySpec] = &[
         "Such requests one client IP may make at once (1-10000).",
     ),
     key(
+        "security.second_factor_required_for",
+        "administrators",
+        "Who must sign in with an authenticator app as well as the password: administrators, managers (and administrators), everyone, or nobody.",
+    ),
+    key(
         "practice.time_zone",
         "",
         "IANA time zone deciding \"today\" for expiry dates, e.g. Europe/Berlin; the machine's zone when empty.",

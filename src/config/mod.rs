@@ -101,6 +101,43 @@ pub struct SecurityConfig {
     /// Requests per minute one client IP may make to login, setup and password endpoints.
     pub auth_rate_per_minute: u32,
     pub auth_rate_burst: u32,
+    /// Who must sign in with a second factor (an authenticator app).
+    pub second_factor: SecondFactorPolicy,
+}
+
+/// Who must use a second factor at sign-in. Anyone may set one up; those
+/// it covers are asked to at their next sign-in and cannot turn it off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorPolicy {
+    /// Nobody is required to (those who set one up still use it).
+    Nobody,
+    /// Administrators (the default).
+    Administrators,
+    /// Administrators and managers.
+    Managers,
+    /// Every user.
+    Everyone,
+}
+
+impl SecondFactorPolicy {
+    pub fn requires(self, role: crate::domain::Role) -> bool {
+        use crate::domain::Role;
+        match self {
+            SecondFactorPolicy::Nobody => false,
+            SecondFactorPolicy::Administrators => role == Role::Admin,
+            SecondFactorPolicy::Managers => matches!(role, Role::Admin | Role::Manager),
+            SecondFactorPolicy::Everyone => true,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecondFactorPolicy::Nobody => "nobody",
+            SecondFactorPolicy::Administrators => "administrators",
+            SecondFactorPolicy::Managers => "managers",
+            SecondFactorPolicy::Everyone => "everyone",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ use super::keys::{self, KEYS};
 use super::sources::{Origin, RawValue, Sources};
 use super::{
     Config, ConfigProblem, DbConfig, DispatchConfig, EffectiveValue, HealthConfig, HttpConfig,
-    JobsConfig, LogConfig, LogFormat, PracticeConfig, Secret, SecurityConfig, SessionConfig,
-    SetupConfig, SmtpConfig, SmtpSecurity, TlsConfig,
+    JobsConfig, LogConfig, LogFormat, PracticeConfig, SecondFactorPolicy, Secret, SecurityConfig,
+    SessionConfig, SetupConfig, SmtpConfig, SmtpSecurity, TlsConfig,
 };
 
 struct Validator<'a> {
@@ -285,12 +285,28 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         );
     }
 
+    let (second_text, second_origin) = v.text("security.second_factor_required_for");
+    let second_factor = match second_text.trim() {
+        "administrators" => SecondFactorPolicy::Administrators,
+        "managers" => SecondFactorPolicy::Managers,
+        "everyone" => SecondFactorPolicy::Everyone,
+        "nobody" => SecondFactorPolicy::Nobody,
+        other => {
+            v.problem(
+                "security.second_factor_required_for",
+                &second_origin,
+                format!("expected administrators, managers, everyone or nobody, got {other:?}"),
+            );
+            SecondFactorPolicy::Administrators
+        }
+    };
     let security = SecurityConfig {
         lockout_threshold: v.int("security.lockout_threshold", 1, 100) as u32,
         lockout_window: minutes(v.int("security.lockout_window_minutes", 1, 1440)),
         lockout_duration: minutes(v.int("security.lockout_duration_minutes", 1, 1440)),
         auth_rate_per_minute: v.int("security.auth_rate_per_minute", 1, 10_000) as u32,
         auth_rate_burst: v.int("security.auth_rate_burst", 1, 10_000) as u32,
+        second_factor,
     };
 
     let health = HealthConfig {

@@ -61,6 +61,9 @@ pub fn test_config(dir: &TempDir) -> Config {
     // Tests sign in often from one address; the limiter has its own test.
     config.security.auth_rate_per_minute = 10_000;
     config.security.auth_rate_burst = 10_000;
+    // Most tests sign administrators in with a password alone; the second
+    // factor's own tests (second_factor.rs) run with the default policy.
+    config.security.second_factor = stockroom::config::SecondFactorPolicy::Nobody;
     config
 }
 

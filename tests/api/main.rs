@@ -27,6 +27,7 @@ mod orders;
 mod purchasing_pages;
 mod receive_page;
 mod roles;
+mod second_factor;
 mod sessions;
 mod setup;
 mod smtp_sink;

@@ -114,6 +114,14 @@ async fn anonymous_callers_reach_only_public_routes() {
         let status = res.status();
         let loc = location(&res);
         match route.access {
+            // The second step of signing in needs the first: without a
+            // challenge cookie it sends the visitor back to the password
+            // (POSTs are refused by CSRF first).
+            Access::Public if path.starts_with("/login/") => assert!(
+                refused(status, &loc)
+                    && (status != StatusCode::SEE_OTHER || loc.starts_with("/login")),
+                "{route:?} answered {status} {loc}"
+            ),
             Access::Public => assert!(
                 !(status == StatusCode::SEE_OTHER && loc.starts_with("/login"))
                     && status != StatusCode::UNAUTHORIZED,

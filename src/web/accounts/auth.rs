@@ -9,16 +9,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::{hashing, lockout, sessions, users};
+use crate::accounts::{hashing, lockout, second_factor, sessions, users};
 use crate::audit::{self, Event};
-use crate::catalog::locations;
 use crate::db::{DbError, run_blocking};
 use crate::domain::Username;
 use crate::domain::actor::Actor;
+use crate::web::accounts::second_factor as second_factor_web;
 use crate::web::context::{Ctx, Principal};
 use crate::web::error::AppError;
 use crate::web::forms::safe_next;
-use crate::web::middleware::authenticate::{removal_cookie, session_cookie};
+use crate::web::middleware::authenticate::removal_cookie;
 use crate::web::middleware::authorize::CHANGE_PASSWORD_PATH;
 use crate::web::render::{Layout, redirect, redirect_with_flash, render_status};
 
@@ -200,34 +200,26 @@ pub async fn login(
         );
     };
 
-    let absolute = state.config.session.absolute_timeout;
-    let from = ip;
-    let ip = ctx.ip.clone();
-    let agent = req
-        .headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let user_id = user.id;
-    let signed_in = user.clone();
-    let new = state
+    // The password is right. A second factor, if the user has one or their
+    // role needs one, comes before the session.
+    let next = safe_next(form.next.as_deref());
+    let uid = user.id;
+    let factor = state
         .db
-        .write(move |tx| {
-            let a = audit_ctx.with_actor(locations::actor_for(tx, &signed_in)?);
-            lockout::clear(tx, &key, &from)?;
-            let s = sessions::create(tx, user_id, ip.as_deref(), agent.as_deref(), a.at, absolute)?;
-            audit::record(tx, &a, Event::new("auth.login", "user", user_id))?;
-            Ok::<_, DbError>(s)
-        })
+        .read(move |c| second_factor::state(c, uid).map_err(DbError::from))
         .await?;
+    if factor.is_active() || state.config.security.second_factor.requires(user.role) {
+        return second_factor_web::ask(&ctx, user.id, &next, factor.is_active()).await;
+    }
+    let session = second_factor_web::start_session(&req, &ctx, &user, None).await?;
     let target = if user.must_change_password {
         CHANGE_PASSWORD_PATH.to_string()
     } else {
-        safe_next(form.next.as_deref())
+        next
     };
     Ok(HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, target))
-        .cookie(session_cookie(new.cookie_value))
+        .cookie(session)
         .finish())
 }
 

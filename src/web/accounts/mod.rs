@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod lockouts;
 pub mod own_sessions;
+pub mod second_factor;
 pub mod setup;
 pub mod tokens;
 pub mod users;
@@ -40,6 +41,10 @@ pub fn routes() -> Vec<RouteDef> {
         post("/setup", Public, setup::submit).limited(),
         get("/login", Public, auth::login_form),
         post("/login", Public, auth::login).limited(),
+        get("/login/code", Public, second_factor::code_form),
+        post("/login/code", Public, second_factor::code_submit).limited(),
+        get("/login/setup", Public, second_factor::setup_form).limited(),
+        post("/login/setup", Public, second_factor::setup_submit).limited(),
         post("/logout", SignedIn, auth::logout),
         get("/account/password", SignedIn, account::password_form),
         post("/account/password", SignedIn, account::change_password),
@@ -49,6 +54,30 @@ pub fn routes() -> Vec<RouteDef> {
             SignedIn,
             own_sessions::end,
         ),
+        get("/account/second-factor", SignedIn, second_factor::account),
+        post(
+            "/account/second-factor/begin",
+            SignedIn,
+            second_factor::account_begin,
+        ),
+        post(
+            "/account/second-factor/setup",
+            SignedIn,
+            second_factor::account_setup,
+        )
+        .limited(),
+        post(
+            "/account/second-factor/recovery-codes",
+            SignedIn,
+            second_factor::account_new_codes,
+        )
+        .limited(),
+        post(
+            "/account/second-factor/remove",
+            SignedIn,
+            second_factor::account_remove,
+        )
+        .limited(),
         get("/admin/users", Perm(ManageUsers), users::list),
         post("/admin/users", Perm(ManageUsers), users::create).limited(),
         get("/admin/users/new", Perm(ManageUsers), users::new_form),
@@ -64,6 +93,11 @@ pub fn routes() -> Vec<RouteDef> {
             "/admin/users/{id}/password",
             Perm(ManageUsers),
             users::reset_password,
+        ),
+        post(
+            "/admin/users/{id}/second-factor/reset",
+            Perm(ManageUsers),
+            second_factor::admin_reset,
         ),
         get("/admin/lockouts", Perm(ManageUsers), lockouts::list),
         post(

@@ -126,15 +126,26 @@ pub async fn submit(
     let a = ctx.audit();
     let absolute = ctx.state.config.session.absolute_timeout;
     let ip = ctx.ip.clone();
+    // An administrator's account needs a second factor (unless the
+    // configuration says otherwise): the session waits until it is set up.
+    let needs_factor = ctx
+        .state
+        .config
+        .security
+        .second_factor
+        .requires(crate::domain::Role::Admin);
     let (user, session) = ctx
         .state
         .db
         .write(move |tx| {
             let user = setup::complete(tx, &a, &admin)?;
+            if needs_factor {
+                return Ok::<_, AccountsError>((user, None));
+            }
             let s = sessions::create(tx, user.id, ip.as_deref(), None, a.at, absolute)?;
             let a = a.with_actor(Actor::User(user.person(Places::All)));
             audit::record(tx, &a, Event::new("auth.login", "user", user.id))?;
-            Ok::<_, AccountsError>((user, s))
+            Ok((user, Some(s)))
         })
         .await?;
     ctx.state.close_setup();
@@ -142,6 +153,9 @@ pub async fn submit(
         user_id = user.id,
         "first administrator created; setup closed"
     );
+    let Some(session) = session else {
+        return crate::web::accounts::second_factor::ask(&ctx, user.id, "/", false).await;
+    };
     let mut res = redirect_with_flash(
         "/",
         "success",

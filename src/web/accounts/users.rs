@@ -39,8 +39,19 @@ struct ShowPage {
     roles: [Role; 4],
     is_self: bool,
     errors: FieldErrors,
+    /// The user's second factor, and whether their role needs one.
+    factor: crate::accounts::second_factor::State,
+    factor_required: bool,
 }
 crate::page!(ListPage, NewPage, ShowPage);
+
+async fn factor_of(ctx: &Ctx, id: i64) -> Result<crate::accounts::second_factor::State, AppError> {
+    Ok(ctx
+        .state
+        .db
+        .read(move |c| crate::accounts::second_factor::state(c, id).map_err(DbError::from))
+        .await?)
+}
 
 pub async fn list(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let users = ctx
@@ -153,6 +164,8 @@ pub async fn show(
     render(&ShowPage {
         layout: Layout::for_request(&req, format!("User {}", user.username)),
         is_self: ctx.user()?.id == user.id,
+        factor: factor_of(&ctx, user.id).await?,
+        factor_required: ctx.state.config.security.second_factor.requires(user.role),
         user,
         roles: Role::ALL,
         errors: FieldErrors::default(),
@@ -261,6 +274,8 @@ pub async fn reset_password(
                 &ShowPage {
                     layout: Layout::for_request(&req, format!("User {}", user.username)),
                     is_self: ctx.user()?.id == user.id,
+                    factor: factor_of(&ctx, user.id).await?,
+                    factor_required: ctx.state.config.security.second_factor.requires(user.role),
                     user,
                     roles: Role::ALL,
                     errors: FieldErrors::single("password", problem),

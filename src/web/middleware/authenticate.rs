@@ -30,6 +30,7 @@ pub fn cookie_name(base: &'static str, tls: bool) -> &'static str {
     match (base, tls) {
         ("stockroom_session", true) => "__Host-stockroom_session",
         ("stockroom_csrf", true) => "__Host-stockroom_csrf",
+        ("stockroom_login", true) => "__Host-stockroom_login",
         (name, _) => name,
     }
 }

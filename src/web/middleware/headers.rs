@@ -97,7 +97,7 @@ pub async fn security_headers(
             h.remove(header::SET_COOKIE);
             for c in cookies {
                 let text = c.to_str().unwrap_or_default();
-                let host_only = ["stockroom_session=", "stockroom_csrf="];
+                let host_only = ["stockroom_session=", "stockroom_csrf=", "stockroom_login="];
                 let mut text = if host_only.iter().any(|p| text.starts_with(p)) {
                     format!("__Host-{text}")
                 } else {
