@@ -84,6 +84,11 @@ pub const KEYS: &[KeySpec] = &[
         "Largest request body accepted, in bytes (1024-104857600).",
     ),
     key(
+        "http.body_timeout_secs",
+        "60",
+        "Seconds a request's body may take to arrive before the request is refused with 408 (1-3600).",
+    ),
+    key(
         "http.shutdown_timeout_secs",
         "30",
         "Seconds in-flight requests get to finish on shutdown (0-600).",

@@ -73,6 +73,8 @@ pub struct DbConfig {
 pub struct HttpConfig {
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// How long a request's body may take to arrive.
+    pub body_timeout: Duration,
     pub shutdown_timeout: Duration,
     /// Origins allowed to call `/api/v1` from a browser; empty refuses all.
     pub allowed_origins: Vec<String>,

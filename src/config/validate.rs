@@ -212,6 +212,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
             workers
         },
         max_body_bytes: v.int("http.max_body_bytes", 1024, 100 * 1024 * 1024) as usize,
+        body_timeout: Duration::from_secs(v.int("http.body_timeout_secs", 1, 3600)),
         shutdown_timeout: Duration::from_secs(v.int("http.shutdown_timeout_secs", 0, 600)),
         allowed_origins: v.string_list("http.allowed_origins"),
         trusted_proxies: Vec::new(),

@@ -72,5 +72,21 @@ pub fn instructions(config: &Config, s: &DemoSummary) -> String {
         "\nThe passwords are shown only now. The administrator account completes the\n\
          first-run setup, so no setup link is printed at start."
     );
+    let covered: Vec<&str> = s
+        .credentials
+        .iter()
+        .filter(|c| config.security.second_factor.requires(c.role))
+        .map(|c| c.username.as_str())
+        .collect();
+    if !covered.is_empty() {
+        let _ = writeln!(
+            out,
+            "At the first sign-in, {} also set{} up an authenticator app on a phone\n\
+             (security.second_factor_required_for = {}).",
+            covered.join(" and "),
+            if covered.len() == 1 { "s" } else { "" },
+            config.security.second_factor.as_str()
+        );
+    }
     out
 }

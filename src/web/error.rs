@@ -45,6 +45,8 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("request body too large")]
     PayloadTooLarge,
+    #[error("request body too slow")]
+    RequestTimeout,
     #[error("method not allowed")]
     MethodNotAllowed,
     /// A fault on our side. The cause (with its chain of sources) goes to
@@ -62,6 +64,15 @@ pub struct ErrorInfo {
 }
 
 impl AppError {
+    /// A body that could not be read: too slow (408) or broken (400).
+    pub fn unreadable_body(e: &actix_web::error::PayloadError) -> Self {
+        if crate::web::middleware::body_deadline::is_timeout(e) {
+            AppError::RequestTimeout
+        } else {
+            AppError::BadRequest(format!("could not read the request: {e}"))
+        }
+    }
+
     /// An internal error that keeps `cause` (and its sources) for the log.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(cause.into())
@@ -104,6 +115,11 @@ impl AppError {
                 format!("Too many attempts. Try again in {}.", human_wait(*retry_after_secs)),
             ),
             PayloadTooLarge => ("payload-too-large", StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.".into()),
+            RequestTimeout => (
+                "request-timeout",
+                StatusCode::REQUEST_TIMEOUT,
+                "The request did not arrive in time. Check the connection and try again.".into(),
+            ),
             MethodNotAllowed => ("method-not-allowed", StatusCode::METHOD_NOT_ALLOWED, "That action is not available here.".into()),
             Internal(_) => (
                 "internal",
@@ -182,6 +198,11 @@ const OWN_CODES: &[(&str, u16, &str)] = &[
         "The request body is larger than allowed.",
     ),
     (
+        "request-timeout",
+        408,
+        "The request body did not arrive within `http.body_timeout_secs`; the connection is closed.",
+    ),
+    (
         "method-not-allowed",
         405,
         "The path exists, but not with this method.",
@@ -239,6 +260,10 @@ impl ResponseError for AppError {
         let mut resp = HttpResponse::build(status);
         if let AppError::RateLimited { retry_after_secs } = self {
             resp.insert_header(("Retry-After", retry_after_secs.to_string()));
+        }
+        if let AppError::RequestTimeout = self {
+            // The rest of the body is not read: the connection cannot be reused.
+            resp.force_close();
         }
         let mut resp = resp.finish();
         resp.extensions_mut().insert(ErrorInfo {
@@ -346,6 +371,7 @@ mod tests {
                 retry_after_secs: 1,
             },
             AppError::PayloadTooLarge,
+            AppError::RequestTimeout,
             AppError::MethodNotAllowed,
             AppError::internal(anyhow::anyhow!("x")),
             AppError::from(crate::accounts::AccountsError::LastAdmin),

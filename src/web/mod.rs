@@ -57,6 +57,11 @@ pub fn app(
                     actix_web::error::UrlencodedError::Overflow { .. } => {
                         AppError::PayloadTooLarge.into()
                     }
+                    actix_web::error::UrlencodedError::Payload(p)
+                        if middleware::body_deadline::is_timeout(&p) =>
+                    {
+                        AppError::RequestTimeout.into()
+                    }
                     e => AppError::BadRequest(format!("the form could not be read: {e}")).into(),
                 }),
         )
@@ -68,6 +73,11 @@ pub fn app(
                     actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
                     | actix_web::error::JsonPayloadError::Overflow { .. } => {
                         AppError::PayloadTooLarge.into()
+                    }
+                    actix_web::error::JsonPayloadError::Payload(p)
+                        if middleware::body_deadline::is_timeout(&p) =>
+                    {
+                        AppError::RequestTimeout.into()
                     }
                     e => {
                         AppError::BadRequest(format!("the JSON body could not be read: {e}")).into()
@@ -85,6 +95,7 @@ pub fn app(
         }))
         // Innermost first: the last `wrap` sees the request first.
         .wrap(from_fn(middleware::csrf::csrf))
+        .wrap(from_fn(middleware::body_deadline::body_deadline))
         .wrap(from_fn(middleware::authenticate::authenticate))
         .wrap(from_fn(middleware::cors::api_origin))
         .wrap(from_fn(middleware::error_pages::error_pages))

@@ -1,6 +1,8 @@
 //! Security headers on pages, error pages, static files and the API;
 //! error pages in the layout; static caching.
 
+use std::time::Duration;
+
 use reqwest::{Response, StatusCode};
 
 use crate::helpers::*;
@@ -222,4 +224,63 @@ async fn text_says_its_charset_and_downloads_run_sandboxed() {
             .unwrap()
             .contains("frame-ancestors 'none'")
     );
+}
+
+/// Sends the head and the first bytes of a body, then nothing more; returns
+/// what the server answered and whether it then closed the connection.
+async fn trickle(address: &str, head: String, first: &[u8]) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = address.trim_start_matches("http://");
+    let mut conn = tokio::net::TcpStream::connect(host).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(first).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(10), conn.read(&mut buf)).await {
+            Ok(Ok(0)) => break true,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Ok(Err(_)) => break true,
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&answer).into_owned(), closed)
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_in_is_cut_off_with_408() {
+    let app = spawn_app_with(|c| c.http.body_timeout = Duration::from_secs(1)).await;
+    let user = app.create_user("tim", "admin").await;
+    let token = create_token(&app, user.id, "write").await;
+    let started = std::time::Instant::now();
+    let body = r#"{"username":"slow","role":"staff","password":"correct-horse-gauze-42"}"#;
+    let head = format!(
+        "POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (answer, closed) = trickle(&app.address, head, &body.as_bytes()[..10]).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request-timeout"), "{answer}");
+    assert!(closed, "the connection is closed");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM users").await,
+        1,
+        "nothing created"
+    );
+
+    // A form, read first by the CSRF check: the same.
+    let head = "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n".to_string();
+    let (answer, closed) = trickle(&app.address, head, b"username=a").await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(closed);
+
+    // A body that arrives in time, even in pieces, is read as ever.
+    let res = post_json(
+        &api(&token),
+        format!("{}/api/v1/users", app.address),
+        &serde_json::json!({"username": "quick", "role": "staff", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
 }

@@ -60,8 +60,7 @@ pub(crate) async fn read_body(
     let mut body = Vec::new();
     let mut size = 0;
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::BadRequest(format!("could not read the request: {e}")))?;
+        let chunk = chunk.map_err(|e| AppError::unreadable_body(&e))?;
         size += chunk.len();
         if size > limit.saturating_mul(DRAIN_FACTOR) {
             break;

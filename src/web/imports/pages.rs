@@ -170,8 +170,9 @@ struct Upload {
 /// past the size an import may have, the rest is read and dropped (up to a
 /// bound), so that the browser gets the answer.
 async fn read_multipart(req: &HttpRequest, payload: web::Payload) -> Result<Upload, AppError> {
-    let bad = |e: actix_multipart::MultipartError| {
-        AppError::BadRequest(format!("the upload could not be read: {e}"))
+    let bad = |e: actix_multipart::MultipartError| match e {
+        actix_multipart::MultipartError::Payload(p) => AppError::unreadable_body(&p),
+        e => AppError::BadRequest(format!("the upload could not be read: {e}")),
     };
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let mut upload = Upload::default();

@@ -162,8 +162,7 @@ async fn presented_token(
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::BadRequest(format!("could not read the request: {e}")))?;
+        let chunk = chunk.map_err(|e| AppError::unreadable_body(&e))?;
         if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge);
         }

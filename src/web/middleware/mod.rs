@@ -1,10 +1,11 @@
 //! Middleware, outermost first: request id and request span → security
 //! headers → error pages → API origin check → authentication (session
-//! cookie or bearer token) → CSRF. Route-level: rate limits and
+//! cookie or bearer token) → body deadline → CSRF. Route-level: rate limits and
 //! authorization (see `web::routes`).
 
 pub mod authenticate;
 pub mod authorize;
+pub mod body_deadline;
 pub mod cors;
 pub mod csrf;
 pub mod error_pages;
