@@ -603,6 +603,31 @@ async fn the_movements_export_keeps_to_the_date_range() {
     );
     let res = export("yesterday", &days[0]).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The widest range there is streams to its end …
+    let res = export("1900-01-01", "2999-12-31").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let r = rows(&res.text().await.unwrap(), b',');
+    assert_eq!(r.len(), 4, "the header and all three");
+    // … and dates outside it are refused before anything is sent, naming
+    // the field, instead of a download cut off part-way.
+    for (from, to, field) in [
+        ("0001-01-01", "2026-01-01", "from"),
+        ("2026-01-01", "9999-12-31", "to"),
+    ] {
+        let res = export(from, to).await.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{from} {to}"
+        );
+        assert_eq!(
+            details(&res.json().await.unwrap()),
+            [format!(
+                "{field}: must be a date from 1900-01-01 to 2999-12-31"
+            )]
+        );
+    }
 }
 
 #[tokio::test]

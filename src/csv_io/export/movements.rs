@@ -52,6 +52,22 @@ pub fn day_start_utc(day: Date, zone: &TimeZone) -> Result<String, String> {
     Ok(Timestamp::from_datetime(at).to_db())
 }
 
+/// The dates an export may name. Wider would reach past what the time
+/// zone rules can place (and past any practice's history).
+pub const FIRST_DAY: Date = time::macros::date!(1900 - 01 - 01);
+pub const LAST_DAY: Date = time::macros::date!(2999 - 12 - 31);
+
+/// The half-open UTC range `[start, end)` from the start of local day
+/// `from` to the start of the day after `to`. Callers check the dates lie
+/// in [`FIRST_DAY`]..=[`LAST_DAY`] first, before answering, so that a
+/// download never stops part-way for a date it cannot place.
+pub fn utc_range(from: Date, to: Date, zone: &TimeZone) -> Result<(String, String), String> {
+    let after = to
+        .next_day()
+        .ok_or_else(|| format!("{to} has no next day"))?;
+    Ok((day_start_utc(from, zone)?, day_start_utc(after, zone)?))
+}
+
 /// What to export: `from` and `to` are practice-local dates, both days
 /// included.
 #[derive(Debug, Clone)]
@@ -104,9 +120,7 @@ pub fn stream(db: Db, req: Request) -> impl Stream<Item = Result<Vec<u8>, Export
 type Chunk = Option<(Vec<u8>, Step)>;
 
 async fn start(db: &Db, req: Request) -> Result<Chunk, ExportError> {
-    let start = day_start_utc(req.from, &req.zone).map_err(ExportError::Write)?;
-    let end = day_start_utc(req.to.next_day().unwrap_or(req.to), &req.zone)
-        .map_err(ExportError::Write)?;
+    let (start, end) = utc_range(req.from, req.to, &req.zone).map_err(ExportError::Write)?;
     let actor = req.actor.clone();
     let paths: HashMap<i64, String> = db
         .read(move |c| locations::usable_with_paths(c, &actor).map_err(ExportError::from))

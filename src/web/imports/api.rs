@@ -267,8 +267,27 @@ pub async fn movements_csv(ctx: Ctx, q: Query<MovementsQuery>) -> Result<HttpRes
     let to = day("to", &q.to).unwrap_or(today);
     let from = day("from", &q.from).unwrap_or(to - time::Duration::days(30));
     let sep = errors.check("separator", Separator::parse(&q.separator));
+    let allowed = movements::FIRST_DAY..=movements::LAST_DAY;
+    let outside = format!(
+        "must be a date from {} to {}",
+        movements::FIRST_DAY,
+        movements::LAST_DAY
+    );
+    if !allowed.contains(&from) {
+        errors.add("from", &outside);
+    }
+    if !allowed.contains(&to) {
+        errors.add("to", &outside);
+    }
     if from > to {
         errors.add("from", "must not be after to");
+    }
+    // Placed in time before the first byte is sent: a date the time zone
+    // cannot place is refused here, not by a download cut off part-way.
+    if errors.is_empty()
+        && let Err(e) = movements::utc_range(from, to, &ctx.state.config.practice.time_zone)
+    {
+        errors.add("to", e);
     }
     errors.into_result()?;
     let req = movements::Request {
