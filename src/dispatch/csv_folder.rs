@@ -4,8 +4,9 @@
 //! the folder synced — so a supplier's sync tool never picks up half a file.
 //! Sending the same order again writes the same file name.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use super::folder::Folder;
 
 use serde::{Deserialize, Serialize};
 
@@ -170,9 +171,9 @@ impl super::Adapter for CsvFolder {
                     _ => {
                         // A test proves the folder is there and writable, and leaves nothing.
                         let path = write_atomic(&dir, ".stockroom-test", b"test")?;
-                        std::fs::remove_file(&path)
+                        dir.remove(".stockroom-test")
                             .map_err(|e| transient("cannot remove", &path, e))?;
-                        return Ok(format!("{} is writable", dir.display()));
+                        return Ok(format!("{} is writable", dir.path().display()));
                     }
                 };
                 Ok(format!("written to {}", path.display()))
@@ -190,73 +191,20 @@ fn cancel_text(detail: &OrderDetail, reason: &str) -> String {
     )
 }
 
-/// `<root>/<name>`, created when missing; a missing root (a share not
-/// mounted) may pass: retry.
-pub(crate) fn folder(root: &Path, name: &str) -> Result<PathBuf, JobError> {
-    if !root.is_dir() {
-        return Err(JobError::Retry(format!(
-            "the folder root {} is not there (is the share mounted?)",
+/// `<root>/<name>`, created when missing and opened by handle (see
+/// [`super::folder`]); a missing root (a share not mounted) may pass: retry.
+pub(crate) fn folder(root: &Path, name: &str) -> Result<Folder, JobError> {
+    let root = Folder::root(root).map_err(|e| {
+        JobError::Retry(format!(
+            "the folder root {} is not there (is the share mounted?): {e}",
             root.display()
-        )));
-    }
-    let dir = root.join(name.trim());
-    subfolder(&dir).map_err(JobError::Permanent)?;
-    Ok(dir)
+        ))
+    })?;
+    root.sub(name.trim()).map_err(JobError::Permanent)
 }
 
-/// Makes sure `dir` is a real folder, creating it (one level) when it is
-/// not there. A symbolic link is refused, whatever it points at: whoever
-/// can write into a supplier's folder could otherwise send stockroom's
-/// files (or the files it moves) anywhere, the data directory included.
-pub(crate) fn subfolder(dir: &Path) -> Result<(), String> {
-    match std::fs::symlink_metadata(dir) {
-        Ok(meta) if meta.file_type().is_symlink() => Err(format!(
-            "{} is a symbolic link: stockroom does not follow links in supplier folders; replace it with a real folder",
-            dir.display()
-        )),
-        Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(format!("{} is a file, not a folder", dir.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => subfolder(dir),
-            Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
-        },
-        Err(e) => Err(format!("cannot look at {}: {e}", dir.display())),
-    }
-}
-
-/// Opens a file for reading without following a symbolic link.
-pub(crate) fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(O_NOFOLLOW)
-        .open(path)
-}
-
-/// Linux's `O_NOFOLLOW`: opening a symbolic link fails (ELOOP).
-const O_NOFOLLOW: i32 = 0o400_000;
-
-/// Writes `body` as `<dir>/<name>` so that no reader sees half a file: a
-/// hidden temporary file, synced, renamed, the folder synced.
-pub(crate) fn write_atomic(dir: &Path, name: &str, body: &[u8]) -> Result<PathBuf, JobError> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let path = dir.join(name);
-    // A new file only: a link planted under the temporary name is refused,
-    // not written through.
-    let _ = std::fs::remove_file(&tmp);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| transient("cannot create", &tmp, e))?;
-    file.write_all(body)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| transient("cannot write", &tmp, e))?;
-    drop(file);
-    std::fs::rename(&tmp, &path).map_err(|e| transient("cannot rename into", &path, e))?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| transient("cannot sync", dir, e))?;
-    Ok(path)
+/// Writes `body` as `name` in `dir` atomically (see [`Folder::write_atomic`]).
+pub(crate) fn write_atomic(dir: &Folder, name: &str, body: &[u8]) -> Result<PathBuf, JobError> {
+    dir.write_atomic(name, body)
+        .map_err(|e| transient("cannot write", &dir.path_of(name), e))
 }

@@ -102,10 +102,10 @@ impl Adapter for Edi {
                 return crate::db::run_blocking(move || {
                     let dir = folder(&root, &settings.folder)?;
                     let path = write_atomic(&dir, ".stockroom-test", b"test")?;
-                    std::fs::remove_file(&path).map_err(|e| {
+                    dir.remove(".stockroom-test").map_err(|e| {
                         JobError::Retry(format!("cannot remove {}: {e}", path.display()))
                     })?;
-                    Ok(format!("{} is writable", dir.display()))
+                    Ok(format!("{} is writable", dir.path().display()))
                 })
                 .await;
             };

@@ -30,7 +30,7 @@ mod ship856;
 mod tests;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -38,6 +38,7 @@ use rusqlite::{Connection, Transaction};
 use sha2::{Digest, Sha256};
 
 use super::csv_folder::{folder, write_atomic};
+use super::folder::{Folder, Kind as EntryKind};
 use super::{Channel, Dispatcher, x12};
 use crate::audit::{self, Context, Event};
 use crate::db::{Cached, Db, DbError};
@@ -260,9 +261,9 @@ impl Check {
         if boxes.is_empty() {
             return Ok(report);
         }
-        if !self.root.is_dir() {
+        if let Err(e) = Folder::root(&self.root) {
             return Err(JobError::Retry(format!(
-                "the folder root {} is not there (is the share mounted?)",
+                "the folder root {} is not there (is the share mounted?): {e}",
                 self.root.display()
             )));
         }
@@ -296,12 +297,12 @@ impl Check {
             );
             match listed {
                 Ok(files) => {
-                    for path in files {
-                        if let Err(e) = self.take_up(inbox, &dir, &path, &mut report) {
+                    for name in files {
+                        if let Err(e) = self.take_up(inbox, &dir, &name, &mut report) {
                             report.errors.push(format!(
                                 "{}: {}: {e}",
                                 inbox.supplier,
-                                path.display()
+                                dir.path_of(&name).display()
                             ));
                         }
                     }
@@ -309,7 +310,7 @@ impl Check {
                 Err(e) => report.errors.push(format!(
                     "{}: cannot list {}: {e}",
                     inbox.supplier,
-                    dir.display()
+                    dir.path().display()
                 )),
             }
         }
@@ -320,14 +321,13 @@ impl Check {
     /// tool's temporary names, not changed within `settle`, not folders.
     fn waiting_files(
         &self,
-        dir: &Path,
+        dir: &Folder,
         refused: &mut Vec<String>,
-    ) -> std::io::Result<Vec<PathBuf>> {
+    ) -> std::io::Result<Vec<String>> {
         let now = SystemTime::now();
         let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().to_string();
+        for entry in dir.entries()? {
+            let name = entry.name;
             let lower = name.to_ascii_lowercase();
             if name.starts_with('.')
                 || name.ends_with('~')
@@ -338,44 +338,37 @@ impl Check {
                 continue;
             }
             // Links are not followed: a link is left where it is, and said.
-            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
-                continue;
-            };
-            if meta.file_type().is_symlink() {
+            if entry.kind == EntryKind::Link {
                 refused.push(format!(
                     "{name} is a symbolic link: left in place, not read (put the file itself there)"
                 ));
                 continue;
             }
-            if !meta.is_file() {
+            if entry.kind != EntryKind::File {
                 continue;
             }
-            let modified = meta.modified()?;
             let young = now
-                .duration_since(modified)
+                .duration_since(entry.modified)
                 .is_ok_and(|age| age < self.settle);
             if young {
                 continue;
             }
-            files.push((modified, name, entry.path()));
+            files.push((entry.modified, name));
         }
         files.sort();
-        Ok(files.into_iter().map(|(_, _, p)| p).collect())
+        Ok(files.into_iter().map(|(_, n)| n).collect())
     }
 
     /// Reads, records (applying it) and moves one file.
     fn take_up(
         &self,
         inbox: &Inbox,
-        dir: &Path,
-        path: &Path,
+        dir: &Folder,
+        name: &str,
         report: &mut Report,
     ) -> Result<(), String> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let read = read_file(path).map_err(|e| format!("cannot read it: {e}"))?;
+        let name = name.to_string();
+        let read = read_file(dir, &name).map_err(|e| format!("cannot read it: {e}"))?;
         let parsed = match &read.text {
             Some(text) => x12::parse(text).map_err(|e| e.to_string()),
             None => Err(format!(
@@ -415,7 +408,7 @@ impl Check {
                 outcome
             }
         };
-        move_aside(dir, path, &name, &inbox.supplier, self.now, &outcome)
+        move_aside(dir, &name, &inbox.supplier, self.now, &outcome)
     }
 }
 
@@ -428,8 +421,8 @@ struct ReadFile {
 }
 
 /// Hashes the whole file and keeps its text when it is small enough.
-fn read_file(path: &Path) -> std::io::Result<ReadFile> {
-    let mut file = super::csv_folder::open_no_follow(path)?;
+fn read_file(dir: &Folder, name: &str) -> std::io::Result<ReadFile> {
+    let mut file = dir.open_read(name)?;
     let mut hasher = Sha256::new();
     let mut kept = Vec::new();
     let mut size = 0u64;
@@ -455,8 +448,7 @@ fn read_file(path: &Path) -> std::io::Result<ReadFile> {
 /// Moves a recorded file into `processed/`, or into `rejected/` beside
 /// its reason. A name already taken there gets `-2`, `-3` … added.
 fn move_aside(
-    dir: &Path,
-    path: &Path,
+    dir: &Folder,
     name: &str,
     supplier: &str,
     now: Timestamp,
@@ -466,39 +458,44 @@ fn move_aside(
         Outcome::Applied { .. } => PROCESSED,
         Outcome::Rejected { .. } => REJECTED,
     };
-    let target_dir = dir.join(sub);
-    super::csv_folder::subfolder(&target_dir)?;
+    let target_dir = dir.sub(sub)?;
     let target = free_name(&target_dir, name);
     if let Outcome::Rejected { reason } = outcome {
         let text = format!(
             "stockroom did not use this file from {supplier}.\n\nFile: {name}\nLooked at: {}\nReason: {reason}\n",
             now.human()
         );
-        let reason_name = format!(
-            "{}.reason.txt",
-            target.file_name().unwrap_or_default().to_string_lossy()
-        );
+        let reason_name = format!("{target}.reason.txt");
         write_atomic(&target_dir, &reason_name, text.as_bytes()).map_err(
             |(JobError::Retry(e) | JobError::Permanent(e))| format!("cannot write the reason: {e}"),
         )?;
     }
-    match std::fs::rename(path, &target) {
+    match dir.rename_to(name, &target_dir, &target) {
         Ok(()) => {}
         // Moved meanwhile (by a person, or another look): nothing left to do.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("cannot move it to {}: {e}", target.display())),
+        Err(e) => {
+            return Err(format!(
+                "cannot move it to {}: {e}",
+                target_dir.path_of(&target).display()
+            ));
+        }
     }
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))
+    target_dir
+        .sync()
+        .and_then(|_| dir.sync())
+        .map_err(|e| format!("cannot sync {}: {e}", dir.path().display()))
 }
 
 /// `name` in `dir`, or `stem-2.ext`, `stem-3.ext` … when taken (counting
-/// a reason file of that name as taking it).
-fn free_name(dir: &Path, name: &str) -> PathBuf {
-    let taken = |n: &str| dir.join(n).exists() || dir.join(format!("{n}.reason.txt")).exists();
+/// a reason file of that name as taking it, and a link as taking it).
+fn free_name(dir: &Folder, name: &str) -> String {
+    let taken = |n: &str| {
+        !matches!(dir.kind_of(n), Ok(None))
+            || !matches!(dir.kind_of(&format!("{n}.reason.txt")), Ok(None))
+    };
     if !taken(name) {
-        return dir.join(name);
+        return name.to_string();
     }
     let (stem, ext) = match name.rsplit_once('.') {
         Some((s, e)) if !s.is_empty() => (s, format!(".{e}")),
@@ -507,6 +504,5 @@ fn free_name(dir: &Path, name: &str) -> PathBuf {
     (2..)
         .map(|n| format!("{stem}-{n}{ext}"))
         .find(|n| !taken(n))
-        .map(|n| dir.join(n))
         .expect("some number is free")
 }

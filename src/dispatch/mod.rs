@@ -12,6 +12,7 @@ pub mod confirm;
 pub mod csv_folder;
 pub mod edi;
 pub mod email;
+pub mod folder;
 pub mod inbox;
 pub mod pdf;
 pub mod views;
@@ -189,8 +190,8 @@ pub fn set_channel(
 }
 
 /// Suppliers' folders under `root` that stockroom refuses to use because
-/// they (or the inbox's `processed`/`rejected`) are symbolic links: one
-/// sentence each, for `/readyz`. Folders not made yet are fine.
+/// they (or the inbox's `processed`/`rejected`) are symbolic links or
+/// files: one sentence each, for `/readyz`. Folders not made yet are fine.
 pub fn folder_problems(conn: &Connection, root: &std::path::Path) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT name, dispatch_channel, dispatch_settings FROM suppliers
@@ -201,29 +202,69 @@ pub fn folder_problems(conn: &Connection, root: &std::path::Path) -> rusqlite::R
         .collect::<rusqlite::Result<_>>()?;
     let mut problems = Vec::new();
     for (name, channel, settings) in rows {
-        let mut paths = Vec::new();
-        match Channel::from_columns(&channel, &settings)? {
-            Channel::CsvFolder(s) => paths.push(root.join(s.folder.trim())),
-            Channel::EdiX12(s) => {
-                if s.email_to.is_empty() {
-                    paths.push(root.join(s.folder.trim()));
-                }
-                if !s.inbox.trim().is_empty() {
-                    let inbox = root.join(s.inbox.trim());
-                    paths.push(inbox.join(inbox::PROCESSED));
-                    paths.push(inbox.join(inbox::REJECTED));
-                    paths.push(inbox);
-                }
+        let channel = Channel::from_columns(&channel, &settings)?;
+        problems.extend(
+            channel_folder_problems(&channel, root)
+                .into_iter()
+                .map(|p| format!("{name}: {p}")),
+        );
+    }
+    Ok(problems)
+}
+
+/// What is wrong with the folders one channel uses under `root` (a
+/// symbolic link, or a file where a folder should be), in words; empty
+/// when nothing is (a folder not made yet is fine: it is made when needed).
+/// Looked at without following links and without creating anything.
+pub fn channel_folder_problems(channel: &Channel, root: &std::path::Path) -> Vec<String> {
+    use folder::Kind;
+    let mut chains: Vec<Vec<&str>> = Vec::new();
+    match channel {
+        Channel::CsvFolder(s) => chains.push(vec![s.folder.trim()]),
+        Channel::EdiX12(s) => {
+            if s.email_to.is_empty() {
+                chains.push(vec![s.folder.trim()]);
             }
-            _ => {}
+            let inbox = s.inbox.trim();
+            if !inbox.is_empty() {
+                chains.push(vec![inbox, inbox::PROCESSED]);
+                chains.push(vec![inbox, inbox::REJECTED]);
+            }
         }
-        for p in paths {
-            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
-                problems.push(format!("{name}: {} is a symbolic link", p.display()));
+        _ => {}
+    }
+    let Ok(root_folder) = folder::Folder::root(root) else {
+        return Vec::new();
+    };
+    let mut problems: Vec<String> = Vec::new();
+    for chain in chains {
+        let mut at = None::<folder::Folder>;
+        for name in chain {
+            let here = at.as_ref().unwrap_or(&root_folder);
+            let path = here.path_of(name);
+            let problem = match here.kind_of(name) {
+                Ok(None) => break,
+                Ok(Some(Kind::Folder)) => None,
+                Ok(Some(Kind::Link)) => Some(format!(
+                    "{} is a symbolic link: stockroom does not follow links in supplier folders; replace it with a real folder",
+                    path.display()
+                )),
+                Ok(Some(_)) => Some(format!("{} is a file, not a folder", path.display())),
+                Err(e) => Some(format!("cannot look at {}: {e}", path.display())),
+            };
+            if let Some(p) = problem {
+                if !problems.contains(&p) {
+                    problems.push(p);
+                }
+                break;
+            }
+            match here.sub_existing(name) {
+                Some(f) => at = Some(f),
+                None => break,
             }
         }
     }
-    Ok(problems)
+    problems
 }
 
 /// Keeps the orders of `supplier_id` already on their way (queued to be

@@ -266,6 +266,13 @@ async fn links_in_supplier_folders_are_refused_not_followed() {
     );
     let page = admin.get_html("/admin/edi-inbox").await;
     assert!(page.contains("is a symbolic link"), "{page}");
+    // The supplier's page says so too, where its sending is set up.
+    let page = admin.get_html(&format!("/suppliers/{}", o.supplier)).await;
+    assert!(
+        page.contains(r#"data-testid="folder-problem">This supplier's folders cannot be used: "#)
+            && page.contains("medsupply-in/rejected is a symbolic link"),
+        "{page}"
+    );
     let ready: serde_json::Value = admin.get("/readyz").await.json().await.unwrap();
     assert_eq!(ready["status"], "degraded", "{ready}");
     let folders = &ready["checks"][5];

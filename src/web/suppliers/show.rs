@@ -76,6 +76,8 @@ struct ShowPage {
     secret_stored: bool,
     /// The saved channel can be tested (not by hand).
     can_test: bool,
+    /// What is wrong with the channel's folders (a link, a file), in words.
+    folder_problems: Vec<String>,
 }
 crate::page!(ShowPage);
 
@@ -132,6 +134,13 @@ pub(crate) async fn supplier_page(
         .read(move |c| dispatch::views::supplier(c, id))
         .await?
         .ok_or(AppError::NotFound)?;
+    // The folder root may be a network share: looked at off the request thread.
+    let (c, root) = (
+        channel.clone(),
+        ctx.state.config.dispatch.folder_root.clone(),
+    );
+    let folder_problems =
+        crate::db::run_blocking(move || dispatch::channel_folder_problems(&c, &root)).await;
     render_status(
         status,
         &ShowPage {
@@ -165,6 +174,7 @@ pub(crate) async fn supplier_page(
             last_test: last_test.map(|job| test_text(&job)),
             secret_stored: matches!(channel, Channel::Webhook(_)),
             can_test: channel != Channel::Manual,
+            folder_problems,
         },
     )
 }
