@@ -242,8 +242,8 @@ pub(crate) fn supplier_line_for(
     }
 }
 
-fn editable(tx: &Transaction, id: i64, env: &Env) -> Result<Order, OrdersError> {
-    let order = for_change(tx, id, env.today)?;
+fn editable(tx: &Transaction, ctx: &Context, id: i64, env: &Env) -> Result<Order, OrdersError> {
+    let order = super::for_change_by(tx, &ctx.actor, id, env.today)?;
     if !order.state.editable() {
         return Err(OrdersError::refused(
             super::refusals::NOT_A_DRAFT,
@@ -265,7 +265,7 @@ pub fn add_line(
     order_id: i64,
     line: &LineInput,
 ) -> Result<Order, OrdersError> {
-    let order = editable(tx, order_id, env)?;
+    let order = editable(tx, ctx, order_id, env)?;
     let line_id = write_line(tx, &ctx.actor, order_id, order.supplier_id, line)?;
     edited(
         tx,
@@ -295,7 +295,7 @@ pub fn update_line(
     line_id: i64,
     change: &LineChange,
 ) -> Result<Order, OrdersError> {
-    let order = editable(tx, order_id, env)?;
+    let order = editable(tx, ctx, order_id, env)?;
     let before: Option<(i64, i64)> = tx
         .row_cached(
             "SELECT packs, location_id FROM order_lines WHERE id = ?1 AND order_id = ?2",
@@ -366,7 +366,7 @@ pub fn remove_line(
     order_id: i64,
     line_id: i64,
 ) -> Result<Order, OrdersError> {
-    let order = editable(tx, order_id, env)?;
+    let order = editable(tx, ctx, order_id, env)?;
     let at: Option<i64> = tx
         .row_cached(
             "SELECT location_id FROM order_lines WHERE id = ?1 AND order_id = ?2",
@@ -414,7 +414,7 @@ pub fn update_header(
     order_id: i64,
     change: &HeaderChange,
 ) -> Result<Order, OrdersError> {
-    let order = for_change(tx, order_id, env.today)?;
+    let order = super::for_change_by(tx, &ctx.actor, order_id, env.today)?;
     let mut errors = FieldErrors::default();
     if let Some(note) = &change.note {
         check_note(&mut errors, "note", note, MAX_NOTE);

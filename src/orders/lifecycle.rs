@@ -97,7 +97,7 @@ pub fn act(
     action: Action,
     input: &ActInput,
 ) -> Result<Order, OrdersError> {
-    let order = for_change(tx, order_id, env.today)?;
+    let order = super::for_change_by(tx, &ctx.actor, order_id, env.today)?;
     let reason = input.reason.trim();
     let mut errors = FieldErrors::default();
     check_note(&mut errors, "reason", reason, MAX_REASON);
@@ -112,12 +112,7 @@ pub fn act(
     check_who(&ctx.actor, &order, action)?;
     if matches!(action, Action::Approve | Action::Reject) {
         // Deciding an order needs sight of all of it.
-        let mut stmt =
-            tx.prepare_cached("SELECT DISTINCT location_id FROM order_lines WHERE order_id = ?1")?;
-        let places: Vec<i64> = stmt
-            .query_map([order_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        if places.iter().any(|l| !ctx.actor.may_use(*l)) {
+        if !super::reach(tx, &ctx.actor.places(), order_id)?.sees_all() {
             return Err(OrdersError::refused(
                 crate::stock::LOCATION_NOT_PERMITTED,
                 format!(

@@ -478,17 +478,53 @@ pub fn detail(conn: &Connection, id: i64, today: Date) -> rusqlite::Result<Optio
     }))
 }
 
-/// Whether someone with `places` may see order `id` (see [`detail_for`]).
-pub fn may_see(conn: &Connection, places: &Places, id: i64) -> rusqlite::Result<bool> {
-    let Places::Only(ids) = places else {
-        return Ok(true);
-    };
+/// How much of an order someone can reach: its lines, and how many of
+/// them are at places they may use. The one rule for location access on
+/// orders: an order is *seen* when any line is usable (or it has none),
+/// with the other lines hidden; it is *decided* (approved, rejected) only
+/// by someone who may use every line's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    pub lines: usize,
+    pub usable: usize,
+}
+
+impl Reach {
+    pub fn of(line_places: &[i64], places: &Places) -> Reach {
+        Reach {
+            lines: line_places.len(),
+            usable: line_places.iter().filter(|l| places.contains(**l)).count(),
+        }
+    }
+
+    /// The order is shown (an order without lines is seen by all who may
+    /// see orders).
+    pub fn sees(self) -> bool {
+        self.lines == 0 || self.usable > 0
+    }
+
+    /// Every line is at a usable place: the order may be decided.
+    pub fn sees_all(self) -> bool {
+        self.usable == self.lines
+    }
+}
+
+/// [`Reach`] of order `id` for someone with `places`.
+pub fn reach(conn: &Connection, places: &Places, id: i64) -> rusqlite::Result<Reach> {
     let mut stmt =
         conn.prepare_cached("SELECT location_id FROM order_lines WHERE order_id = ?1")?;
     let at: Vec<i64> = stmt
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(at.is_empty() || at.iter().any(|l| ids.contains(l)))
+    Ok(Reach::of(&at, places))
+}
+
+/// Whether someone with `places` may see order `id` (see [`Reach`]).
+pub fn may_see(conn: &Connection, places: &Places, id: i64) -> rusqlite::Result<bool> {
+    if matches!(places, Places::All) {
+        return Ok(true);
+    }
+    Ok(reach(conn, places, id)?.sees())
 }
 
 /// The order as someone with `places` sees it: lines (and received lines)
@@ -508,11 +544,12 @@ pub fn detail_for(
     if matches!(places, Places::All) {
         return Ok(Some(d));
     }
-    let all = d.lines.len();
-    d.lines.retain(|l| places.contains(l.location_id));
-    if all > 0 && d.lines.is_empty() {
+    let at: Vec<i64> = d.lines.iter().map(|l| l.location_id).collect();
+    let all = at.len();
+    if !Reach::of(&at, places).sees() {
         return Ok(None);
     }
+    d.lines.retain(|l| places.contains(l.location_id));
     let mut hidden = all - d.lines.len();
     for r in &mut d.receipts {
         let before = r.lines.len();
@@ -598,6 +635,23 @@ pub(crate) fn add_event(
 /// The order as it is in the transaction, for a change.
 pub(crate) fn for_change(tx: &Transaction, id: i64, today: Date) -> Result<Order, OrdersError> {
     get(tx, id, today)?.ok_or(OrdersError::NoSuchOrder)
+}
+
+/// The order `actor` is about to change: for a person, not found (as for
+/// the pages) when every line is at a place they may not use (see
+/// [`Reach`]). The system and a supplier (answering its own order, checked
+/// by its link or its EDI identity) are not bound by locations.
+pub(crate) fn for_change_by(
+    tx: &Transaction,
+    actor: &crate::domain::actor::Actor,
+    id: i64,
+    today: Date,
+) -> Result<Order, OrdersError> {
+    let order = for_change(tx, id, today)?;
+    if actor.person().is_some() && !reach(tx, &actor.places(), id)?.sees() {
+        return Err(OrdersError::NoSuchOrder);
+    }
+    Ok(order)
 }
 
 #[cfg(test)]

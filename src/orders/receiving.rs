@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::lifecycle::{MAX_REASON, parse_date};
-use super::{Env, OrderLine, OrdersError, Step, add_event, for_change};
+use super::{Env, OrderLine, OrdersError, Step, add_event};
 use crate::audit::{self, Context, Event};
 use crate::catalog::items;
 use crate::db::Cached;
@@ -145,7 +145,7 @@ pub fn receive(
     order_id: i64,
     input: &ReceiptInput,
 ) -> Result<Receipt, OrdersError> {
-    let order = for_change(tx, order_id, env.today)?;
+    let order = super::for_change_by(tx, &ctx.actor, order_id, env.today)?;
     if !order.state.receivable() {
         let r =
             transition(order.state, Action::Receive, Facts::default()).expect_err("not receivable");

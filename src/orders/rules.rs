@@ -202,8 +202,15 @@ pub fn set_active(
 }
 
 /// Orders waiting for an approval `user` may give: an open step their role
-/// covers, on an order they neither created nor submitted. Oldest first.
-pub fn waiting_for(conn: &Connection, user: &User, today: Date) -> rusqlite::Result<Vec<Order>> {
+/// covers, on an order they neither created nor submitted, whose every
+/// line is at a place they may use (`places`; see [`super::Reach`]).
+/// Oldest first.
+pub fn waiting_for(
+    conn: &Connection,
+    user: &User,
+    places: &crate::domain::actor::Places,
+    today: Date,
+) -> rusqlite::Result<Vec<Order>> {
     let roles: &[&str] = match user.role {
         Role::Admin => &["manager", "admin"],
         Role::Manager => &["manager"],
@@ -223,6 +230,9 @@ pub fn waiting_for(conn: &Connection, user: &User, today: Date) -> rusqlite::Res
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
+        if !super::reach(conn, places, id)?.sees_all() {
+            continue;
+        }
         if let Some(o) = super::get(conn, id, today)? {
             out.push(o);
         }

@@ -383,11 +383,13 @@ fn approval_rules_make_steps_and_nobody_approves_their_own_order() {
     );
     // The approval queue: Mia sees it, Max (its author) does not.
     let queue = |id| {
-        db.read_blocking(|c| rules::waiting_for(c, &user(id), env().today).map_err(DbError::from))
-            .unwrap()
-            .iter()
-            .map(|o| o.id)
-            .collect::<Vec<_>>()
+        db.read_blocking(|c| {
+            rules::waiting_for(c, &user(id), &Places::All, env().today).map_err(DbError::from)
+        })
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect::<Vec<_>>()
     };
     assert_eq!(queue(3), [drugs.id, big.id]);
     assert_eq!(queue(2), [drugs.id]);

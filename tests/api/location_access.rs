@@ -633,6 +633,41 @@ async fn orders_returns_and_locations_show_only_what_the_user_may_use() {
     assert_eq!(refused["error"]["code"], "location-not-permitted");
     let shown = get_json(mia, o.p.url(&format!("/api/v1/orders/{mixed_id}"))).await;
     assert_eq!(shown["order"]["state"], "submitted");
+    // It is not in their approvals, nor counted as waiting for them.
+    let queue = get_json(max, o.p.url("/api/v1/approvals")).await;
+    assert!(
+        !queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["id"] == mixed_id),
+        "{queue}"
+    );
+    assert!(
+        !b.get_html("/orders/approvals")
+            .await
+            .contains(&format!("/orders/{mixed_id}\""))
+    );
+
+    // An order entirely elsewhere cannot be changed or acted on either: as
+    // for reading it, it is not there.
+    for (path, body) in [
+        (
+            format!("/api/v1/orders/{only_id}/lines"),
+            line(o.p.cabinet, 1),
+        ),
+        (
+            format!("/api/v1/orders/{only_id}/cancel"),
+            json!({"reason": "not mine"}),
+        ),
+        (format!("/api/v1/orders/{only_id}/submit"), json!({})),
+    ] {
+        let (s, body) = o.post(max, &path, body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let shown = get_json(mia, o.p.url(&format!("/api/v1/orders/{only_id}"))).await;
+    assert_eq!(shown["order"]["state"], "draft");
+    assert_eq!(shown["lines"].as_array().unwrap().len(), 1);
 
     // A return from the fridge.
     let (s, ret) = o

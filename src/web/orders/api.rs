@@ -358,10 +358,11 @@ pub async fn draft_from_suggestions(
     responses((status = 200, body = Vec<Order>)), security(("bearer" = [])))]
 pub async fn approvals(ctx: Ctx) -> Result<Json<Vec<Order>>, AppError> {
     let (user, today) = (ctx.user()?.clone(), ctx.state.today());
+    let places = ctx.actor().places();
     let list = ctx
         .state
         .db
-        .read(move |c| rules::waiting_for(c, &user, today).map_err(DbError::from))
+        .read(move |c| rules::waiting_for(c, &user, &places, today).map_err(DbError::from))
         .await?;
     Ok(Json(list))
 }

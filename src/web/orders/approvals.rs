@@ -23,10 +23,11 @@ crate::page!(ApprovalsPage);
 
 pub async fn approvals(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let (user, today) = (ctx.user()?.clone(), ctx.state.today());
+    let places = ctx.actor().places();
     let list = ctx
         .state
         .db
-        .read(move |c| rules::waiting_for(c, &user, today).map_err(DbError::from))
+        .read(move |c| rules::waiting_for(c, &user, &places, today).map_err(DbError::from))
         .await?;
     render(&ApprovalsPage {
         layout: Layout::for_request(&req, "Waiting for my approval"),

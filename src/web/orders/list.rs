@@ -133,7 +133,7 @@ pub async fn list(
         .read(move |c| {
             let (rows, total) = orders::list(c, &filter, &places, today, PER_PAGE, offset)?;
             let waiting = if can_approve {
-                rules::waiting_for(c, &user, today)?.len()
+                rules::waiting_for(c, &user, &places, today)?.len()
             } else {
                 0
             };

@@ -399,7 +399,7 @@ pub fn attention(
     today: time::Date,
 ) -> rusqlite::Result<(usize, i64)> {
     let waiting = if user.role.may(Permission::ApproveOrders) {
-        rules::waiting_for(conn, user, today)?.len()
+        rules::waiting_for(conn, user, places, today)?.len()
     } else {
         0
     };
