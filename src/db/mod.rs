@@ -83,9 +83,60 @@ pub struct Db {
     inner: Arc<Inner>,
 }
 
+/// Called with the table's name for every row inserted through the writer.
+pub type InsertHook = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The writer's connection manager: SQLite's, plus a way to make the pool
+/// replace the connection (as it may, for reasons of its own), so that a
+/// test can prove nothing depends on the connection staying the same.
+pub struct WriterManager {
+    inner: SqliteConnectionManager,
+    recycle: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl r2d2::ManageConnection for WriterManager {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<Connection, rusqlite::Error> {
+        self.inner.connect()
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), rusqlite::Error> {
+        self.inner.is_valid(conn)
+    }
+
+    fn has_broken(&self, _conn: &mut Connection) -> bool {
+        self.recycle
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Installs the insert hook (if one is set) on a writer connection.
+fn install_insert_hook(
+    c: &Connection,
+    slot: &std::sync::RwLock<Option<InsertHook>>,
+) -> rusqlite::Result<()> {
+    let hook = slot.read().ok().and_then(|h| h.clone());
+    match hook {
+        Some(hook) => c.update_hook(Some(
+            move |action: rusqlite::hooks::Action, _db: &str, table: &str, _row: i64| {
+                if action == rusqlite::hooks::Action::SQLITE_INSERT {
+                    hook(table);
+                }
+            },
+        )),
+        None => c.update_hook(None::<fn(rusqlite::hooks::Action, &str, &str, i64)>),
+    }
+}
+
 struct Inner {
     readers: Pool<SqliteConnectionManager>,
-    writer: Pool<SqliteConnectionManager>,
+    writer: Pool<WriterManager>,
+    /// The insert hook every writer connection gets, set by [`Db::on_insert`]
+    /// and installed by the pool's initializer, so a new connection has it too.
+    on_insert: Arc<std::sync::RwLock<Option<InsertHook>>>,
+    recycle: Arc<std::sync::atomic::AtomicBool>,
     path: PathBuf,
     /// Writes waiting for the next group commit.
     queue: std::sync::Mutex<Queue>,
@@ -122,15 +173,26 @@ impl Db {
             c.pragma_update(None, "journal_mode", "WAL")?;
         }
         let busy = config.busy_timeout;
+        let on_insert: Arc<std::sync::RwLock<Option<InsertHook>>> = Arc::default();
+        let recycle = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let slot = on_insert.clone();
+        // The writer is never recycled for age or idleness (r2d2 would after
+        // 30 and 10 minutes); should the pool replace it anyway, the
+        // initializer gives the new connection the same hook.
         let writer = Pool::builder()
             .test_on_check_out(false)
             .max_size(1)
             .min_idle(Some(1))
+            .max_lifetime(None)
+            .idle_timeout(None)
             .connection_timeout(config.connection_timeout)
-            .build(
-                SqliteConnectionManager::file(path)
-                    .with_init(move |c| pragmas::apply(c, busy, false)),
-            )?;
+            .build(WriterManager {
+                inner: SqliteConnectionManager::file(path).with_init(move |c| {
+                    pragmas::apply(c, busy, false)?;
+                    install_insert_hook(c, &slot)
+                }),
+                recycle: recycle.clone(),
+            })?;
         // No validity query on every checkout (r2d2's default): a local
         // file connection does not go stale, and the query cost as much as
         // a small read.
@@ -147,6 +209,8 @@ impl Db {
             inner: Arc::new(Inner {
                 readers,
                 writer,
+                on_insert,
+                recycle,
                 path: path.to_path_buf(),
                 queue: Default::default(),
             }),
@@ -155,6 +219,22 @@ impl Db {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Calls `hook` with the table's name for every row inserted through
+    /// the writer, on this writer connection and on any that replaces it.
+    pub fn on_insert(&self, hook: InsertHook) -> Result<(), DbError> {
+        *self.inner.on_insert.write().expect("insert hook lock") = Some(hook);
+        let slot = self.inner.on_insert.clone();
+        self.write_blocking(move |tx| install_insert_hook(tx, &slot).map_err(DbError::from))
+    }
+
+    /// Makes the pool drop the writer connection when it is next handed
+    /// back and open a new one, as a pool may do at any time. For tests.
+    pub fn recycle_writer(&self) {
+        self.inner
+            .recycle
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Runs `f` with a read-only connection on the blocking pool.
@@ -298,7 +378,7 @@ impl Db {
 
     /// The writer connection itself, for migrations and checkpoints that
     /// manage their own transactions.
-    pub fn writer(&self) -> Result<PooledConnection<SqliteConnectionManager>, DbError> {
+    pub fn writer(&self) -> Result<PooledConnection<WriterManager>, DbError> {
         Ok(self.inner.writer.get()?)
     }
 

@@ -114,20 +114,16 @@ impl Default for Settings {
 pub struct Waker(Arc<Notify>);
 
 impl Waker {
-    /// Hooks the writer connection: every insert into `jobs` wakes the
-    /// worker (before the commit; its claim is a write, so it runs after).
+    /// Hooks the writer connection (and any that replaces it): every insert
+    /// into `jobs` wakes the worker (before the commit; its claim is a
+    /// write, so it runs after).
     pub fn install(&self, db: &Db) -> Result<(), DbError> {
         let notify = self.0.clone();
-        db.write_blocking(move |tx| {
-            tx.update_hook(Some(
-                move |action: rusqlite::hooks::Action, _db: &str, table: &str, _row: i64| {
-                    if action == rusqlite::hooks::Action::SQLITE_INSERT && table == "jobs" {
-                        notify.notify_one();
-                    }
-                },
-            ))?;
-            Ok::<_, DbError>(())
-        })
+        db.on_insert(Arc::new(move |table: &str| {
+            if table == "jobs" {
+                notify.notify_one();
+            }
+        }))
     }
 
     pub fn wake(&self) {

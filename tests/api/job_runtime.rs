@@ -151,3 +151,60 @@ async fn a_job_running_at_shutdown_is_released_for_the_next_start() {
     );
     assert_eq!(started.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_replaced_writer_connection_still_wakes_the_worker_at_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let app = spawn_app_with_jobs(|_| {}, vec![kind("test.work", counting(&calls))]).await;
+    let enqueue = |app: &TestApp| {
+        let (db, now) = (app.db().clone(), app.clock.now());
+        async move {
+            db.write(move |tx| {
+                jobs::enqueue(tx, now, &NewJob::new("test.work", json!({}))).map_err(DbError::from)
+            })
+            .await
+        }
+    };
+    let first = enqueue(&app).await.unwrap();
+    wait_for(&app, first, JobState::Succeeded).await;
+
+    // The pool replaces the writer connection (r2d2 did after 30 minutes);
+    // a temporary table, which lives on one connection, shows it happened.
+    app.db()
+        .write(|tx| {
+            tx.execute_batch("CREATE TEMP TABLE marker (x)")
+                .map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    app.db().recycle_writer();
+    app.db()
+        .write(|tx| tx.execute_batch("SELECT 1").map_err(DbError::from))
+        .await
+        .unwrap();
+    let replaced = app
+        .db()
+        .write(|tx| {
+            tx.execute_batch("SELECT * FROM temp.marker")
+                .map_err(DbError::from)
+        })
+        .await
+        .is_err();
+    assert!(replaced, "the writer connection was replaced");
+
+    // A job enqueued now runs at once, not at the next 30-second poll.
+    let started = std::time::Instant::now();
+    let second = enqueue(&app).await.unwrap();
+    for _ in 0..100 {
+        if state_of(&app, second).await == JobState::Succeeded {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state_of(&app, second).await, JobState::Succeeded);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
