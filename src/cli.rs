@@ -217,6 +217,13 @@ fn show(v: &str) -> String {
 }
 
 fn migrate_command(config: &Config, dry_run: bool) -> anyhow::Result<()> {
+    // Changing the schema under a running server: refused, as a second
+    // server would be.
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(crate::startup::DataDirLock::acquire(&config.data_dir)?)
+    };
     if dry_run {
         if !config.db_path().exists() {
             println!(

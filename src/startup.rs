@@ -29,6 +29,8 @@ pub struct Application {
     /// Whether `run_until_stopped` starts the job worker (see
     /// [`Application::without_job_worker`]).
     job_worker: bool,
+    /// Held until the server stops.
+    lock: DataDirLock,
 }
 
 /// Opens the database and applies pending migrations (writing the
@@ -45,6 +47,57 @@ pub fn job_kinds(config: Arc<Config>) -> anyhow::Result<Vec<crate::jobs::worker:
         mailer,
     }));
     Ok(kinds)
+}
+
+/// The one server of a data directory: an exclusive lock on
+/// `<data_dir>/stockroom.lock`, held while the server runs (the kernel
+/// drops it when the process ends, however it ends). A second server on the
+/// same directory refuses to start; commands such as `unlock` or
+/// `create-user` do not take it and work beside the server.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+impl DataDirLock {
+    pub fn acquire(dir: &std::path::Path) -> anyhow::Result<DataDirLock> {
+        use std::io::{Read, Seek, Write};
+        prepare_data_dir(dir)?;
+        let path = dir.join("stockroom.lock");
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("while opening {}", path.display()))?;
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                anyhow::bail!(
+                    "another stockroom server is already running on the data directory {}{}: stop it first (one server per data directory)",
+                    dir.display(),
+                    if holder.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (process {holder})")
+                    }
+                );
+            }
+            Err(e) => {
+                return Err(std::io::Error::from(e))
+                    .with_context(|| format!("while locking {}", path.display()));
+            }
+        }
+        // Who holds it, for the message above.
+        file.set_len(0)?;
+        file.rewind()?;
+        writeln!(file, "{}", std::process::id())?;
+        Ok(DataDirLock { _file: file })
+    }
 }
 
 pub fn open_database(config: &Config, clock: &dyn Clock) -> anyhow::Result<Db> {
@@ -110,9 +163,24 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
         let config = Arc::new(config);
+        let dir = config.data_dir.clone();
+        let lock = run_blocking(move || DataDirLock::acquire(&dir)).await?;
         let c = config.clone();
         let cl = clock.clone();
         let db = run_blocking(move || open_database(&c, cl.as_ref())).await?;
+        // With the directory locked no other process runs jobs here: every
+        // job still marked running was cut off by a crash or a power loss.
+        // It is given back now rather than after its lease (five minutes).
+        let now = clock.now();
+        let recovered = db
+            .write(move |tx| crate::jobs::recover_interrupted(tx, now).map_err(DbError::from))
+            .await?;
+        if recovered > 0 {
+            tracing::warn!(
+                jobs = recovered,
+                "jobs interrupted by the last stop were given back to run again"
+            );
+        }
 
         let has_admin = db
             .read(|c| users::active_admin_exists(c).map_err(DbError::from))
@@ -188,6 +256,7 @@ impl Application {
             state,
             job_kinds: job_kinds(config.clone())?,
             job_worker: true,
+            lock,
         };
         if let Some(url) = app.setup_url() {
             // Printed for whoever installs the appliance, and logged for
@@ -305,6 +374,8 @@ impl Application {
             tracing::warn!(error = %e, "final checkpoint failed");
         }
         tracing::info!("stopped");
+        // Another server may start on the directory from here on.
+        drop(self.lock);
         result
     }
 }

@@ -194,13 +194,19 @@ fn cancel_text(detail: &OrderDetail, reason: &str) -> String {
 /// `<root>/<name>`, created when missing and opened by handle (see
 /// [`super::folder`]); a missing root (a share not mounted) may pass: retry.
 pub(crate) fn folder(root: &Path, name: &str) -> Result<Folder, JobError> {
-    let root = Folder::root(root).map_err(|e| {
-        JobError::Retry(format!(
-            "the folder root {} is not there (is the share mounted?): {e}",
-            root.display()
-        ))
-    })?;
+    let root = open_root(root).map_err(JobError::Retry)?;
     root.sub(name.trim()).map_err(JobError::Permanent)
+}
+
+/// The folder root, or why not (a share not mounted: worth retrying).
+pub(crate) fn open_root(root: &Path) -> Result<Folder, String> {
+    Folder::root(root).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "the folder root {} is not there (is the share mounted?)",
+            root.display()
+        ),
+        _ => format!("cannot open the folder root {}: {e}", root.display()),
+    })
 }
 
 /// Writes `body` as `name` in `dir` atomically (see [`Folder::write_atomic`]).

@@ -261,11 +261,8 @@ impl Check {
         if boxes.is_empty() {
             return Ok(report);
         }
-        if let Err(e) = Folder::root(&self.root) {
-            return Err(JobError::Retry(format!(
-                "the folder root {} is not there (is the share mounted?): {e}",
-                self.root.display()
-            )));
+        if let Err(e) = super::csv_folder::open_root(&self.root) {
+            return Err(JobError::Retry(e));
         }
         for inbox in &boxes {
             if let Some(conflict) = &inbox.conflict {

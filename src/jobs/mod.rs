@@ -219,6 +219,32 @@ pub fn claim(
     Ok(out)
 }
 
+/// At start-up, with the data directory locked: every job still marked
+/// running was cut off when the last server stopped without finishing it
+/// (a crash, a power loss). Each is given back at once — the attempt
+/// counts, as its work may have been done, and the last one makes the job
+/// dead — instead of waiting out its lease. Returns how many.
+pub fn recover_interrupted(tx: &Transaction, now: Timestamp) -> rusqlite::Result<usize> {
+    let mut stmt = tx
+        .prepare_cached("SELECT id, coalesce(lease_owner, '') FROM jobs WHERE state = 'running'")?;
+    let cut: Vec<(i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, owner) in &cut {
+        let error = "the server stopped (a crash or a power loss) during this attempt";
+        tx.exec_cached(
+            "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END,
+                run_at = ?1, lease_owner = NULL, lease_expires_at = NULL, last_error = ?2,
+                finished_at = CASE WHEN attempts >= max_attempts THEN ?1 ELSE NULL END
+             WHERE id = ?3",
+            params![now.to_db(), error, id],
+        )?;
+        // Recorded as a lease that ended: the process holding it is gone.
+        end_attempt(tx, now, *id, owner, "lease_expired", error)?;
+    }
+    Ok(cut.len())
+}
+
 fn expire_leases(tx: &Transaction, now: Timestamp) -> rusqlite::Result<usize> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, lease_owner FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1",

@@ -142,6 +142,11 @@ impl TestApp {
     /// Stops the server and starts a new one on the same data directory,
     /// clock and browser, as a restart of the appliance would.
     pub async fn restart(self) -> TestApp {
+        self.restart_with_jobs(Vec::new()).await
+    }
+
+    /// As [`TestApp::restart`], the new server's worker running `kinds` too.
+    pub async fn restart_with_jobs(self, kinds: Vec<stockroom::jobs::worker::Kind>) -> TestApp {
         self.handle.stop(true).await;
         self.server.await.unwrap().unwrap();
         let browser = self.browser.clone();
@@ -149,7 +154,7 @@ impl TestApp {
             self.config.clone(),
             self.clock.clone(),
             self.data_dir.clone(),
-            Vec::new(),
+            kinds,
             self.worker,
         )
         .await;

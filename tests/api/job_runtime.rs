@@ -208,3 +208,103 @@ async fn a_replaced_writer_connection_still_wakes_the_worker_at_once() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn jobs_cut_off_by_a_crash_run_again_at_the_next_start_not_after_their_lease() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let app = spawn_app().await;
+    // What `kill -9` leaves behind: a job marked running, leased for five
+    // more minutes to a worker that no longer exists.
+    let now = app.clock.now();
+    let id = app
+        .db()
+        .write(move |tx| {
+            let id = jobs::enqueue(tx, now, &NewJob::new("test.work", json!({})))?;
+            tx.execute(
+                "UPDATE jobs SET state = 'running', attempts = 1, lease_owner = 'gone-1',
+                    lease_expires_at = ?1, started_at = ?2 WHERE id = ?3",
+                rusqlite::params![
+                    now.plus(Duration::from_secs(300)).to_db(),
+                    now.to_db(),
+                    id
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO job_attempts (job_id, attempt, worker, started_at) VALUES (?1, 1, 'gone-1', ?2)",
+                rusqlite::params![id, now.to_db()],
+            )?;
+            Ok::<_, DbError>(id)
+        })
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let app = app
+        .restart_with_jobs(vec![kind("test.work", counting(&calls))])
+        .await;
+    for _ in 0..100 {
+        if state_of(&app, id).await == JobState::Succeeded {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state_of(&app, id).await, JobState::Succeeded);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let cut: String = app
+        .db()
+        .read(move |c| {
+            c.query_row(
+                "SELECT error FROM job_attempts WHERE job_id = ?1 AND attempt = 1",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    assert!(cut.contains("the server stopped"), "{cut}");
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_refuses_to_start() {
+    let app = spawn_app().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stockroom"))
+        .arg("serve")
+        .env_clear()
+        .env("STOCKROOM_DATA_DIR", app.data_dir.path())
+        .env("STOCKROOM_LISTEN", "127.0.0.1:0")
+        .env("STOCKROOM_LOG_LEVEL", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Bounded: a second server that did start is stopped, and the test fails.
+    let mut waited = 0;
+    while child.try_wait().unwrap().is_none() && waited < 150 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    if child.try_wait().unwrap().is_none() {
+        child.kill().unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("another stockroom server is already running on the data directory"),
+        "{said}"
+    );
+    // The first server is unharmed, and a restart (the lock given back
+    // when it stops) works.
+    assert_eq!(app.browser.get("/healthz").await.status(), 200);
+    let app = app.restart().await;
+    assert_eq!(app.browser.get("/healthz").await.status(), 200);
+}

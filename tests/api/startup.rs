@@ -10,12 +10,15 @@ use stockroom::startup::Application;
 use crate::helpers::*;
 
 /// Starts a second application on the same data directory; it must refuse.
-async fn second_start_error(app: &TestApp) -> String {
-    let err =
-        Application::build_with_clock(app.config.clone(), Arc::new(ManualClock::starting_now()))
-            .await
-            .err()
-            .expect("start-up must refuse");
+/// Stops the server and starts it again on the same data directory: the
+/// error the new start ends with.
+async fn second_start_error(app: TestApp) -> String {
+    let config = app.config.clone();
+    let _dir = app.stop().await;
+    let err = Application::build_with_clock(config, Arc::new(ManualClock::starting_now()))
+        .await
+        .err()
+        .expect("start-up must refuse");
     format!("{err:#}")
 }
 
@@ -28,7 +31,7 @@ async fn start_up_refuses_a_database_from_a_newer_version() {
             [],
         )
         .unwrap();
-    let msg = second_start_error(&app).await;
+    let msg = second_start_error(app).await;
     assert!(
         msg.contains("migration 9999 (future)") && msg.contains("newer"),
         "{msg}"
@@ -44,7 +47,7 @@ async fn start_up_refuses_a_changed_migration() {
             [],
         )
         .unwrap();
-    let msg = second_start_error(&app).await;
+    let msg = second_start_error(app).await;
     assert!(msg.contains("must never change"), "{msg}");
 }
 
