@@ -165,6 +165,7 @@ impl Application {
         let config = Arc::new(config);
         let dir = config.data_dir.clone();
         let lock = run_blocking(move || DataDirLock::acquire(&dir)).await?;
+        crate::web::error::set_data_dir(&config.data_dir);
         let c = config.clone();
         let cl = clock.clone();
         let db = run_blocking(move || open_database(&c, cl.as_ref())).await?;

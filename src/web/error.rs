@@ -121,6 +121,11 @@ impl AppError {
                 "The request did not arrive in time. Check the connection and try again.".into(),
             ),
             MethodNotAllowed => ("method-not-allowed", StatusCode::METHOD_NOT_ALLOWED, "That action is not available here.".into()),
+            Internal(cause) if disk_full(cause) => (
+                "disk-full",
+                StatusCode::INSUFFICIENT_STORAGE,
+                "The data disk is full: nothing was saved. Tell whoever looks after the stockroom machine; it works again as soon as there is room.".into(),
+            ),
             Internal(_) => (
                 "internal",
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -128,6 +133,38 @@ impl AppError {
             ),
         }
     }
+}
+
+/// Whether a fault is the disk (or the database) being full: SQLite's
+/// "database or disk is full", or the system's "no space left on device",
+/// anywhere in the chain of causes.
+pub fn disk_full(cause: &anyhow::Error) -> bool {
+    cause.chain().any(|e| {
+        if let Some(rusqlite::Error::SqliteFailure(f, _)) = e.downcast_ref::<rusqlite::Error>() {
+            return f.code == rusqlite::ErrorCode::DiskFull;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::StorageFull;
+        }
+        // A group commit passes its cause on as text.
+        let text = e.to_string();
+        text.contains("database or disk is full") || text.contains("No space left on device")
+    })
+}
+
+/// Where the data lives, for the free space a disk-full error logs.
+static DATA_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Names the data directory (at start-up), so that a full disk is logged
+/// with the space left on it.
+pub fn set_data_dir(dir: &std::path::Path) {
+    let _ = DATA_DIR.set(dir.to_path_buf());
+}
+
+fn free_bytes() -> Option<u64> {
+    let dir = DATA_DIR.get()?;
+    let st = rustix::fs::statvfs(dir).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 /// The HTTP status of a kind of refusal.
@@ -208,6 +245,11 @@ const OWN_CODES: &[(&str, u16, &str)] = &[
         "The path exists, but not with this method.",
     ),
     (
+        "disk-full",
+        507,
+        "The data disk (or the database) is full: nothing was saved; it works again once there is room.",
+    ),
+    (
         "internal",
         500,
         "A fault on stockroom's side; the log has the cause under the request id.",
@@ -255,7 +297,16 @@ impl ResponseError for AppError {
         if let AppError::Internal(cause) = self {
             // The cause is logged here, inside the request span (request id),
             // and never sent to the client.
-            tracing::error!(code, cause = format!("{cause:#}"), "request failed");
+            if code == "disk-full" {
+                tracing::error!(
+                    code,
+                    free_bytes = free_bytes(),
+                    cause = format!("{cause:#}"),
+                    "the data disk is full: the change was not saved"
+                );
+            } else {
+                tracing::error!(code, cause = format!("{cause:#}"), "request failed");
+            }
         }
         let mut resp = HttpResponse::build(status);
         if let AppError::RateLimited { retry_after_secs } = self {
@@ -374,6 +425,7 @@ mod tests {
             AppError::RequestTimeout,
             AppError::MethodNotAllowed,
             AppError::internal(anyhow::anyhow!("x")),
+            AppError::internal(std::io::Error::from(std::io::ErrorKind::StorageFull)),
             AppError::from(crate::accounts::AccountsError::LastAdmin),
             AppError::from(crate::accounts::AccountsError::SelfLockout),
         ];

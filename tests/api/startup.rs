@@ -255,3 +255,72 @@ async fn readyz_is_degraded_while_a_job_is_dead() {
         "{jobs}"
     );
 }
+
+#[tokio::test]
+async fn a_full_disk_is_named_and_nothing_is_saved_until_there_is_room() {
+    let app = spawn_app().await;
+    let admin = app.create_user("ada", "admin").await;
+    let token = api(&create_token(&app, admin.id, "write").await);
+    let (b, _) = app.browser_as("manager").await;
+    // The database may grow no more: SQLite answers as on a full disk.
+    let set_limit = |pages: &'static str| {
+        app.db().write(move |tx| {
+            tx.execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+                .map_err(stockroom::db::DbError::from)
+        })
+    };
+    let users = app.scalar("SELECT count(*) FROM users").await;
+    let pages = app.scalar("PRAGMA page_count").await;
+    let limit: &'static str = Box::leak(pages.to_string().into_boxed_str());
+    set_limit(limit).await.unwrap();
+    let big = "x".repeat(60);
+    let mut refused = None;
+    // Each user takes room; the first that does not fit is refused.
+    for n in 0..200 {
+        let res = post_json(
+            &token,
+            format!("{}/api/v1/users", app.address),
+            &serde_json::json!({"username": format!("u{n}"), "display_name": big, "role": "staff", "password": PASSWORD}),
+        )
+        .await;
+        if res.status() != StatusCode::CREATED {
+            refused = Some(res);
+            break;
+        }
+    }
+    let res = refused.expect("the database filled up");
+    assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "disk-full", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The data disk is full: nothing was saved."),
+        "{body}"
+    );
+    let before = app.scalar("SELECT count(*) FROM users").await;
+    assert!(before > users);
+    // A page says the same, in the layout.
+    let res = b
+        .post_form("/categories", &[("name", "Dressings and bandages")])
+        .await;
+    assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("The data disk is full: nothing was saved."),
+        "{page}"
+    );
+    assert!(page.contains("<nav"), "in the site layout");
+    assert_eq!(app.scalar("SELECT count(*) FROM categories").await, 0);
+    // Room again: writes work without a restart.
+    set_limit("1073741823").await.unwrap();
+    let res = post_json(
+        &token,
+        format!("{}/api/v1/users", app.address),
+        &serde_json::json!({"username": "after", "role": "staff", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(app.scalar("SELECT count(*) FROM users").await, before + 1);
+}
