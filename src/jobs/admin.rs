@@ -49,6 +49,7 @@ pub struct Stats {
     pub running: i64,
     /// Failed, waiting for a retry.
     pub retrying: i64,
+    /// Dead and not resolved (see [`dismiss`]): they need a person.
     pub dead: i64,
     /// Seconds the oldest due job has been waiting (0 when none).
     pub oldest_queued_secs: i64,
@@ -60,7 +61,8 @@ pub fn stats(conn: &Connection, now: Timestamp) -> rusqlite::Result<Stats> {
     let mut s = Stats::default();
     let mut stmt = conn.prepare_cached(
         "SELECT kind, state, count(*) FROM jobs
-         WHERE state IN ('queued', 'running', 'failed', 'dead') GROUP BY kind, state ORDER BY kind, state",
+         WHERE state IN ('queued', 'running', 'failed', 'dead') AND resolved_at IS NULL
+         GROUP BY kind, state ORDER BY kind, state",
     )?;
     for row in stmt.query_map([], |r| {
         Ok((
@@ -130,7 +132,8 @@ pub fn retry(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError>
         )));
     }
     tx.exec_cached(
-        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?1, finished_at = NULL WHERE id = ?2",
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?1, finished_at = NULL,
+            resolved_at = NULL, resolved_by = NULL WHERE id = ?2",
         params![ctx.at.to_db(), id],
     )?;
     audit::record(
@@ -139,6 +142,41 @@ pub fn retry(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError>
         Event::new("job.retry", "job", id)
             .before(json!({"state": job.state, "last_error": job.last_error}))
             .after(json!({"state": "queued", "kind": job.kind})),
+    )?;
+    Ok(get(tx, id)?.expect("exists"))
+}
+
+/// A dead job that needs nobody any more (its order was sent another way,
+/// say) is dismissed: it stays in the history, and health stops counting it.
+pub fn dismiss(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError> {
+    let job = get(tx, id)?.ok_or(JobsError::NoSuchJob)?;
+    if job.state != JobState::Dead || job.resolved_at.is_some() {
+        return Err(JobsError::Refused(Refusal::new(
+            NOT_DEAD,
+            format!(
+                "Job {id} is {}: only a dead job not yet resolved can be dismissed",
+                if job.resolved_at.is_some() {
+                    "resolved"
+                } else {
+                    job.state.as_str()
+                }
+            ),
+        )));
+    }
+    let who = ctx
+        .actor
+        .person()
+        .map_or("the system".to_string(), |p| p.username.clone());
+    tx.exec_cached(
+        "UPDATE jobs SET resolved_at = ?1, resolved_by = ?2 WHERE id = ?3",
+        params![ctx.at.to_db(), format!("dismissed by {who}"), id],
+    )?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("job.dismiss", "job", id)
+            .before(json!({"state": job.state, "last_error": job.last_error}))
+            .after(json!({"resolved": true, "kind": job.kind})),
     )?;
     Ok(get(tx, id)?.expect("exists"))
 }

@@ -21,7 +21,8 @@ pub mod schedule;
 pub mod worker;
 
 pub use admin::{
-    Attempt, JobsError, NOT_DEAD, NOT_WAITING, REFUSALS, Stats, attempts, cancel, retry, stats,
+    Attempt, JobsError, NOT_DEAD, NOT_WAITING, REFUSALS, Stats, attempts, cancel, dismiss, retry,
+    stats,
 };
 pub use kind::{JobKind, PayloadError, Subject};
 
@@ -306,6 +307,14 @@ pub fn succeed(tx: &Transaction, now: Timestamp, id: i64, worker: &str) -> rusql
     )?;
     if n == 1 {
         end_attempt(tx, now, id, worker, "succeeded", "")?;
+        // Earlier dead jobs of this kind about the same thing are made good.
+        tx.exec_cached(
+            "UPDATE jobs SET resolved_at = ?1, resolved_by = 'job ' || ?2 || ' succeeded'
+             WHERE state = 'dead' AND resolved_at IS NULL AND id <> ?2
+               AND (kind, subject_type, subject_id) =
+                   (SELECT kind, subject_type, subject_id FROM jobs WHERE id = ?2)",
+            params![now.to_db(), id],
+        )?;
     }
     Ok(n == 1)
 }
@@ -437,10 +446,15 @@ pub struct Job {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// A dead job no longer needing a person: when, and why ("job 42
+    /// succeeded", "dismissed by anna").
+    pub resolved_at: Option<String>,
+    pub resolved_by: Option<String>,
 }
 
 const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, max_attempts, run_at, lease_owner,
-    lease_expires_at, last_error, idempotency_key, created_at, started_at, finished_at";
+    lease_expires_at, last_error, idempotency_key, created_at, started_at, finished_at,
+    resolved_at, resolved_by";
 
 /// A state column that holds none of [`JobState::ALL`].
 #[derive(Debug, thiserror::Error)]
@@ -476,6 +490,8 @@ fn map_job(r: &rusqlite::Row) -> rusqlite::Result<Job> {
         created_at: r.get(11)?,
         started_at: r.get(12)?,
         finished_at: r.get(13)?,
+        resolved_at: r.get(14)?,
+        resolved_by: r.get(15)?,
     })
 }
 

@@ -1055,6 +1055,8 @@ async fn a_queued_order_goes_where_it_was_queued_for_and_a_retry_elsewhere_is_co
         "{body}"
     );
     assert_eq!(order_state(&o, id).await["state"], "dispatch_failed");
+    let unresolved_dead = "SELECT count(*) FROM jobs WHERE state = 'dead' AND resolved_at IS NULL";
+    assert_eq!(o.p.app.scalar(unresolved_dead).await, 1, "the failed send");
     let (status, body) = o
         .post(
             &o.p.manager,
@@ -1064,6 +1066,18 @@ async fn a_queued_order_goes_where_it_was_queued_for_and_a_retry_elsewhere_is_co
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     until_state(&o, id, "sent").await;
+    // The order went out after all: its dead send needs nobody any more.
+    assert_eq!(o.p.app.scalar(unresolved_dead).await, 0);
+    let by: String =
+        o.p.app
+            .raw_connection()
+            .query_row(
+                "SELECT resolved_by FROM jobs WHERE state = 'dead'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert!(by.starts_with("job ") && by.ends_with(" succeeded"), "{by}");
     assert!(
         files("second").iter().any(|f| f.contains(&number)),
         "{:?}",

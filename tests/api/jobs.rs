@@ -489,3 +489,71 @@ async fn admins_see_jobs_in_the_navigation() {
         .expect("Jobs in the navigation");
     assert!(tokens < jobs, "after API tokens");
 }
+
+#[tokio::test]
+async fn a_dismissed_dead_job_no_longer_needs_a_person_and_a_retry_counts_it_again() {
+    let app = spawn_app().await;
+    let jobs = seed(&app);
+    let (b, _) = app.browser_as("admin").await;
+    let dead_count = |app: &TestApp| {
+        let db = app.db().clone();
+        let now = app.clock.now();
+        async move {
+            db.read(move |c| stockroom::jobs::stats(c, now).map_err(stockroom::db::DbError::from))
+                .await
+                .unwrap()
+                .dead
+        }
+    };
+    assert_eq!(dead_count(&app).await, 1);
+    let ready: Value = b.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["status"], "degraded", "{ready}");
+
+    let page = b.get_html(&format!("/admin/jobs/{}", jobs.dead)).await;
+    assert!(page.contains(&format!(r#"action="/admin/jobs/{}/dismiss""#, jobs.dead)));
+    let res = b
+        .post_form(&format!("/admin/jobs/{}/dismiss", jobs.dead), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(dead_count(&app).await, 0, "dismissed: not counted");
+    assert_eq!(job_row(&app, jobs.dead).0, "dead", "still in the history");
+    assert_eq!(app.audit_count("job.dismiss").await, 1);
+    let page = b.get_html(&format!("/admin/jobs/{}", jobs.dead)).await;
+    assert!(page.contains("dismissed by admin-user"), "{page}");
+    assert!(!page.contains("/dismiss\""), "no second dismissal offered");
+    let ready: Value = b.get("/readyz").await.json().await.unwrap();
+    let checks = ready["checks"].as_array().unwrap();
+    let jobs_check = checks.iter().find(|c| c["name"] == "jobs").unwrap();
+    assert_eq!(jobs_check["status"], "ok", "{ready}");
+
+    // Dismissed twice: refused with the reason, nothing changes.
+    let res = b
+        .post_form(&format!("/admin/jobs/{}/dismiss", jobs.dead), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("only a dead job not yet resolved can be dismissed")
+    );
+    assert_eq!(app.audit_count("job.dismiss").await, 1);
+    // A queued job cannot be dismissed.
+    let res = b
+        .post_form(&format!("/admin/jobs/{}/dismiss", jobs.queued), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(app.audit_count("job.dismiss").await, 1);
+    // Retried, it counts again if it dies again.
+    b.post_form(&format!("/admin/jobs/{}/retry", jobs.dead), &[])
+        .await;
+    let resolved: Option<String> = app
+        .raw_connection()
+        .query_row(
+            "SELECT resolved_at FROM jobs WHERE id = ?1",
+            [jobs.dead],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(resolved, None);
+}

@@ -165,6 +165,30 @@ pub async fn retry(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
     Ok(Json(job))
 }
 
+/// Dismisses a dead job that needs nobody any more: it stays in the
+/// history, and `/readyz` stops counting it. Needs a `write` token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/dismiss",
+    tag = "jobs",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Dismissed", body = Job),
+        (status = 404, description = "No such job", body = crate::web::api::ErrorBody),
+        (status = 409, description = "The job is not dead, or already resolved", body = crate::web::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn dismiss(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
+    let (a, id) = (ctx.audit(), id.into_inner());
+    let job = ctx
+        .state
+        .db
+        .write(move |tx| jobs::dismiss(tx, &a, id))
+        .await?;
+    Ok(Json(job))
+}
+
 /// Cancels a job that waits to run or to be retried. Needs a `write` token.
 #[utoipa::path(
     post,

@@ -28,6 +28,7 @@ struct ShowPage {
     times: Vec<(&'static str, String)>,
     attempts: Vec<AttemptRow>,
     can_retry: bool,
+    can_dismiss: bool,
     can_cancel: bool,
 }
 crate::page!(ShowPage);
@@ -82,6 +83,7 @@ async fn job_page(
                 })
                 .collect(),
             can_retry: job.state == JobState::Dead,
+            can_dismiss: job.state == JobState::Dead && job.resolved_at.is_none(),
             can_cancel: matches!(job.state, JobState::Queued | JobState::Failed),
             job,
         },
@@ -138,6 +140,28 @@ pub async fn retry(
         ctx.state.jobs_waker.wake();
     }
     acted(&req, &ctx, id, outcome, format!("Job {id} will run again.")).await
+}
+
+pub async fn dismiss(
+    req: HttpRequest,
+    ctx: Ctx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let a = ctx.audit();
+    let outcome = ctx
+        .state
+        .db
+        .write(move |tx| jobs::dismiss(tx, &a, id))
+        .await;
+    acted(
+        &req,
+        &ctx,
+        id,
+        outcome,
+        format!("Job {id} dismissed: it no longer counts as needing attention."),
+    )
+    .await
 }
 
 pub async fn cancel(
