@@ -110,3 +110,9 @@ impl Mailer {
         }
     }
 }
+
+/// The practice's mail server as a job target: jobs waiting to retry on it
+/// go at once when one gets through (see `jobs::reached`).
+pub fn target(host: &str, port: u16) -> String {
+    format!("smtp:{host}:{port}")
+}

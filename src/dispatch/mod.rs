@@ -132,6 +132,28 @@ impl Channel {
         }
     }
 
+    /// What delivering by this channel has to reach — the mail server, the
+    /// folder root (a share), a webhook's host — so that when one job gets
+    /// through, the jobs waiting on the same thing go at once.
+    pub fn target(&self, config: &Config) -> Option<String> {
+        let smtp = || {
+            config
+                .smtp
+                .as_ref()
+                .map(|s| crate::mail::target(&s.host, s.port))
+        };
+        let folder = || Some(format!("folder:{}", config.dispatch.folder_root.display()));
+        match self {
+            Channel::Manual => None,
+            Channel::Email(_) => smtp(),
+            Channel::EdiX12(s) if !s.email_to.is_empty() => smtp(),
+            Channel::CsvFolder(_) | Channel::EdiX12(_) => folder(),
+            Channel::Webhook(s) => reqwest::Url::parse(s.url.trim())
+                .ok()
+                .and_then(|u| u.host_str().map(|h| format!("webhook:{h}"))),
+        }
+    }
+
     fn keeping_secrets_of(mut self, old: &Channel) -> Channel {
         if let (Channel::Webhook(new), Channel::Webhook(old)) = (&mut self, old)
             && new.secret.is_empty()
@@ -591,6 +613,9 @@ async fn send_order(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError>
     }
     out.confirm_link = confirm::link_for(&ctx.db, &d.config, order_id, ctx.clock.now()).await;
     let last = ctx.attempt >= ctx.max_attempts;
+    if let Some(t) = channel.target(&d.config) {
+        ctx.reaching(t);
+    }
     let result = match d.adapter(&channel, &ctx.db) {
         Ok(adapter) => adapter.deliver(&out).await,
         Err(e) => Err(e),
@@ -640,6 +665,9 @@ async fn send_cancel_notice(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), J
     out.purpose = Purpose::Cancel {
         reason: order.reason.clone(),
     };
+    if let Some(t) = channel.target(&d.config) {
+        ctx.reaching(t);
+    }
     let what = d.adapter(&channel, &ctx.db)?.deliver(&out).await?;
     tracing::info!(order = %out.order_number(), channel = channel.name(), "cancellation notice: {what}");
     Ok(())
@@ -731,6 +759,9 @@ async fn send_test(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> 
     };
     // A test is tried once: the person who pressed the button wants to
     // know now, and presses again after fixing the settings.
+    if let Some(t) = channel.target(&d.config) {
+        ctx.reaching(t);
+    }
     let result = match d.adapter(&channel, &ctx.db) {
         Ok(adapter) => adapter.deliver(&out).await,
         Err(e) => Err(e),

@@ -142,6 +142,7 @@ async fn run_job(db: &Db, config: &Arc<Config>, attempt: u32) -> Result<(), JobE
         key: job.idempotency_key.clone(),
         db: db.clone(),
         clock: Arc::new(SystemClock),
+        target: Default::default(),
     })
     .await
 }

@@ -319,6 +319,15 @@ pub fn succeed(tx: &Transaction, now: Timestamp, id: i64, worker: &str) -> rusql
     Ok(n == 1)
 }
 
+/// A job just got through to `target`: the jobs waiting to retry on the
+/// same target are due now. Returns how many.
+pub fn reached(tx: &Transaction, now: Timestamp, target: &str) -> rusqlite::Result<usize> {
+    tx.exec_cached(
+        "UPDATE jobs SET run_at = ?1 WHERE state = 'failed' AND target = ?2 AND run_at > ?1",
+        params![now.to_db(), target],
+    )
+}
+
 /// How long to wait before retry number `attempt` (1 for the first retry):
 /// `base · 2^(attempt−1)`, at most `cap`, of which a random half (`jitter`
 /// in 0..1) is taken off so that jobs failing together do not retry

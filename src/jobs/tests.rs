@@ -643,6 +643,7 @@ fn context_with(kind: &str, json: serde_json::Value, db: &Db) -> JobContext {
         key: None,
         db: db.clone(),
         clock: Arc::new(crate::domain::SystemClock),
+        target: Default::default(),
     }
 }
 

@@ -52,9 +52,20 @@ pub struct JobContext {
     pub key: Option<String>,
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    /// What this attempt tries to reach (see [`JobContext::reaching`]).
+    pub target: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl JobContext {
+    /// Names what this attempt tries to reach — `smtp:mail.example`,
+    /// `folder:medsupply`, `webhook:hooks.example` — so that when one job
+    /// gets through to it, the jobs waiting to retry on it go at once.
+    pub fn reaching(&self, target: impl Into<String>) {
+        if let Ok(mut t) = self.target.lock() {
+            *t = Some(target.into());
+        }
+    }
+
     /// The payload as `T` (one of the structs in [`super::kind`]). A
     /// payload that does not read is a permanent error naming the
     /// problem: retrying cannot mend it, and no default may stand in.
@@ -285,6 +296,7 @@ impl Worker {
         // The handler's own log lines carry the job they belong to.
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
         let ctx = context(&job, &self.db, &self.clock);
+        let target = ctx.target.clone();
         let mut work = tracing::Instrument::instrument(handler(ctx), span);
         let mut renew = tokio::time::interval(self.settings.lease / 3);
         renew.tick().await;
@@ -306,7 +318,11 @@ impl Worker {
             self.settings.backoff_cap,
             fastrand::f64(),
         );
-        record(&self.db, &self.clock, &self.id, &job, result, delay).await;
+        let target = target.lock().ok().and_then(|t| t.clone());
+        if record(&self.db, &self.clock, &self.id, &job, result, delay, target).await > 0 {
+            // Jobs waiting on the target just reached are due now.
+            self.waker.wake();
+        }
         kind
     }
 }
@@ -322,11 +338,14 @@ fn context(job: &Claimed, db: &Db, clock: &Arc<dyn Clock>) -> JobContext {
         key: job.key.clone(),
         db: db.clone(),
         clock: clock.clone(),
+        target: Arc::default(),
     }
 }
 
 /// Records how `job` ended (a retry `delay` from now when it may pass),
-/// and logs it.
+/// and logs it. With a `target` (what the attempt tried to reach): a
+/// failure is kept on the job, and a success makes the jobs waiting to
+/// retry on that target due now; returns how many.
 async fn record(
     db: &Db,
     clock: &Arc<dyn Clock>,
@@ -334,17 +353,32 @@ async fn record(
     job: &Claimed,
     result: Result<(), JobError>,
     delay: Duration,
-) {
+    target: Option<String>,
+) -> usize {
     let (now, id, worker, kind) = (clock.now(), job.id, worker.to_string(), job.kind.clone());
+    let woken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let w = woken.clone();
     let recorded = db
         .write(move |tx| {
+            if let Some(t) = &target {
+                tx.execute(
+                    "UPDATE jobs SET target = ?1 WHERE id = ?2",
+                    rusqlite::params![t, id],
+                )?;
+            }
             match &result {
-                Ok(()) => super::succeed(tx, now, id, &worker).map(|held| {
-                    if held {
+                Ok(()) => super::succeed(tx, now, id, &worker).and_then(|held| {
+                    if let (true, Some(t)) = (held, &target) {
+                        w.store(
+                            super::reached(tx, now, t)?,
+                            std::sync::atomic::Ordering::SeqCst,
+                        );
+                    }
+                    Ok(if held {
                         None
                     } else {
                         Some(AfterFailure::NotHeld)
-                    }
+                    })
                 }),
                 Err(JobError::Retry(e)) => {
                     super::fail(tx, now, id, &worker, e, false, delay).map(Some)
@@ -372,6 +406,11 @@ async fn record(
             tracing::error!(id, kind = %kind, error = %e, "could not record the job's outcome")
         }
     }
+    let woken = woken.load(std::sync::atomic::Ordering::SeqCst);
+    if woken > 0 {
+        tracing::info!(id, kind = %kind, woken, "target reachable again: jobs waiting on it are due now");
+    }
+    woken
 }
 
 /// The name [`run_pending`] claims under, in leases and attempts.
@@ -419,15 +458,17 @@ pub async fn run_pending(db: &Db, clock: Arc<dyn Clock>, kinds: &[Kind]) -> usiz
             let handler = handlers[job.kind.as_str()];
             let span =
                 tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
-            let result =
-                tracing::Instrument::instrument(handler(context(&job, db, &clock)), span).await;
+            let ctx = context(&job, db, &clock);
+            let target = ctx.target.clone();
+            let result = tracing::Instrument::instrument(handler(ctx), span).await;
+            let target = target.lock().ok().and_then(|t| t.clone());
             let delay = super::backoff(
                 job.attempt,
                 defaults.backoff_base,
                 defaults.backoff_cap,
                 0.0,
             );
-            record(db, &clock, RUN_PENDING_WORKER, &job, result, delay).await;
+            record(db, &clock, RUN_PENDING_WORKER, &job, result, delay, target).await;
             ran += 1;
         }
     }

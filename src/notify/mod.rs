@@ -215,6 +215,9 @@ async fn run(ctx: JobContext, d: Arc<Notifier>) -> Result<(), JobError> {
         &practice_email,
         &message_id,
     )?;
+    if let Some(smtp) = &d.config.smtp {
+        ctx.reaching(crate::mail::target(&smtp.host, smtp.port));
+    }
     mailer.send(message).await?;
     tracing::info!(job = ctx.id, recipients = wanted.recipients.len(), subject = %digest.subject(), "digest sent");
     record(

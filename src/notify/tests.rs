@@ -341,6 +341,7 @@ fn job(db: &Db) -> JobContext {
         key: None,
         db: db.clone(),
         clock: Arc::new(Fixed(now())),
+        target: Default::default(),
     }
 }
 

@@ -1598,3 +1598,35 @@ async fn a_webhook_whose_certificate_is_not_trusted_gets_nothing() {
         "no request reached it"
     );
 }
+
+#[tokio::test]
+async fn when_the_mail_server_takes_one_order_again_the_others_waiting_on_it_go_at_once() {
+    let sink = SmtpSink::start(Mode::TempFail).await;
+    let o = emailing(sink.addr.port()).await;
+    let app = &o.p.app;
+    // Two orders fail half a minute apart, so their retries fall apart too.
+    let (first, _) = send(&o, 1).await;
+    app.run_pending_jobs().await;
+    app.clock.advance(Duration::from_secs(30));
+    let (second, _) = send(&o, 2).await;
+    app.run_pending_jobs().await;
+    let waiting =
+        "SELECT count(*) FROM jobs WHERE state = 'failed' AND target LIKE 'smtp:127.0.0.1:%'";
+    assert_eq!(app.scalar(waiting).await, 2, "both wait on the mail server");
+
+    // The mail server is back. The first retry comes due and gets through;
+    // the second order goes with it instead of waiting for its own retry.
+    sink.set_mode(Mode::Accept);
+    let due = "SELECT min(run_at) FROM jobs WHERE state = 'failed'";
+    let first_retry: String = app
+        .raw_connection()
+        .query_row(due, [], |r| r.get(0))
+        .unwrap();
+    let until = stockroom::domain::Timestamp::parse(&first_retry).unwrap();
+    app.clock
+        .advance(until.since(stockroom::domain::Clock::now(&app.clock)));
+    app.run_pending_jobs().await;
+    assert_eq!(order_state(&o, first).await["state"], "sent");
+    assert_eq!(order_state(&o, second).await["state"], "sent");
+    assert_eq!(sink.received().len(), 2);
+}
