@@ -181,6 +181,33 @@ pub fn dismiss(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsErro
     Ok(get(tx, id)?.expect("exists"))
 }
 
+/// A job waiting for its next try (after a failure) is due now: someone
+/// fixed what was wrong, or knows the mail server is back.
+pub fn try_now(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError> {
+    let job = get(tx, id)?.ok_or(JobsError::NoSuchJob)?;
+    if job.state != JobState::Failed {
+        return Err(JobsError::Refused(Refusal::new(
+            NOT_WAITING,
+            format!(
+                "Job {id} is {}: only a job waiting to try again can be tried now",
+                job.state.as_str()
+            ),
+        )));
+    }
+    tx.exec_cached(
+        "UPDATE jobs SET run_at = ?1 WHERE id = ?2",
+        params![ctx.at.to_db(), id],
+    )?;
+    audit::record(
+        tx,
+        ctx,
+        Event::new("job.try_now", "job", id)
+            .before(json!({"run_at": job.run_at}))
+            .after(json!({"run_at": ctx.at.to_db(), "kind": job.kind})),
+    )?;
+    Ok(get(tx, id)?.expect("exists"))
+}
+
 /// A job that has not started (or waits for a retry) will not run.
 pub fn cancel(tx: &Transaction, ctx: &Context, id: i64) -> Result<Job, JobsError> {
     let job = get(tx, id)?.ok_or(JobsError::NoSuchJob)?;

@@ -22,7 +22,7 @@ pub mod worker;
 
 pub use admin::{
     Attempt, JobsError, NOT_DEAD, NOT_WAITING, REFUSALS, Stats, attempts, cancel, dismiss, retry,
-    stats,
+    stats, try_now,
 };
 pub use kind::{JobKind, PayloadError, Subject};
 

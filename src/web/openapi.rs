@@ -34,7 +34,7 @@ use utoipa::{Modify, OpenApi};
         crate::web::purchasing::api::show_return, crate::web::purchasing::api::create_return, crate::web::purchasing::api::list_credits,
         crate::web::purchasing::api::create_credit, crate::web::purchasing::api::receive_credit,
         crate::web::jobs::api::list, crate::web::jobs::api::stats, crate::web::jobs::api::show, crate::web::jobs::api::retry,
-        crate::web::jobs::api::cancel, crate::web::jobs::api::dismiss,
+        crate::web::jobs::api::cancel, crate::web::jobs::api::dismiss, crate::web::jobs::api::try_now,
     ),
     modifiers(&BearerAuth, &ErrorCodes),
     tags(

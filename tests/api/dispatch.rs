@@ -1630,3 +1630,76 @@ async fn when_the_mail_server_takes_one_order_again_the_others_waiting_on_it_go_
     assert_eq!(order_state(&o, second).await["state"], "sent");
     assert_eq!(sink.received().len(), 2);
 }
+
+#[tokio::test]
+async fn a_send_waiting_after_a_failure_can_be_tried_now_from_the_order_and_from_jobs() {
+    let sink = SmtpSink::start(Mode::TempFail).await;
+    let o = emailing(sink.addr.port()).await;
+    let app = &o.p.app;
+    let (id, _) = send(&o, 1).await;
+    app.run_pending_jobs().await;
+    assert_eq!(order_state(&o, id).await["state"], "queued");
+    let mia = crate::order_pages::signed_in(app, "mia").await;
+    let page = mia.get_html(&format!("/orders/{id}")).await;
+    assert!(page.contains(r#"data-testid="sending-try-now""#), "{page}");
+    let (viewer, _) = app.browser_as("viewer").await;
+    let page = viewer.get_html(&format!("/orders/{id}")).await;
+    assert!(
+        !page.contains(r#"data-testid="sending-try-now""#),
+        "managers only"
+    );
+
+    // The mail server is fixed; the manager does not wait for the next try.
+    sink.set_mode(Mode::Accept);
+    let res = mia
+        .post_form(&format!("/orders/{id}/try-send-now"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.run_pending_jobs().await;
+    assert_eq!(
+        order_state(&o, id).await["state"],
+        "sent",
+        "at once, the clock unmoved"
+    );
+    assert_eq!(app.audit_count("job.try_now").await, 1);
+    // Nothing waits any more: asked again, it says so and changes nothing.
+    let res = mia
+        .post_form(&format!("/orders/{id}/try-send-now"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.audit_count("job.try_now").await, 1);
+
+    // From Jobs, for an administrator.
+    sink.set_mode(Mode::TempFail);
+    let (second, _) = send(&o, 2).await;
+    app.run_pending_jobs().await;
+    let job: i64 = app
+        .raw_connection()
+        .query_row(
+            "SELECT id FROM jobs WHERE state = 'failed' AND kind = 'order.dispatch'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (admin, _) = app.browser_as("admin").await;
+    let page = admin.get_html(&format!("/admin/jobs/{job}")).await;
+    assert!(
+        page.contains(&format!(r#"action="/admin/jobs/{job}/try-now""#)),
+        "{page}"
+    );
+    sink.set_mode(Mode::Accept);
+    let res = admin
+        .post_form(&format!("/admin/jobs/{job}/try-now"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.run_pending_jobs().await;
+    assert_eq!(order_state(&o, second).await["state"], "sent");
+    let res = admin
+        .post_form(&format!("/admin/jobs/{job}/try-now"), &[])
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "succeeded: nothing to try"
+    );
+}

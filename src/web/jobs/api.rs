@@ -165,6 +165,31 @@ pub async fn retry(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
     Ok(Json(job))
 }
 
+/// Makes a job waiting to try again (after a failure) due now. Needs a
+/// `write` token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/try-now",
+    tag = "jobs",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Due now", body = Job),
+        (status = 404, description = "No such job", body = crate::web::api::ErrorBody),
+        (status = 409, description = "The job is not waiting to try again", body = crate::web::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn try_now(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
+    let (a, id) = (ctx.audit(), id.into_inner());
+    let job = ctx
+        .state
+        .db
+        .write(move |tx| jobs::try_now(tx, &a, id))
+        .await?;
+    ctx.state.jobs_waker.wake();
+    Ok(Json(job))
+}
+
 /// Dismisses a dead job that needs nobody any more: it stays in the
 /// history, and `/readyz` stops counting it. Needs a `write` token.
 #[utoipa::path(

@@ -29,6 +29,7 @@ struct ShowPage {
     attempts: Vec<AttemptRow>,
     can_retry: bool,
     can_dismiss: bool,
+    can_try_now: bool,
     can_cancel: bool,
 }
 crate::page!(ShowPage);
@@ -84,6 +85,7 @@ async fn job_page(
                 .collect(),
             can_retry: job.state == JobState::Dead,
             can_dismiss: job.state == JobState::Dead && job.resolved_at.is_none(),
+            can_try_now: job.state == JobState::Failed,
             can_cancel: matches!(job.state, JobState::Queued | JobState::Failed),
             job,
         },
@@ -140,6 +142,31 @@ pub async fn retry(
         ctx.state.jobs_waker.wake();
     }
     acted(&req, &ctx, id, outcome, format!("Job {id} will run again.")).await
+}
+
+pub async fn try_now(
+    req: HttpRequest,
+    ctx: Ctx,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let a = ctx.audit();
+    let outcome = ctx
+        .state
+        .db
+        .write(move |tx| jobs::try_now(tx, &a, id))
+        .await;
+    if outcome.is_ok() {
+        ctx.state.jobs_waker.wake();
+    }
+    acted(
+        &req,
+        &ctx,
+        id,
+        outcome,
+        format!("Job {id} is being tried now."),
+    )
+    .await
 }
 
 pub async fn dismiss(

@@ -26,12 +26,14 @@ pub fn routes() -> Vec<RouteDef> {
         post("/admin/jobs/{id}/retry", Perm(ManageJobs), job::retry),
         post("/admin/jobs/{id}/cancel", Perm(ManageJobs), job::cancel),
         post("/admin/jobs/{id}/dismiss", Perm(ManageJobs), job::dismiss),
+        post("/admin/jobs/{id}/try-now", Perm(ManageJobs), job::try_now),
         get("/api/v1/jobs", Perm(ManageJobs), api::list),
         get("/api/v1/jobs/stats", Perm(ManageJobs), api::stats),
         get("/api/v1/jobs/{id}", Perm(ManageJobs), api::show),
         post("/api/v1/jobs/{id}/retry", Perm(ManageJobs), api::retry),
         post("/api/v1/jobs/{id}/cancel", Perm(ManageJobs), api::cancel),
         post("/api/v1/jobs/{id}/dismiss", Perm(ManageJobs), api::dismiss),
+        post("/api/v1/jobs/{id}/try-now", Perm(ManageJobs), api::try_now),
     ]
 }
 

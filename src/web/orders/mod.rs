@@ -82,6 +82,11 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         post("/orders/{id}/send", Perm(ManageOrders), order::send),
         post(
+            "/orders/{id}/try-send-now",
+            Perm(ManageOrders),
+            sending::try_now,
+        ),
+        post(
             "/orders/{id}/retry-send",
             Perm(ManageOrders),
             order::retry_send,

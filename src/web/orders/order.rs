@@ -203,6 +203,7 @@ pub(super) async fn order_page(
     }
     let label = |raw: &str| OrderState::parse(raw).map_or("", OrderState::label);
     let answer = AnswerView::of(&answers, &lines);
+    let csrf = layout.csrf.clone();
     render_status(
         refusal.status,
         &ShowPage {
@@ -239,7 +240,9 @@ pub(super) async fn order_page(
             can_edit: order.state.editable() && user.role.may(Permission::RequestOrders),
             can_change_date: user.role.may(Permission::RequestOrders),
             buttons: Buttons::for_order(&order, user, &channel),
-            sending: job.as_ref().map(Sending::new),
+            sending: job
+                .as_ref()
+                .map(|j| Sending::new(j, user.role.may(Permission::ManageOrders), &csrf)),
             hidden_lines,
             retry_to: queued_for.map(|was| (was.destination(), channel.destination())),
             answer,
