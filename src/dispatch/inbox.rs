@@ -367,7 +367,7 @@ impl Check {
         let name = name.to_string();
         let read = read_file(dir, &name).map_err(|e| format!("cannot read it: {e}"))?;
         let parsed = match &read.text {
-            Some(text) => x12::parse(text).map_err(|e| e.to_string()),
+            Some(text) => x12::parse_from(text, &inbox.settings).map_err(|e| e.to_string()),
             None => Err(format!(
                 "it is {} bytes long; stockroom reads files of up to {} MB",
                 read.size,

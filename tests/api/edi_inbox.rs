@@ -66,7 +66,7 @@ async fn sent_by_edi() -> (Ordering, i64, String, Browser) {
     std::fs::create_dir_all(&o.p.app.config.dispatch.folder_root).unwrap();
     set_channel(
         &o,
-        json!({"channel": "edi_x12", "sender_id": "PRAXIS01", "receiver_id": "MEDSUPPLY",
+        json!({"channel": "edi_x12", "sender_id": "PRAXIS01", "receiver_qualifier": "01", "receiver_id": "MEDSUPPLY",
                "folder": "medsupply-out", "inbox": "medsupply-in"}),
     )
     .await;

@@ -135,7 +135,7 @@ fn practice() -> Practice {
                  (6, 'SCALE', 'Scale', 'each', 0, 0, 'now', 'now');
                INSERT INTO suppliers (id, name, dispatch_channel, dispatch_settings, created_at, updated_at) VALUES
                  (1, 'MedSupply', 'edi_x12',
-                  '{"sender_id": "PRAXIS01", "receiver_id": "MEDSUPPLY", "folder": "med-out", "inbox": "med-in"}',
+                  '{"sender_id": "RIVERSIDE", "receiver_qualifier": "01", "receiver_id": "123456789", "folder": "med-out", "inbox": "med-in"}',
                   'now', 'now'),
                  (2, 'OtherCo', 'manual', '{}', 'now', 'now');
                INSERT INTO supplier_items (id, supplier_id, item_id, supplier_code, pack_size, price_minor, currency, preferred, created_at, updated_at) VALUES
@@ -380,6 +380,32 @@ fn files_that_cannot_be_used_are_moved_aside_with_their_reason() {
                 .replace("VP*SC-5", "VP*ZZ-0")
                 .replace("BP*SCALE", "BP*NOPE"),
             "answers line 6 (their code ZZ-0, our code NOPE), which is not on order",
+        ),
+        (
+            // Meant for another practice: it must not touch our order.
+            "someone-elses.x12",
+            for_order(ACK_855, &p.number)
+                .replace("*ZZ*RIVERSIDE      *", "*ZZ*HILLTOP        *")
+                .replace("*123456789*RIVERSIDE*", "*123456789*HILLTOP*"),
+            "is addressed to ZZ:HILLTOP (ISA07/ISA08), but the supplier's settings say ZZ:RIVERSIDE (the practice)",
+        ),
+        (
+            "from-someone-else.x12",
+            for_order(ACK_855, &p.number)
+                .replace("*01*123456789      *", "*01*987654321      *")
+                .replace("*123456789*RIVERSIDE*", "*987654321*RIVERSIDE*"),
+            "is from 01:987654321 (ISA05/ISA06), but the supplier's settings say 01:123456789",
+        ),
+        (
+            "group-elsewhere.x12",
+            for_order(ACK_855, &p.number).replace("*123456789*RIVERSIDE*", "*123456789*HILLTOP*"),
+            "is in a group from/to 123456789 / HILLTOP (GS02/GS03)",
+        ),
+        (
+            // ISA06 one character short: a 105-character header.
+            "short-isa.x12",
+            for_order(ACK_855, &p.number).replace("*01*123456789      *", "*01*123456789     *"),
+            "ISA06 must be 15 characters long",
         ),
     ];
     for (name, text, _) in &cases {

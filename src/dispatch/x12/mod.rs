@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::validation::FieldErrors;
 
-pub use read::{Ack855, AckLine, Inbound, LineStatus, Ship856, ShipLine, parse};
+pub use read::{Ack855, AckLine, Inbound, LineStatus, Ship856, ShipLine, parse, parse_from};
 pub use write::{cancellation_850, purchase_order_850};
 
 /// Interchange id qualifiers (ISA05/ISA07) of X12 004010, e.g. 01 DUNS,

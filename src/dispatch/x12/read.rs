@@ -104,6 +104,54 @@ pub fn parse(text: &str) -> Result<Vec<Inbound>, X12Error> {
     Ok(out)
 }
 
+/// As [`parse`], for a file from the supplier whose EDI `settings` these
+/// are: every interchange and group must come from the supplier's ids and
+/// be addressed to the practice's (as agreed in the settings), or the whole
+/// file is refused — a file meant for someone else must not touch an order.
+pub fn parse_from(text: &str, settings: &super::Settings) -> Result<Vec<Inbound>, X12Error> {
+    let theirs = (
+        settings.receiver_qualifier.trim(),
+        settings.receiver_id.trim(),
+    );
+    let ours = (settings.sender_qualifier.trim(), settings.sender_id.trim());
+    let mut out = Vec::new();
+    for t in transactions(text)? {
+        let wrong = |what: &str, got: String, want: String| {
+            X12Error::Envelope(format!(
+                "transaction set {} is {what} {got}, but the supplier's settings say {want}",
+                t.code
+            ))
+        };
+        if (t.from.qualifier.as_str(), t.from.id.as_str()) != theirs {
+            return Err(wrong(
+                "from",
+                format!("{}:{} (ISA05/ISA06)", t.from.qualifier, t.from.id),
+                format!("{}:{}", theirs.0, theirs.1),
+            ));
+        }
+        if (t.to.qualifier.as_str(), t.to.id.as_str()) != ours {
+            return Err(wrong(
+                "addressed to",
+                format!("{}:{} (ISA07/ISA08)", t.to.qualifier, t.to.id),
+                format!("{}:{} (the practice)", ours.0, ours.1),
+            ));
+        }
+        if t.from.group_id != theirs.1 || t.to.group_id != ours.1 {
+            return Err(wrong(
+                "in a group from/to",
+                format!("{} / {} (GS02/GS03)", t.from.group_id, t.to.group_id),
+                format!("{} / {}", theirs.1, ours.1),
+            ));
+        }
+        match t.code.as_str() {
+            "855" => out.push(Inbound::Ack(ack(&t)?)),
+            "856" => out.extend(ship(&t)?.into_iter().map(Inbound::Ship)),
+            _ => out.push(Inbound::Other { code: t.code }),
+        }
+    }
+    Ok(out)
+}
+
 fn content(s: &Segment, reason: String) -> X12Error {
     X12Error::Content(format!("segment {} ({}): {reason}", s.position, s.id))
 }

@@ -91,11 +91,29 @@ impl Segment {
     }
 }
 
+/// Who an interchange and its group name as sender or receiver.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Party {
+    /// ISA05 or ISA07.
+    pub qualifier: String,
+    /// ISA06 or ISA08, trimmed.
+    pub id: String,
+    /// GS02 or GS03.
+    pub group_id: String,
+}
+
+/// ISA01 … ISA16 are fixed-width: a header of other widths (105 or 107
+/// characters) is not a valid interchange.
+const ISA_WIDTHS: [usize; 16] = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1];
+
 /// One transaction set (ST … SE) whose envelope added up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Transaction {
     /// ST01: 850, 855, 856, 997 …
     pub code: String,
+    /// The interchange's and the group's sender and receiver.
+    pub from: Party,
+    pub to: Party,
     /// The segments between ST and SE.
     pub segments: Vec<Segment>,
 }
@@ -206,6 +224,7 @@ pub(crate) fn transactions(text: &str) -> Result<Vec<Transaction>, X12Error> {
     let mut out = Vec::new();
     let mut open = Open::Nothing;
     let mut interchanges = 0;
+    let (mut from, mut to) = (Party::default(), Party::default());
     for s in segments(text)? {
         open = match (open, s.id.as_str()) {
             (Open::Nothing, "ISA") => {
@@ -218,6 +237,28 @@ pub(crate) fn transactions(text: &str) -> Result<Vec<Transaction>, X12Error> {
                         ),
                     ));
                 }
+                for (i, width) in ISA_WIDTHS.iter().enumerate() {
+                    let got = s.elements[i].chars().count();
+                    if got != *width {
+                        return Err(envelope(
+                            &s,
+                            format!(
+                                "ISA{:02} must be {width} characters long (the ISA header has fixed widths, 106 characters in all), this one is {got}",
+                                i + 1
+                            ),
+                        ));
+                    }
+                }
+                from = Party {
+                    qualifier: s.el(5).to_string(),
+                    id: s.el(6).to_string(),
+                    group_id: String::new(),
+                };
+                to = Party {
+                    qualifier: s.el(7).to_string(),
+                    id: s.el(8).to_string(),
+                    group_id: String::new(),
+                };
                 interchanges += 1;
                 Open::Interchange {
                     control: s.el(13).to_string(),
@@ -245,11 +286,15 @@ pub(crate) fn transactions(text: &str) -> Result<Vec<Transaction>, X12Error> {
                 }
                 Open::Nothing
             }
-            (Open::Interchange { control, groups }, "GS") => Open::Group {
-                isa: (control, groups + 1),
-                control: s.el(6).to_string(),
-                sets: 0,
-            },
+            (Open::Interchange { control, groups }, "GS") => {
+                from.group_id = s.el(2).to_string();
+                to.group_id = s.el(3).to_string();
+                Open::Group {
+                    isa: (control, groups + 1),
+                    control: s.el(6).to_string(),
+                    sets: 0,
+                }
+            }
             (
                 Open::Group {
                     isa: (isa, groups),
@@ -318,7 +363,12 @@ pub(crate) fn transactions(text: &str) -> Result<Vec<Transaction>, X12Error> {
                         ),
                     ));
                 }
-                out.push(Transaction { code, segments });
+                out.push(Transaction {
+                    code,
+                    from: from.clone(),
+                    to: to.clone(),
+                    segments,
+                });
                 Open::Group {
                     isa,
                     control: gs,
