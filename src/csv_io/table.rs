@@ -22,6 +22,14 @@ pub enum FileProblem {
     #[error("is {size}; the largest file accepted is 5 MB: split it into smaller files")]
     TooLarge { size: String },
     #[error(
+        "is UTF-16 text, not UTF-8: save it as \"CSV UTF-8\" from your spreadsheet and try again"
+    )]
+    Utf16,
+    #[error(
+        "has a quote (\") opened on line {line} that is never closed, so the rest of the file would be one cell: check that line"
+    )]
+    UnclosedQuote { line: u64 },
+    #[error(
         "is not UTF-8 text (line {line}): save it as \"CSV UTF-8\" from your spreadsheet and try again"
     )]
     NotUtf8 { line: u64 },
@@ -55,6 +63,9 @@ pub fn decode(bytes: &[u8]) -> Result<String, FileProblem> {
             size: human_size(bytes.len()),
         });
     }
+    if looks_utf16(bytes) {
+        return Err(FileProblem::Utf16);
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_string()),
@@ -64,6 +75,37 @@ pub fn decode(bytes: &[u8]) -> Result<String, FileProblem> {
             Err(FileProblem::NotUtf8 { line })
         }
     }
+}
+
+/// UTF-16 (what some spreadsheets call "Unicode text"): a UTF-16 byte-order
+/// mark, or — without one — text whose every other byte is zero, as Latin
+/// letters are in UTF-16. (Zero bytes never occur in a real CSV.)
+fn looks_utf16(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return true;
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    let zeros = head.iter().filter(|b| **b == 0).count();
+    head.len() >= 4 && zeros * 3 >= head.len()
+}
+
+/// The line on which a quote opens that the file never closes, if any
+/// (quotes are doubled inside a quoted cell, so they pair up).
+fn unclosed_quote(text: &str) -> Option<u64> {
+    let (mut quoted, mut line, mut opened) = (false, 1u64, 0u64);
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                if quoted {
+                    opened = line;
+                }
+            }
+            '\n' => line += 1,
+            _ => {}
+        }
+    }
+    quoted.then_some(opened)
 }
 
 /// The separator the header line uses: whichever of `,`, `;` and tab
@@ -162,6 +204,9 @@ pub fn parse(text: &str) -> Result<Table, FileProblem> {
     if text.trim().is_empty() {
         return Err(FileProblem::Empty);
     }
+    if let Some(line) = unclosed_quote(text) {
+        return Err(FileProblem::UnclosedQuote { line });
+    }
     let separator = detect_separator(text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(separator)
@@ -222,6 +267,30 @@ mod tests {
         // One column: the default.
         assert_eq!(detect_separator("name\nSmith, Jones & Co\n"), b',');
         assert_eq!(detect_separator("\u{feff}code;name\n"), b';');
+    }
+
+    #[test]
+    fn utf16_and_an_unclosed_quote_are_named() {
+        let utf16 = |text: &str, bom: bool| -> Vec<u8> {
+            let mut out = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+            for u in text.encode_utf16() {
+                out.extend_from_slice(&u.to_le_bytes());
+            }
+            out
+        };
+        let file = "code,name,unit\nGLV-M,Gloves M,box\n";
+        assert_eq!(decode(&utf16(file, true)), Err(FileProblem::Utf16));
+        assert_eq!(decode(&utf16(file, false)), Err(FileProblem::Utf16));
+        let e = FileProblem::Utf16.to_string();
+        assert!(e.contains("UTF-16") && e.contains("CSV UTF-8"), "{e}");
+
+        let open = "code,name,unit\nGLV-M,\"Gloves M,box\nGLV-L,Gloves L,box\n";
+        assert_eq!(
+            parse(open).err(),
+            Some(FileProblem::UnclosedQuote { line: 2 })
+        );
+        // Quotes doubled inside a quoted cell pair up: nothing is open.
+        assert!(parse("code,name,unit\nA,\"Gloves \"\"M\"\"\",box\n").is_ok());
     }
 
     #[test]

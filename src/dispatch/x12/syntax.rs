@@ -167,6 +167,12 @@ fn separators(text: &str) -> Result<Separators, X12Error> {
 /// The segments of `text`, with newlines (LF or CRLF) after terminators
 /// tolerated and a leading byte-order mark ignored.
 fn segments(text: &str) -> Result<Vec<Segment>, X12Error> {
+    // UTF-16 ("Unicode") puts a zero byte beside every Latin letter.
+    if text.chars().take(64).filter(|c| *c == '\0').count() >= 8 {
+        return Err(X12Error::NotX12(
+            "it is UTF-16 text; X12 files are plain ASCII: ask the supplier (or its EDI translator) to send ASCII or UTF-8".into(),
+        ));
+    }
     let text = text.trim_start_matches('\u{feff}').trim_start();
     let sep = separators(text)?;
     Ok(text

@@ -152,3 +152,27 @@ fn what_is_not_x12_is_refused_as_such() {
         );
     }
 }
+
+#[test]
+fn a_utf16_file_is_named_as_such() {
+    let utf16: String = TWO_GROUPS
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .map(char::from)
+        .collect();
+    let e = parse(&utf16).unwrap_err();
+    assert!(e.to_string().contains("it is UTF-16 text"), "{e}");
+}
+
+#[test]
+fn an_isa_header_of_the_wrong_length_is_refused() {
+    // ISA06 one character short: 105 characters.
+    let short = TWO_GROUPS.replace("*01*123456789      *", "*01*123456789     *");
+    let e = parse(&short).unwrap_err();
+    assert!(
+        e.to_string().contains("ISA06 must be 15 characters long"),
+        "{e}"
+    );
+    let long = TWO_GROUPS.replace("*01*123456789      *", "*01*123456789       *");
+    assert!(parse(&long).is_err());
+}
