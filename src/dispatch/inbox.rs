@@ -50,7 +50,7 @@ use crate::orders::Env;
 
 pub use answers::{
     Answers, ExpectedLot, InboundFile, InboxInfo, LineAnswer, Shipment, ShippedLine, answers,
-    edi_inboxes, expected_lots, recent_files,
+    edi_inboxes, expected_lots, over_shipped, recent_files,
 };
 pub use apply::Outcome;
 

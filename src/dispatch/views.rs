@@ -110,6 +110,8 @@ pub struct ReceivingView {
     pub locations: Vec<Location>,
     /// Lots ship notices announced and no receipt has taken in yet.
     pub expected: Vec<ExpectedLot>,
+    /// Lines the ship notices say shipped more of than was ordered.
+    pub over_shipped: Vec<String>,
 }
 
 /// The receive screen for `actor`; `None` for no such order.
@@ -154,12 +156,14 @@ pub fn receiving(
         })
         .collect();
     let expected = super::inbox::expected_lots(c, id)?;
+    let over_shipped = super::inbox::over_shipped(&super::inbox::answers(c, id)?, &lines);
     Ok(Some(ReceivingView {
         order,
         lines,
         packs,
         locations,
         expected,
+        over_shipped,
     }))
 }
 

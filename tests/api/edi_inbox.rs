@@ -139,6 +139,37 @@ async fn an_855_in_the_inbox_acknowledges_the_order_and_its_page_shows_each_line
 }
 
 #[tokio::test]
+async fn a_ship_notice_announcing_more_than_was_ordered_is_flagged_on_the_order_and_the_receive_screen()
+ {
+    let (o, id, number, admin) = sent_by_edi().await;
+    // Two packs ordered; the notice says 99.
+    drop_in(
+        &o,
+        "asn-99.x12",
+        &ship_856(&number).replace("SN1**2*CA~", "SN1**99*CA~"),
+    );
+    check_now(&o, &admin, "processed", "asn-99.x12").await;
+    let order_page = admin.get_html(&format!("/orders/{id}")).await;
+    assert!(
+        order_page.contains(r#"data-testid="over-shipped""#)
+            && order_page.contains("(LD-10): 99 shipped, 2 ordered"),
+        "{order_page}"
+    );
+    let receive = admin.get_html(&format!("/orders/{id}/receive")).await;
+    assert!(
+        receive.contains(r#"data-testid="over-shipped""#)
+            && receive.contains("(LD-10): 99 shipped, 2 ordered"),
+        "{receive}"
+    );
+    // A notice for what was ordered raises nothing.
+    let (o, id, number, admin) = sent_by_edi().await;
+    drop_in(&o, "asn-702.x12", &ship_856(&number));
+    check_now(&o, &admin, "processed", "asn-702.x12").await;
+    let order_page = admin.get_html(&format!("/orders/{id}")).await;
+    assert!(!order_page.contains(r#"data-testid="over-shipped""#));
+}
+
+#[tokio::test]
 async fn an_856_sets_the_expected_delivery_and_fills_the_receive_screen_with_the_shipped_lot() {
     let (o, id, number, admin) = sent_by_edi().await;
     drop_in(&o, "asn-702.x12", &ship_856(&number));

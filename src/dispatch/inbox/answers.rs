@@ -86,6 +86,31 @@ impl Answers {
 }
 
 /// The supplier's answers to `order_id`.
+/// Lines that ship notices say shipped more of than was ordered, in words
+/// ("Gloves M (GL-100): 99 shipped, 1 ordered"), summed over every ship
+/// notice and compared in the unit the order was sent in (packs; units
+/// for items ordered one by one).
+pub fn over_shipped(answers: &Answers, lines: &[crate::orders::OrderLine]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let shipped: i64 = answers
+                .shipments
+                .iter()
+                .flat_map(|s| &s.lines)
+                .filter(|s| s.order_line_id == l.id)
+                .map(|s| s.quantity)
+                .sum();
+            (shipped > l.packs).then(|| {
+                format!(
+                    "{} ({}): {shipped} shipped, {} ordered",
+                    l.item_name, l.supplier_code, l.packs
+                )
+            })
+        })
+        .collect()
+}
+
 pub fn answers(conn: &Connection, order_id: i64) -> rusqlite::Result<Answers> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.order_line_id, a.status, a.quantity, a.date, a.substitute_part, a.inbound_file_id

@@ -181,6 +181,8 @@ pub async fn check_now(ctx: Ctx) -> Result<HttpResponse, AppError> {
 pub struct AnswerView {
     pub lines: Vec<AnswerLine>,
     pub shipments: Vec<ShipmentView>,
+    /// Lines shipped over what was ordered, in words.
+    pub over_shipped: Vec<String>,
 }
 
 pub struct AnswerLine {
@@ -267,6 +269,7 @@ impl AnswerView {
         Some(AnswerView {
             lines: answered,
             shipments,
+            over_shipped: inbox::over_shipped(answers, lines),
         })
     }
 }

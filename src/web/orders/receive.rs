@@ -86,6 +86,8 @@ struct ReceivePage {
     over_delivery: Option<String>,
     /// A scan was applied: says what it filled.
     scanned: Option<String>,
+    /// Lines the ship notices say shipped more of than was ordered.
+    over_shipped: Vec<String>,
 }
 crate::page!(ReceivePage);
 
@@ -222,6 +224,7 @@ fn render_page(
             scanned,
             rows,
             locations: c.locations,
+            over_shipped: c.over_shipped,
             order: c.order,
             form,
         },

@@ -21,6 +21,8 @@ pub(super) struct Context {
     pub(super) locations: Vec<Location>,
     /// Lots ship notices announced and no receipt has taken in yet.
     pub(super) expected: Vec<ExpectedLot>,
+    /// Lines the ship notices say shipped more of than was ordered.
+    pub(super) over_shipped: Vec<String>,
 }
 
 impl From<ReceivingView> for Context {
@@ -31,6 +33,7 @@ impl From<ReceivingView> for Context {
             packs: v.packs,
             locations: v.locations,
             expected: v.expected,
+            over_shipped: v.over_shipped,
         }
     }
 }
