@@ -69,12 +69,12 @@ read -r n_items n_movements <<<"$counts"
 
 # A bench item with plenty of stock, so consumption never runs out.
 item=$(api POST /api/v1/items '{"code":"BENCH-1","name":"Bench swab","unit":"each"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-location=$(api GET /api/v1/locations | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+location=$(api GET "/api/v1/locations?per_page=200" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 for _ in 1 2 3 4 5; do
   api POST /api/v1/movements "{\"kind\":\"receipt\",\"item_id\":$item,\"location_id\":$location,\"quantity\":1000000}" >/dev/null
 done
 # The nurse consumes where they may.
-nurse_location=$(curl -sf -H "Authorization: Bearer $nurse" "$base/api/v1/locations" | python3 -c 'import json,sys; print([l for l in json.load(sys.stdin) if l["active"]][-1]["id"])')
+nurse_location=$(curl -sf -H "Authorization: Bearer $nurse" "$base/api/v1/locations?per_page=200" | python3 -c 'import json,sys; print([l for l in json.load(sys.stdin)["items"] if l["active"]][-1]["id"])')
 for _ in 1 2 3 4 5; do
   api POST /api/v1/movements "{\"kind\":\"receipt\",\"item_id\":$item,\"location_id\":$nurse_location,\"quantity\":1000000}" >/dev/null
 done

@@ -50,7 +50,7 @@ api() { curl -sf -H "Authorization: Bearer $2" -H 'content-type: application/jso
 # A bench item with stock where the nurse may work, in both copies.
 for side in base new; do
   item=$(api $side "$admin" POST '{"code":"BENCH-1","name":"Bench swab","unit":"each"}' /api/v1/items | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  place=$(api $side "$nurse" GET "" /api/v1/locations | python3 -c 'import json,sys; print([l for l in json.load(sys.stdin) if l["active"]][-1]["id"])')
+  place=$(api $side "$nurse" GET "" "/api/v1/locations?per_page=200" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d["items"] if isinstance(d, dict) else d; print([l for l in d if l["active"]][-1]["id"])')
   for _ in 1 2 3; do
     api $side "$admin" POST "{\"kind\":\"receipt\",\"item_id\":$item,\"location_id\":$place,\"quantity\":1000000}" /api/v1/movements >/dev/null
   done

@@ -42,6 +42,24 @@ impl PageQuery {
         errors.into_result()?;
         Ok((page, per_page, (page - 1) * per_page))
     }
+
+    /// One page of a list read whole (short lists, or ones filtered in
+    /// code): every list the API answers is paged the same way.
+    pub fn page_of<T: utoipa::ToSchema>(&self, all: Vec<T>) -> Result<Paginated<T>, AppError> {
+        let (page, per_page, offset) = self.resolve()?;
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(offset as usize)
+            .take(per_page as usize)
+            .collect();
+        Ok(Paginated {
+            items,
+            page,
+            per_page,
+            total,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

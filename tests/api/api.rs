@@ -263,3 +263,95 @@ async fn scan_parse_reads_a_gs1_datamatrix_and_refuses_garbage() {
             .contains("check digit")
     );
 }
+
+/// The schema `s` points at, following a `$ref` into the components.
+fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
+    match s["$ref"].as_str() {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            &doc["components"]["schemas"][name]
+        }
+        None => s,
+    }
+}
+
+#[tokio::test]
+async fn every_list_the_api_answers_is_paged_and_honours_its_page() {
+    let app = spawn_app().await;
+    let admin = app.create_user("boss", "admin").await;
+    let token = api(&create_token(&app, admin.id, "write").await);
+    let url = |p: &str| format!("{}{p}", app.address);
+    // Two of everything simple, so that a page of one is visibly a page.
+    for n in 0..2 {
+        for (path, body) in [
+            (
+                "/api/v1/categories",
+                json!({"name": format!("Category {n}")}),
+            ),
+            (
+                "/api/v1/suppliers",
+                json!({"name": format!("Supplier {n}")}),
+            ),
+            (
+                "/api/v1/locations",
+                json!({"name": format!("Room {n}"), "kind": "room"}),
+            ),
+        ] {
+            let res = post_json(&token, url(path), &body).await;
+            assert_eq!(res.status(), StatusCode::CREATED, "{path}");
+        }
+    }
+    let doc: Value = app
+        .new_browser()
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut bare = Vec::new();
+    let mut paged = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let schema = &get["responses"]["200"]["content"]["application/json"]["schema"];
+        let schema = resolve(&doc, schema);
+        if schema["type"] == "array" {
+            bare.push(path.clone());
+        }
+        let props = &schema["properties"];
+        if props.get("items").is_some() && props.get("per_page").is_some() {
+            let params: Vec<&str> = get["parameters"]
+                .as_array()
+                .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            assert!(
+                params.contains(&"page") && params.contains(&"per_page"),
+                "{path} is paged but does not declare page and per_page: {params:?}"
+            );
+            paged.push(path.clone());
+        }
+    }
+    assert!(bare.is_empty(), "lists answered whole: {bare:?}");
+    assert!(paged.len() >= 12, "{paged:?}");
+    // Each paged list without ids in its path, asked for a page of one.
+    for path in paged.iter().filter(|p| !p.contains('{')) {
+        let res = token
+            .get(url(&format!("{path}?per_page=1")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let page: Value = res.json().await.unwrap();
+        let items = page["items"].as_array().unwrap().len();
+        assert_eq!(page["per_page"], 1, "{path}");
+        assert!(items <= 1, "{path}: {items} items on a page of one");
+        if page["total"].as_i64().unwrap() >= 2 {
+            assert_eq!(items, 1, "{path}");
+        }
+        let res = token
+            .get(url(&format!("{path}?per_page=0")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+    }
+}

@@ -129,7 +129,7 @@ async fn suppliers_and_their_items_are_kept_with_one_preferred_line() {
     // Staff read but do not change suppliers.
     let res = post_json(&p.staff, url("/api/v1/suppliers"), &json!({"name": "X"})).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let list: Value = get_json(&p.staff, url("/api/v1/suppliers")).await;
+    let list: Value = get_json(&p.staff, url("/api/v1/suppliers")).await["items"].clone();
     assert_eq!(list.as_array().unwrap().len(), 2);
     let res = post_json(
         &p.manager,
@@ -138,7 +138,7 @@ async fn suppliers_and_their_items_are_kept_with_one_preferred_line() {
     )
     .await;
     assert_eq!(res.json::<Value>().await.unwrap()["active"], false);
-    let list: Value = get_json(&p.staff, url("/api/v1/suppliers")).await;
+    let list: Value = get_json(&p.staff, url("/api/v1/suppliers")).await["items"].clone();
     assert_eq!(list[1]["name"], "Clinic Direct", "inactive suppliers last");
     p.app.assert_audit_chain_intact().await;
 }
@@ -337,7 +337,7 @@ async fn categories_are_listed_and_renamed() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let list: Value = get_json(&p.staff, url("/api/v1/categories")).await;
+    let list: Value = get_json(&p.staff, url("/api/v1/categories")).await["items"].clone();
     let names: Vec<&str> = list
         .as_array()
         .unwrap()

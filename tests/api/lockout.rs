@@ -205,7 +205,8 @@ async fn an_administrator_sees_locked_names_and_unlocks_them() {
     for _ in 0..5 {
         attacker.login("anna", "wrong-password-000").await;
     }
-    let locked = get_json(&admin_api, format!("{}/api/v1/lockouts", app.address)).await;
+    let locked =
+        get_json(&admin_api, format!("{}/api/v1/lockouts", app.address)).await["items"].clone();
     assert_eq!(locked[0]["username"], "anna", "{locked}");
     assert_eq!(locked[0]["addresses"], serde_json::json!(["127.0.0.2"]));
     assert_eq!(locked[0]["recent_failures"], 5);

@@ -83,8 +83,8 @@ async function state(page) {
 }
 
 async function levels(server, itemId) {
-  const all = await server.api(seeded.token, 'GET', `/api/v1/stock-levels?item_id=${itemId}`);
-  return all.filter((l) => l.quantity !== 0).map((l) => [l.lot, l.expiry, l.quantity]).sort();
+  const all = await server.api(seeded.token, 'GET', `/api/v1/stock-levels?item_id=${itemId}&per_page=200`);
+  return all.items.filter((l) => l.quantity !== 0).map((l) => [l.lot, l.expiry, l.quantity]).sort();
 }
 
 e2e(env, 'the receive screen: a scan fills lot and expiry, a partial delivery is received', async (s) => {

@@ -96,15 +96,19 @@ pub async fn unlock(ctx: Ctx, form: web::Form<UnlockForm>) -> Result<HttpRespons
     get,
     path = "/api/v1/lockouts",
     tag = "accounts",
+    params(crate::web::api::PageQuery),
     responses(
-        (status = 200, description = "Locked usernames, by name", body = Vec<Locked>),
+        (status = 200, description = "Locked usernames, by name", body = crate::web::api::Paginated<Locked>),
         (status = 401, description = "Missing or invalid token", body = crate::web::api::ErrorBody),
         (status = 403, description = "Not an admin", body = crate::web::api::ErrorBody),
     ),
     security(("bearer" = []))
 )]
-pub async fn api_list(ctx: Ctx) -> Result<Json<Vec<Locked>>, AppError> {
-    Ok(Json(locked_now(&ctx).await?))
+pub async fn api_list(
+    ctx: Ctx,
+    page: web::Query<crate::web::api::PageQuery>,
+) -> Result<Json<crate::web::api::Paginated<Locked>>, AppError> {
+    Ok(Json(page.page_of(locked_now(&ctx).await?)?))
 }
 
 /// Lifts every lock-out of a username (audited as `auth.unlock`).

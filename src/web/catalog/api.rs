@@ -257,14 +257,17 @@ pub async fn set_target(
 
 /// Every category, active first.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
-    responses((status = 200, body = Vec<Category>)), security(("bearer" = [])))]
-pub async fn list_categories(ctx: Ctx) -> Result<Json<Vec<Category>>, AppError> {
+    params(PageQuery), responses((status = 200, body = Paginated<Category>)), security(("bearer" = [])))]
+pub async fn list_categories(
+    ctx: Ctx,
+    page: Query<PageQuery>,
+) -> Result<Json<Paginated<Category>>, AppError> {
     let list = ctx
         .state
         .db
         .read(|c| categories::list(c).map_err(DbError::from))
         .await?;
-    Ok(Json(list))
+    Ok(Json(page.page_of(list)?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -9,13 +9,17 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
 use crate::web::api::ActiveInput;
+use crate::web::api::{PageQuery, Paginated};
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
 
 /// The locations the caller may use.
 #[utoipa::path(get, path = "/api/v1/locations", tag = "catalog",
-    responses((status = 200, body = Vec<Location>)), security(("bearer" = [])))]
-pub async fn list_locations(ctx: Ctx) -> Result<Json<Vec<Location>>, AppError> {
+    params(PageQuery), responses((status = 200, body = Paginated<Location>)), security(("bearer" = [])))]
+pub async fn list_locations(
+    ctx: Ctx,
+    page: actix_web::web::Query<PageQuery>,
+) -> Result<Json<Paginated<Location>>, AppError> {
     let actor = ctx.actor();
     let list = ctx
         .state
@@ -29,7 +33,7 @@ pub async fn list_locations(ctx: Ctx) -> Result<Json<Vec<Location>>, AppError> {
             )
         })
         .await?;
-    Ok(Json(list))
+    Ok(Json(page.page_of(list)?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

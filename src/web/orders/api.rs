@@ -322,15 +322,18 @@ pub async fn receive(
 /// What to order: items at or below their reorder point in the caller's
 /// locations, topped up to par in whole supplier packs, by supplier.
 #[utoipa::path(get, path = "/api/v1/order-suggestions", tag = "orders",
-    responses((status = 200, body = Vec<SupplierGroup>)), security(("bearer" = [])))]
-pub async fn suggestions(ctx: Ctx) -> Result<Json<Vec<SupplierGroup>>, AppError> {
+    params(PageQuery), responses((status = 200, body = Paginated<SupplierGroup>)), security(("bearer" = [])))]
+pub async fn suggestions(
+    ctx: Ctx,
+    page: Query<PageQuery>,
+) -> Result<Json<Paginated<SupplierGroup>>, AppError> {
     let actor = ctx.actor();
     let groups = ctx
         .state
         .db
         .read(move |c| suggest::suggestions_for(c, &actor).map_err(DbError::from))
         .await?;
-    Ok(Json(groups))
+    Ok(Json(page.page_of(groups)?))
 }
 
 /// Turns one supplier's suggestions into a draft order.
@@ -355,8 +358,11 @@ pub async fn draft_from_suggestions(
 
 /// Orders waiting for an approval the caller may give.
 #[utoipa::path(get, path = "/api/v1/approvals", tag = "orders",
-    responses((status = 200, body = Vec<Order>)), security(("bearer" = [])))]
-pub async fn approvals(ctx: Ctx) -> Result<Json<Vec<Order>>, AppError> {
+    params(PageQuery), responses((status = 200, body = Paginated<Order>)), security(("bearer" = [])))]
+pub async fn approvals(
+    ctx: Ctx,
+    page: Query<PageQuery>,
+) -> Result<Json<Paginated<Order>>, AppError> {
     let (user, today) = (ctx.user()?.clone(), ctx.state.today());
     let places = ctx.actor().places();
     let list = ctx
@@ -364,5 +370,5 @@ pub async fn approvals(ctx: Ctx) -> Result<Json<Vec<Order>>, AppError> {
         .db
         .read(move |c| rules::waiting_for(c, &user, &places, today).map_err(DbError::from))
         .await?;
-    Ok(Json(list))
+    Ok(Json(page.page_of(list)?))
 }

@@ -12,20 +12,24 @@ use crate::orders::returns::{
     self, Credit, CreditInput, CreditReceived, ReturnInput, SupplierReturn,
 };
 use crate::orders::rules::{self, ApprovalRule, RuleInput};
+use crate::web::api::{PageQuery, Paginated};
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
 
 /// The approval rules.
 #[utoipa::path(get, path = "/api/v1/approval-rules", tag = "orders",
-    responses((status = 200, body = Vec<ApprovalRule>)), security(("bearer" = [])))]
-pub async fn list_rules(ctx: Ctx) -> Result<Json<Vec<ApprovalRule>>, AppError> {
+    params(PageQuery), responses((status = 200, body = Paginated<ApprovalRule>)), security(("bearer" = [])))]
+pub async fn list_rules(
+    ctx: Ctx,
+    page: Query<PageQuery>,
+) -> Result<Json<Paginated<ApprovalRule>>, AppError> {
     let currency = ctx.state.config.practice.currency.clone();
     let list = ctx
         .state
         .db
         .read(move |c| rules::list(c, &currency).map_err(DbError::from))
         .await?;
-    Ok(Json(list))
+    Ok(Json(page.page_of(list)?))
 }
 
 /// Adds an approval rule (administrators).
@@ -80,19 +84,20 @@ pub struct SupplierQuery {
 }
 
 /// Returns to suppliers, newest first.
-#[utoipa::path(get, path = "/api/v1/returns", tag = "orders", params(SupplierQuery),
-    responses((status = 200, body = Vec<SupplierReturn>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/returns", tag = "orders", params(SupplierQuery, PageQuery),
+    responses((status = 200, body = Paginated<SupplierReturn>)), security(("bearer" = [])))]
 pub async fn list_returns(
     ctx: Ctx,
     q: Query<SupplierQuery>,
-) -> Result<Json<Vec<SupplierReturn>>, AppError> {
+    page: Query<PageQuery>,
+) -> Result<Json<Paginated<SupplierReturn>>, AppError> {
     let (supplier, places) = (q.supplier_id, ctx.actor().places());
     let list = ctx
         .state
         .db
         .read(move |c| returns::returns(c, &places, supplier).map_err(DbError::from))
         .await?;
-    Ok(Json(list))
+    Ok(Json(page.page_of(list)?))
 }
 
 /// One return.
@@ -128,19 +133,20 @@ pub async fn create_return(ctx: Ctx, body: Json<ReturnInput>) -> Result<HttpResp
 }
 
 /// Credits suppliers owe, open ones first.
-#[utoipa::path(get, path = "/api/v1/credits", tag = "orders", params(SupplierQuery),
-    responses((status = 200, body = Vec<Credit>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/credits", tag = "orders", params(SupplierQuery, PageQuery),
+    responses((status = 200, body = Paginated<Credit>)), security(("bearer" = [])))]
 pub async fn list_credits(
     ctx: Ctx,
     q: Query<SupplierQuery>,
-) -> Result<Json<Vec<Credit>>, AppError> {
+    page: Query<PageQuery>,
+) -> Result<Json<Paginated<Credit>>, AppError> {
     let (supplier, open) = (q.supplier_id, q.open);
     let list = ctx
         .state
         .db
         .read(move |c| returns::credits(c, supplier, open).map_err(DbError::from))
         .await?;
-    Ok(Json(list))
+    Ok(Json(page.page_of(list)?))
 }
 
 /// Records a credit owed without a return (damaged goods, a price error).

@@ -144,12 +144,13 @@ pub struct ItemFilter {
 }
 
 /// Stock on hand in the locations the caller may use, first expiring first.
-#[utoipa::path(get, path = "/api/v1/stock-levels", tag = "stock", params(ItemFilter),
-    responses((status = 200, body = Vec<StockLevel>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/stock-levels", tag = "stock", params(ItemFilter, PageQuery),
+    responses((status = 200, body = Paginated<StockLevel>)), security(("bearer" = [])))]
 pub async fn levels(
     ctx: Ctx,
     filter: Query<ItemFilter>,
-) -> Result<Json<Vec<StockLevel>>, AppError> {
+    page: Query<PageQuery>,
+) -> Result<Json<Paginated<StockLevel>>, AppError> {
     let actor = ctx.actor();
     let item = filter.item_id;
     let rows = ctx
@@ -160,7 +161,7 @@ pub async fn levels(
             Ok::<_, DbError>(stock::levels(c, item, &allowed)?)
         })
         .await?;
-    Ok(Json(rows))
+    Ok(Json(page.page_of(rows)?))
 }
 
 /// The ledger, newest first, in the locations the caller may use.

@@ -8,20 +8,24 @@ use serde::Serialize;
 
 use crate::catalog::suppliers::{self, Supplier, SupplierInput, SupplierItem, SupplierItemInput};
 use crate::db::DbError;
+use crate::web::api::{PageQuery, Paginated};
 use crate::web::catalog::api::ActiveInput;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
 
 /// Every supplier, active first, by name.
 #[utoipa::path(get, path = "/api/v1/suppliers", tag = "suppliers",
-    responses((status = 200, body = Vec<Supplier>)), security(("bearer" = [])))]
-pub async fn list(ctx: Ctx) -> Result<Json<Vec<Supplier>>, AppError> {
+    params(PageQuery), responses((status = 200, body = Paginated<Supplier>)), security(("bearer" = [])))]
+pub async fn list(
+    ctx: Ctx,
+    page: actix_web::web::Query<PageQuery>,
+) -> Result<Json<Paginated<Supplier>>, AppError> {
     let list = ctx
         .state
         .db
         .read(|c| suppliers::list(c).map_err(DbError::from))
         .await?;
-    Ok(Json(list))
+    Ok(Json(page.page_of(list)?))
 }
 
 /// Creates a supplier.
