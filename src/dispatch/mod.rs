@@ -696,7 +696,8 @@ pub fn enqueue_test(
         &NewJob::of(&JobKind::SupplierDispatchTest(SupplierDispatchTest {
             supplier_id,
         }))
-        .attempts(1),
+        .attempts(1)
+        .lane(format!("channel:{}", channel_of(tx, supplier_id)?.name())),
     )?;
     audit::record(
         tx,

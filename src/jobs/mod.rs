@@ -83,6 +83,8 @@ pub struct NewJob {
     pub run_at: Option<Timestamp>,
     /// A second enqueue with the same key returns the first job.
     pub idempotency_key: Option<String>,
+    /// The lane it runs in (see [`claim`]).
+    pub lane: Option<String>,
 }
 
 impl NewJob {
@@ -93,6 +95,7 @@ impl NewJob {
             max_attempts: 5,
             run_at: None,
             idempotency_key: None,
+            lane: None,
         }
     }
 
@@ -115,6 +118,13 @@ impl NewJob {
         self.run_at = Some(when);
         self
     }
+
+    /// Runs in `lane`: at most half of the kind's slots are given to one
+    /// lane (see [`claim`]).
+    pub fn lane(mut self, lane: impl Into<String>) -> Self {
+        self.lane = Some(lane.into());
+        self
+    }
 }
 
 /// Adds a job in the caller's transaction; returns its id (the existing
@@ -127,8 +137,8 @@ pub fn enqueue(tx: &Transaction, now: Timestamp, job: &NewJob) -> rusqlite::Resu
         .and_then(|k| k.subject());
     let inserted = tx.exec_cached(
         "INSERT INTO jobs (kind, payload, max_attempts, run_at, idempotency_key, created_at,
-             subject_type, subject_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (idempotency_key) DO NOTHING",
+             subject_type, subject_id, lane)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (idempotency_key) DO NOTHING",
         params![
             job.kind,
             job.payload.to_string(),
@@ -138,6 +148,7 @@ pub fn enqueue(tx: &Transaction, now: Timestamp, job: &NewJob) -> rusqlite::Resu
             now.to_db(),
             subject.map(|s| s.kind),
             subject.map(|s| s.id),
+            job.lane,
         ],
     )?;
     if inserted == 1 {
@@ -163,9 +174,15 @@ pub struct Claimed {
     pub key: Option<String>,
 }
 
+/// A due job as read for claiming: id, payload, attempts, max attempts, key.
+type Due = (i64, String, u32, u32, Option<String>);
+
 /// First gives back the jobs whose lease ran out (their worker is gone:
 /// the attempt counts, and the last one makes the job dead), then claims up
-/// to `slots` due jobs of each kind for `worker`, oldest due first. A job
+/// to `slots` due jobs of each kind for `worker`, oldest due first — but
+/// no lane takes more than half of the kind's slots (those running and
+/// those free), so jobs stuck on one target (a stalled mail server) leave
+/// room for the others. A job
 /// whose payload is not JSON (written around the queue) could never run:
 /// it is dead at once with the reason, and not handed out.
 pub fn claim(
@@ -179,16 +196,43 @@ pub fn claim(
     let until = now.plus(lease).to_db();
     let mut out = Vec::new();
     for (kind, n) in slots.iter().filter(|(_, n)| *n > 0) {
+        let mut running: std::collections::HashMap<String, usize> = tx
+            .prepare_cached(
+                "SELECT lane, count(*) FROM jobs WHERE state = 'running' AND kind = ?1
+                   AND lane IS NOT NULL GROUP BY lane",
+            )?
+            .query_map([kind], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
+            })?
+            .collect::<Result<_, _>>()?;
+        let in_use: usize = running.values().sum();
+        let lane_cap = (in_use + *n).div_ceil(2).max(1);
         let mut stmt = tx.prepare_cached(
-            "SELECT id, payload, attempts, max_attempts, idempotency_key FROM jobs
+            "SELECT id, payload, attempts, max_attempts, idempotency_key, lane FROM jobs
              WHERE state IN ('queued', 'failed') AND kind = ?1 AND run_at <= ?2
              ORDER BY run_at, id LIMIT ?3",
         )?;
-        let due: Vec<(i64, String, u32, u32, Option<String>)> = stmt
-            .query_map(params![kind, now.to_db(), *n as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        // More than fit, so that a full lane's jobs can be passed over.
+        let candidates: Vec<(Due, Option<String>)> = stmt
+            .query_map(params![kind, now.to_db(), (*n * 8 + 16) as i64], |r| {
+                let job: Due = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+                Ok((job, r.get(5)?))
             })?
             .collect::<Result<_, _>>()?;
+        let mut due = Vec::new();
+        for (job, lane) in candidates {
+            if due.len() == *n {
+                break;
+            }
+            if let Some(lane) = lane {
+                let used = running.entry(lane).or_insert(0);
+                if *used >= lane_cap {
+                    continue;
+                }
+                *used += 1;
+            }
+            due.push(job);
+        }
         for (id, payload, attempts, max_attempts, key) in due {
             tx.exec_cached(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?1,

@@ -111,6 +111,50 @@ fn claims_take_due_jobs_of_each_kind_up_to_the_free_slots() {
 }
 
 #[test]
+fn one_lane_takes_at_most_half_the_slots_so_others_are_not_starved() {
+    let (_dir, db) = db();
+    // Six emails due first, then one order to a folder.
+    let mut emails = Vec::new();
+    for n in 0..6 {
+        emails.push(add(
+            &db,
+            t0(),
+            NewJob::new("order.dispatch", json!({"order_id": n + 1}))
+                .lane("channel:email")
+                .at(t0().plus(secs(n))),
+        ));
+    }
+    let folder = add(
+        &db,
+        t0(),
+        NewJob::new("order.dispatch", json!({"order_id": 99}))
+            .lane("channel:csv_folder")
+            .at(t0().plus(secs(10))),
+    );
+    let now = t0().plus(secs(20));
+    // Four free slots: two emails (half), then the folder's order.
+    let first: Vec<i64> = take(&db, now, "w", &[("order.dispatch", 4)])
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(first, vec![emails[0], emails[1], folder], "{first:?}");
+    // The emails hang; with two more slots free the email lane is at half
+    // of the four in all, so nothing more of it is taken.
+    assert!(take(&db, now, "w", &[("order.dispatch", 1)]).is_empty());
+    // Jobs without a lane are not held back.
+    let plain = add(
+        &db,
+        t0(),
+        NewJob::new("order.dispatch", json!({"order_id": 100})),
+    );
+    let next: Vec<i64> = take(&db, now, "w", &[("order.dispatch", 1)])
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(next, vec![plain]);
+}
+
+#[test]
 fn failures_retry_after_a_growing_delay_then_die() {
     let (_d, db) = db();
     let id = add(&db, t0(), NewJob::new("mail", json!({})).attempts(3));

@@ -49,7 +49,8 @@ pub(crate) fn enqueue_send(
         ctx.at,
         &NewJob::of(&JobKind::OrderSend(OrderSend { order_id }))
             .key(format!("order-dispatch-{order_id}-{}", sends + 1))
-            .attempts(8),
+            .attempts(8)
+            .lane(lane_of(tx, order_id)?),
     )?)
 }
 
@@ -64,8 +65,23 @@ pub fn enqueue_cancel_notice(
         ctx.at,
         &NewJob::of(&JobKind::OrderCancelNotice(OrderCancelNotice { order_id }))
             .key(format!("order-cancel-notice-{order_id}"))
-            .attempts(8),
+            .attempts(8)
+            .lane(lane_of(tx, order_id)?),
     )
+}
+
+/// The lane an order's sends run in: the channel it goes by (the one it
+/// is pinned to, else its supplier's).
+fn lane_of(tx: &Transaction, order_id: i64) -> rusqlite::Result<String> {
+    let channel: Option<String> = tx.row_cached(
+        "SELECT coalesce(
+             (SELECT channel FROM dispatch_pins WHERE order_id = ?1),
+             (SELECT s.dispatch_channel FROM purchase_orders o JOIN suppliers s ON s.id = o.supplier_id
+              WHERE o.id = ?1))",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    Ok(format!("channel:{}", channel.unwrap_or_default()))
 }
 
 /// The newest send job of an order, through the jobs' subject index (the
