@@ -270,35 +270,38 @@ pub fn claim(
 /// counts, as its work may have been done, and the last one makes the job
 /// dead — instead of waiting out its lease. Returns how many.
 pub fn recover_interrupted(tx: &Transaction, now: Timestamp) -> rusqlite::Result<usize> {
-    let mut stmt = tx
-        .prepare_cached("SELECT id, coalesce(lease_owner, '') FROM jobs WHERE state = 'running'")?;
-    let cut: Vec<(i64, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (id, owner) in &cut {
-        let error = "the server stopped (a crash or a power loss) during this attempt";
-        tx.exec_cached(
-            "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END,
-                run_at = ?1, lease_owner = NULL, lease_expires_at = NULL, last_error = ?2,
-                finished_at = CASE WHEN attempts >= max_attempts THEN ?1 ELSE NULL END
-             WHERE id = ?3",
-            params![now.to_db(), error, id],
-        )?;
-        // Recorded as a lease that ended: the process holding it is gone.
-        end_attempt(tx, now, *id, owner, "lease_expired", error)?;
-    }
-    Ok(cut.len())
+    give_back(tx, now, None, |_| {
+        "the server stopped (a crash or a power loss) during this attempt".to_string()
+    })
 }
 
 fn expire_leases(tx: &Transaction, now: Timestamp) -> rusqlite::Result<usize> {
+    give_back(tx, now, Some(now), |owner| {
+        format!("lease expired: worker {owner} stopped before finishing")
+    })
+}
+
+/// Gives back running jobs whose worker is gone (all of them, or those
+/// whose lease ended by `lease_end`): the attempt counts — its
+/// work may have been done — and ends as `lease_expired` with `error`;
+/// the last attempt makes the job dead. Returns how many.
+fn give_back(
+    tx: &Transaction,
+    now: Timestamp,
+    lease_end: Option<Timestamp>,
+    error: impl Fn(&str) -> String,
+) -> rusqlite::Result<usize> {
     let mut stmt = tx.prepare_cached(
-        "SELECT id, lease_owner FROM jobs WHERE state = 'running' AND lease_expires_at <= ?1",
+        "SELECT id, coalesce(lease_owner, '') FROM jobs
+         WHERE state = 'running' AND (?1 IS NULL OR lease_expires_at <= ?1)",
     )?;
-    let expired: Vec<(i64, String)> = stmt
-        .query_map([now.to_db()], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let cut: Vec<(i64, String)> = stmt
+        .query_map([lease_end.map(Timestamp::to_db)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
-    for (id, owner) in &expired {
-        let error = format!("lease expired: worker {owner} stopped before finishing");
+    for (id, owner) in &cut {
+        let error = error(owner);
         tx.exec_cached(
             "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END,
                 run_at = ?1, lease_owner = NULL, lease_expires_at = NULL, last_error = ?2,
@@ -308,7 +311,7 @@ fn expire_leases(tx: &Transaction, now: Timestamp) -> rusqlite::Result<usize> {
         )?;
         end_attempt(tx, now, *id, owner, "lease_expired", &error)?;
     }
-    Ok(expired.len())
+    Ok(cut.len())
 }
 
 fn end_attempt(
