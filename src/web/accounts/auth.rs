@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::{hashing, lockout, second_factor, sessions, users};
+use crate::accounts::{hashing, lockout, sessions, users};
 use crate::audit::{self, Event};
 use crate::db::{DbError, run_blocking};
 use crate::domain::Username;
@@ -203,12 +203,8 @@ pub async fn login(
     // The password is right. A second factor, if the user has one or their
     // role needs one, comes before the session.
     let next = safe_next(form.next.as_deref());
-    let uid = user.id;
-    let factor = state
-        .db
-        .read(move |c| second_factor::state(c, uid).map_err(DbError::from))
-        .await?;
-    if factor.is_active() || state.config.security.second_factor.requires(user.role) {
+    let factor = second_factor_web::state_of(&ctx, user.id).await?;
+    if factor.is_active() || second_factor_web::required_for(&ctx, &user) {
         return second_factor_web::ask(&ctx, user.id, &next, factor.is_active()).await;
     }
     let session = second_factor_web::start_session(&req, &ctx, &user, None).await?;

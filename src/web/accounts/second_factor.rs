@@ -344,6 +344,29 @@ const SIGN_IN_INTRO: &str = "Your account needs a second factor: a six-digit cod
 const ACCOUNT_INTRO: &str = "Scan the code with an authenticator app (for example Google Authenticator, Microsoft Authenticator or FreeOTP), then enter the six digits it shows.";
 const WRONG_SETUP_CODE: &str = "That code is not right. Check that the phone's clock is set automatically, and enter the code the app shows now.";
 
+/// A page shown again with an error is a 400.
+fn status_for(error: Option<&str>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// A user's second factor as stored.
+pub(crate) async fn state_of(ctx: &Ctx, user_id: i64) -> Result<State, AppError> {
+    Ok(ctx
+        .state
+        .db
+        .read(move |c| factor::state(c, user_id).map_err(DbError::from))
+        .await?)
+}
+
+/// Whether the configured policy makes `user` use a second factor.
+pub(crate) fn required_for(ctx: &Ctx, user: &users::User) -> bool {
+    ctx.state.config.security.second_factor.requires(user.role)
+}
+
 fn setup_page(
     req: &HttpRequest,
     action: &'static str,
@@ -352,11 +375,7 @@ fn setup_page(
     error: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
     render_status(
-        if error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        },
+        status_for(error),
         &SetupPage {
             layout: Layout::for_request(req, "Set up your second factor"),
             action,
@@ -466,11 +485,7 @@ fn account_page(
     error: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
     render_status(
-        if error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        },
+        status_for(error),
         &AccountPage {
             layout: Layout::for_request(req, "Second factor"),
             state,
@@ -484,13 +499,9 @@ fn account_page(
 /// setting it up, replacing codes or turning it off.
 pub async fn account(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.user()?.clone();
-    let required = ctx.state.config.security.second_factor.requires(user.role);
+    let required = required_for(&ctx, &user);
     let uid = user.id;
-    let state = ctx
-        .state
-        .db
-        .read(move |c| factor::state(c, uid).map_err(DbError::from))
-        .await?;
+    let state = state_of(&ctx, uid).await?;
     if state == State::SettingUp
         && let Some(e) = enrolment_for(&ctx, &user).await?
     {
@@ -563,14 +574,10 @@ pub async fn account_new_codes(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = ctx.user()?.clone();
-    let required = ctx.state.config.security.second_factor.requires(user.role);
+    let required = required_for(&ctx, &user);
     if !current_code_ok(&ctx, user.id, form.into_inner().code).await? {
         let uid = user.id;
-        let state = ctx
-            .state
-            .db
-            .read(move |c| factor::state(c, uid).map_err(DbError::from))
-            .await?;
+        let state = state_of(&ctx, uid).await?;
         return account_page(&req, state, required, Some(WRONG_CURRENT_CODE));
     }
     let (codes, hashes) = run_blocking(factor::generate_recovery_codes).await;
@@ -599,13 +606,9 @@ pub async fn account_remove(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
     let user = ctx.user()?.clone();
-    let required = ctx.state.config.security.second_factor.requires(user.role);
+    let required = required_for(&ctx, &user);
     let uid = user.id;
-    let state = ctx
-        .state
-        .db
-        .read(move |c| factor::state(c, uid).map_err(DbError::from))
-        .await?;
+    let state = state_of(&ctx, uid).await?;
     if required {
         return account_page(
             &req,

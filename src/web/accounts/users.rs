@@ -45,14 +45,6 @@ struct ShowPage {
 }
 crate::page!(ListPage, NewPage, ShowPage);
 
-async fn factor_of(ctx: &Ctx, id: i64) -> Result<crate::accounts::second_factor::State, AppError> {
-    Ok(ctx
-        .state
-        .db
-        .read(move |c| crate::accounts::second_factor::state(c, id).map_err(DbError::from))
-        .await?)
-}
-
 pub async fn list(req: HttpRequest, ctx: Ctx) -> Result<HttpResponse, AppError> {
     let users = ctx
         .state
@@ -164,8 +156,8 @@ pub async fn show(
     render(&ShowPage {
         layout: Layout::for_request(&req, format!("User {}", user.username)),
         is_self: ctx.user()?.id == user.id,
-        factor: factor_of(&ctx, user.id).await?,
-        factor_required: ctx.state.config.security.second_factor.requires(user.role),
+        factor: super::second_factor::state_of(&ctx, user.id).await?,
+        factor_required: super::second_factor::required_for(&ctx, &user),
         user,
         roles: Role::ALL,
         errors: FieldErrors::default(),
@@ -274,8 +266,8 @@ pub async fn reset_password(
                 &ShowPage {
                     layout: Layout::for_request(&req, format!("User {}", user.username)),
                     is_self: ctx.user()?.id == user.id,
-                    factor: factor_of(&ctx, user.id).await?,
-                    factor_required: ctx.state.config.security.second_factor.requires(user.role),
+                    factor: super::second_factor::state_of(&ctx, user.id).await?,
+                    factor_required: super::second_factor::required_for(&ctx, &user),
                     user,
                     roles: Role::ALL,
                     errors: FieldErrors::single("password", problem),
