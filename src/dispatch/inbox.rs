@@ -37,7 +37,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, Transaction};
 use sha2::{Digest, Sha256};
 
-use super::csv_folder::{folder, write_atomic};
+use super::csv_folder::write_atomic;
 use super::folder::{Folder, Kind as EntryKind};
 use super::{Channel, Dispatcher, x12};
 use crate::audit::{self, Context, Event};
@@ -261,9 +261,8 @@ impl Check {
         if boxes.is_empty() {
             return Ok(report);
         }
-        if let Err(e) = super::csv_folder::open_root(&self.root) {
-            return Err(JobError::Retry(e));
-        }
+        // Opened once; each inbox is opened by handle below it.
+        let root = super::csv_folder::open_root(&self.root).map_err(JobError::Retry)?;
         for inbox in &boxes {
             if let Some(conflict) = &inbox.conflict {
                 report
@@ -278,9 +277,9 @@ impl Check {
                 ));
                 continue;
             }
-            let dir = match folder(&self.root, &inbox.settings.inbox) {
+            let dir = match root.sub(inbox.settings.inbox.trim()) {
                 Ok(dir) => dir,
-                Err(JobError::Retry(e) | JobError::Permanent(e)) => {
+                Err(e) => {
                     report.errors.push(format!("{}: {e}", inbox.supplier));
                     continue;
                 }
