@@ -154,15 +154,7 @@ pub async fn show(ctx: Ctx, id: Path<i64>) -> Result<Json<JobDetail>, AppError> 
     security(("bearer" = []))
 )]
 pub async fn retry(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
-    let (a, id) = (ctx.audit(), id.into_inner());
-    let job = ctx
-        .state
-        .db
-        .write(move |tx| jobs::retry(tx, &a, id))
-        .await?;
-    // A retry changes a row without inserting one: tell the worker.
-    ctx.state.jobs_waker.wake();
-    Ok(Json(job))
+    act(ctx, id.into_inner(), jobs::retry, true).await
 }
 
 /// Makes a job waiting to try again (after a failure) due now. Needs a
@@ -180,14 +172,7 @@ pub async fn retry(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
     security(("bearer" = []))
 )]
 pub async fn try_now(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
-    let (a, id) = (ctx.audit(), id.into_inner());
-    let job = ctx
-        .state
-        .db
-        .write(move |tx| jobs::try_now(tx, &a, id))
-        .await?;
-    ctx.state.jobs_waker.wake();
-    Ok(Json(job))
+    act(ctx, id.into_inner(), jobs::try_now, true).await
 }
 
 /// Dismisses a dead job that needs nobody any more: it stays in the
@@ -205,13 +190,7 @@ pub async fn try_now(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
     security(("bearer" = []))
 )]
 pub async fn dismiss(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
-    let (a, id) = (ctx.audit(), id.into_inner());
-    let job = ctx
-        .state
-        .db
-        .write(move |tx| jobs::dismiss(tx, &a, id))
-        .await?;
-    Ok(Json(job))
+    act(ctx, id.into_inner(), jobs::dismiss, false).await
 }
 
 /// Cancels a job that waits to run or to be retried. Needs a `write` token.
@@ -228,11 +207,21 @@ pub async fn dismiss(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
     security(("bearer" = []))
 )]
 pub async fn cancel(ctx: Ctx, id: Path<i64>) -> Result<Json<Job>, AppError> {
-    let (a, id) = (ctx.audit(), id.into_inner());
-    let job = ctx
-        .state
-        .db
-        .write(move |tx| jobs::cancel(tx, &a, id))
-        .await?;
+    act(ctx, id.into_inner(), jobs::cancel, false).await
+}
+
+/// One of the job actions, in a write transaction; the worker is woken
+/// when the job may now be due (it changed without an insert).
+async fn act(
+    ctx: Ctx,
+    id: i64,
+    action: fn(&rusqlite::Transaction, &crate::audit::Context, i64) -> Result<Job, jobs::JobsError>,
+    wake: bool,
+) -> Result<Json<Job>, AppError> {
+    let a = ctx.audit();
+    let job = ctx.state.db.write(move |tx| action(tx, &a, id)).await?;
+    if wake {
+        ctx.state.jobs_waker.wake();
+    }
     Ok(Json(job))
 }

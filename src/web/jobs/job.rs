@@ -129,19 +129,33 @@ async fn acted(
     }
 }
 
+/// One of the job actions on a job's page: run in a write transaction,
+/// the worker woken when the job may now be due, and the outcome shown.
+async fn act(
+    req: HttpRequest,
+    ctx: Ctx,
+    id: i64,
+    action: fn(&rusqlite::Transaction, &crate::audit::Context, i64) -> Result<Job, JobsError>,
+    wake: bool,
+    done: String,
+) -> Result<HttpResponse, AppError> {
+    let a = ctx.audit();
+    let outcome = ctx.state.db.write(move |tx| action(tx, &a, id)).await;
+    if wake && outcome.is_ok() {
+        // The job changed without an insert: the worker is told.
+        ctx.state.jobs_waker.wake();
+    }
+    acted(&req, &ctx, id, outcome, done).await
+}
+
 pub async fn retry(
     req: HttpRequest,
     ctx: Ctx,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let a = ctx.audit();
-    let outcome = ctx.state.db.write(move |tx| jobs::retry(tx, &a, id)).await;
-    if outcome.is_ok() {
-        // A retry changes a row without inserting one: tell the worker.
-        ctx.state.jobs_waker.wake();
-    }
-    acted(&req, &ctx, id, outcome, format!("Job {id} will run again.")).await
+    let done = format!("Job {id} will run again.");
+    act(req, ctx, id, jobs::retry, true, done).await
 }
 
 pub async fn try_now(
@@ -150,23 +164,8 @@ pub async fn try_now(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let a = ctx.audit();
-    let outcome = ctx
-        .state
-        .db
-        .write(move |tx| jobs::try_now(tx, &a, id))
-        .await;
-    if outcome.is_ok() {
-        ctx.state.jobs_waker.wake();
-    }
-    acted(
-        &req,
-        &ctx,
-        id,
-        outcome,
-        format!("Job {id} is being tried now."),
-    )
-    .await
+    let done = format!("Job {id} is being tried now.");
+    act(req, ctx, id, jobs::try_now, true, done).await
 }
 
 pub async fn dismiss(
@@ -175,20 +174,8 @@ pub async fn dismiss(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let a = ctx.audit();
-    let outcome = ctx
-        .state
-        .db
-        .write(move |tx| jobs::dismiss(tx, &a, id))
-        .await;
-    acted(
-        &req,
-        &ctx,
-        id,
-        outcome,
-        format!("Job {id} dismissed: it no longer counts as needing attention."),
-    )
-    .await
+    let done = format!("Job {id} dismissed: it no longer counts as needing attention.");
+    act(req, ctx, id, jobs::dismiss, false, done).await
 }
 
 pub async fn cancel(
@@ -197,7 +184,6 @@ pub async fn cancel(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let a = ctx.audit();
-    let outcome = ctx.state.db.write(move |tx| jobs::cancel(tx, &a, id)).await;
-    acted(&req, &ctx, id, outcome, format!("Job {id} cancelled.")).await
+    let done = format!("Job {id} cancelled.");
+    act(req, ctx, id, jobs::cancel, false, done).await
 }
