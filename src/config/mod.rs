@@ -67,7 +67,15 @@ pub struct DbConfig {
     pub connection_timeout: Duration,
     /// SQLite's own wait on a locked database file (other processes, e.g. the CLI).
     pub busy_timeout: Duration,
+    /// WAL size past which the writer folds the log into the database
+    /// between commit groups, so that the next write can start the log
+    /// again from its beginning. Not a setting: tests lower it.
+    pub wal_fold_bytes: u64,
 }
+
+/// See [`DbConfig::wal_fold_bytes`]: 16 MiB keeps the WAL well under 64 MB
+/// under sustained writes while a fold copies little enough to be quick.
+pub const WAL_FOLD_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {

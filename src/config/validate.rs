@@ -202,6 +202,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         pool_size: v.int("db.pool_size", 1, 64) as u32,
         connection_timeout: Duration::from_secs(v.int("db.connection_timeout_secs", 1, 600)),
         busy_timeout: Duration::from_millis(v.int("db.busy_timeout_ms", 100, 60_000)),
+        wal_fold_bytes: super::WAL_FOLD_BYTES,
     };
 
     let workers = v.int("http.workers", 0, 256) as usize;

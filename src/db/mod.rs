@@ -138,6 +138,12 @@ struct Inner {
     on_insert: Arc<std::sync::RwLock<Option<InsertHook>>>,
     recycle: Arc<std::sync::atomic::AtomicBool>,
     path: PathBuf,
+    /// The WAL file beside the database, and the size past which the
+    /// writer folds it (see [`Db::fold_wal_if_large`]).
+    wal_path: PathBuf,
+    wal_fold_bytes: u64,
+    /// The writer's usual wait on a locked file.
+    busy: std::time::Duration,
     /// Writes waiting for the next group commit.
     queue: std::sync::Mutex<Queue>,
 }
@@ -148,6 +154,10 @@ struct Queue {
     /// A blocking task is running groups; it takes what is queued.
     draining: bool,
 }
+
+/// How long a fold that insists waits for readers to move on from an
+/// older snapshot: writes wait behind it, so a few milliseconds at most.
+const FOLD_PATIENCE: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Most writes one group commit takes.
 const GROUP_MAX: usize = 64;
@@ -176,6 +186,9 @@ impl Db {
         let on_insert: Arc<std::sync::RwLock<Option<InsertHook>>> = Arc::default();
         let recycle = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let slot = on_insert.clone();
+        // After the log starts again from its beginning, the file is cut
+        // back to this size, so the disk space it holds stays bounded too.
+        let journal_limit = i64::try_from(config.wal_fold_bytes / 2).unwrap_or(i64::MAX);
         // The writer is never recycled for age or idleness (r2d2 would after
         // 30 and 10 minutes); should the pool replace it anyway, the
         // initializer gives the new connection the same hook.
@@ -189,6 +202,7 @@ impl Db {
             .build(WriterManager {
                 inner: SqliteConnectionManager::file(path).with_init(move |c| {
                     pragmas::apply(c, busy, false)?;
+                    c.pragma_update(None, "journal_size_limit", journal_limit)?;
                     install_insert_hook(c, &slot)
                 }),
                 recycle: recycle.clone(),
@@ -212,6 +226,9 @@ impl Db {
                 on_insert,
                 recycle,
                 path: path.to_path_buf(),
+                wal_path: wal_path(path),
+                wal_fold_bytes: config.wal_fold_bytes,
+                busy,
                 queue: Default::default(),
             }),
         })
@@ -301,6 +318,59 @@ impl Db {
                 q.jobs.drain(..n).collect()
             };
             self.commit_group(jobs);
+            self.fold_wal_if_large();
+        }
+    }
+
+    /// Keeps the WAL bounded under sustained writes. SQLite starts the log
+    /// again from its beginning only when a write begins while every frame
+    /// in it has been copied into the database; a periodic checkpoint never
+    /// sees that moment while writes keep coming, and the log grows without
+    /// end. So between two commit groups, when the file has passed
+    /// `wal_fold_bytes`, the writer runs a passive checkpoint itself: no
+    /// write can land in the meantime, so unless a reader still holds an
+    /// older snapshot, the next group starts the log again (and the
+    /// writer's `journal_size_limit` cuts the file back). A reader that
+    /// blocks it only delays the fold to a later group. The backup
+    /// replicator takes this over when it owns checkpointing.
+    fn fold_wal_if_large(&self) {
+        let size = match std::fs::metadata(&self.inner.wal_path) {
+            Ok(m) => m.len(),
+            Err(_) => return,
+        };
+        if size <= self.inner.wal_fold_bytes {
+            return;
+        }
+        // Readers that keep coming may hold older snapshots at the moment
+        // a passive fold ends; once the log has grown past twice the size
+        // anyway, the fold waits a few milliseconds for them instead.
+        let insist = size > 2 * self.inner.wal_fold_bytes;
+        let started = std::time::Instant::now();
+        let outcome = self.writer().and_then(|conn| {
+            let sql = if insist {
+                conn.busy_timeout(FOLD_PATIENCE)?;
+                "PRAGMA wal_checkpoint(RESTART)"
+            } else {
+                "PRAGMA wal_checkpoint(PASSIVE)"
+            };
+            let done = conn.query_row(sql, [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            });
+            if insist {
+                conn.busy_timeout(self.inner.busy)?;
+            }
+            done.map_err(DbError::from)
+        });
+        match outcome {
+            Ok((frames, copied)) => tracing::debug!(
+                wal_bytes = size,
+                insist,
+                frames,
+                copied,
+                took_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "folded the WAL between writes"
+            ),
+            Err(e) => tracing::warn!(error = %e, wal_bytes = size, "could not fold the WAL"),
         }
     }
 
@@ -396,6 +466,13 @@ impl Db {
         conn.query_row(sql, [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+/// SQLite's name for a database's write-ahead log.
+fn wal_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -378,3 +378,76 @@ async fn in_a_group_commit_a_failing_or_panicking_write_undoes_only_itself() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_wal_stays_bounded_under_sustained_writes_and_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_data_dir(dir.path());
+    config.db.wal_fold_bytes = 1024 * 1024;
+    let db = Db::open(&config.db_path(), &config.db).unwrap();
+    db.write(|tx| {
+        tx.execute_batch("CREATE TABLE load (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            .map_err(DbError::from)
+    })
+    .await
+    .unwrap();
+    let wal = dir.path().join("stockroom.db-wal");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Readers keep coming the whole time, as pages do.
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (db, stop) = (db.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    db.read(|c| {
+                        c.query_row("SELECT count(*), total(length(body)) FROM load", [], |r| {
+                            r.get::<_, i64>(0)
+                        })
+                        .map_err(DbError::from)
+                    })
+                    .await
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    // About 10 MB written by 8 writers, ten times the fold size.
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let (db, wal) = (db.clone(), wal.clone());
+            tokio::spawn(async move {
+                let mut largest = 0;
+                for _ in 0..60 {
+                    db.write(|tx| {
+                        tx.execute("INSERT INTO load (body) VALUES (randomblob(20000))", [])
+                            .map_err(DbError::from)
+                    })
+                    .await
+                    .unwrap();
+                    largest = largest.max(std::fs::metadata(&wal).unwrap().len());
+                }
+                largest
+            })
+        })
+        .collect();
+    let mut largest = 0;
+    for w in writers {
+        largest = largest.max(w.await.unwrap());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    let rows: i64 = db
+        .read(|c| {
+            c.query_row("SELECT count(*) FROM load", [], |r| r.get(0))
+                .map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows, 480, "every write is kept");
+    assert!(
+        largest < 4 * 1024 * 1024,
+        "the WAL reached {largest} bytes with a fold size of 1 MiB"
+    );
+}
