@@ -401,13 +401,15 @@ async fn housekeeping(state: AppState) {
                 .write(move |tx| {
                     let sessions = sessions::purge_expired(tx, now, idle)?;
                     let lockouts = lockout::purge(tx, now, &security)?;
-                    Ok::<_, DbError>(sessions + lockouts)
+                    let keys = crate::web::middleware::idempotency::purge(tx, now)?;
+                    Ok::<_, DbError>(sessions + lockouts + keys)
                 })
                 .await
             {
-                Ok(purged) if purged > 0 => {
-                    tracing::info!(purged, "removed expired sessions and lock-out records")
-                }
+                Ok(purged) if purged > 0 => tracing::info!(
+                    purged,
+                    "removed expired sessions, lock-out records and idempotency keys"
+                ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session purge failed"),
             }

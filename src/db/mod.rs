@@ -288,6 +288,7 @@ impl Db {
             f,
             reply,
             span: Span::current(),
+            alongside: ALONGSIDE.try_with(Arc::clone).ok(),
         });
         let lead = {
             let mut q = self.inner.queue.lock().expect("write queue lock");
@@ -353,9 +354,7 @@ impl Db {
             } else {
                 "PRAGMA wal_checkpoint(PASSIVE)"
             };
-            let done = conn.query_row(sql, [], |r| {
-                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-            });
+            let done = conn.query_row(sql, [], |r| Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)));
             if insist {
                 conn.busy_timeout(self.inner.busy)?;
             }
@@ -518,11 +517,73 @@ struct WriteJob<F, T, E> {
     f: F,
     reply: Reply<T, E>,
     span: Span,
+    alongside: Option<Arc<Alongside>>,
 }
 
 struct Ran<T, E> {
     result: std::thread::Result<Result<T, E>>,
     reply: Reply<T, E>,
+    /// Set when this write carried the task's [`Alongside`] row.
+    carried: Option<Arc<Alongside>>,
+}
+
+tokio::task_local! {
+    static ALONGSIDE: Arc<Alongside>;
+}
+
+/// A row to be written in the same transaction as the first write of a
+/// piece of work that succeeds — for a request that carries an
+/// idempotency key, the record of that key — so that the two are durable
+/// together or not at all. Set around the work with [`Alongside::around`];
+/// every [`Db::write`] awaited inside sees it, and the first one whose
+/// closure returns `Ok` writes it (and fails, undoing itself, if the row
+/// cannot be written).
+pub struct Alongside {
+    write: Box<AlongsideWrite>,
+    state: std::sync::Mutex<Carried>,
+}
+
+type AlongsideWrite = dyn Fn(&Transaction) -> Result<(), DbError> + Send + Sync;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carried {
+    /// Not written yet.
+    Waiting,
+    /// Written by a write whose commit is pending.
+    Pending,
+    /// Committed with that write.
+    Committed,
+}
+
+impl Alongside {
+    pub fn new(
+        write: impl Fn(&Transaction) -> Result<(), DbError> + Send + Sync + 'static,
+    ) -> Self {
+        Alongside {
+            write: Box::new(write),
+            state: std::sync::Mutex::new(Carried::Waiting),
+        }
+    }
+
+    /// Runs `work` with this row riding along its first successful write.
+    pub async fn around<F: std::future::Future>(self: &Arc<Self>, work: F) -> F::Output {
+        ALONGSIDE.scope(self.clone(), work).await
+    }
+
+    /// Whether the row was committed (with some write of the work).
+    pub fn committed(&self) -> bool {
+        *self.state.lock().expect("alongside state") == Carried::Committed
+    }
+
+    fn set(&self, from: Carried, to: Carried) -> bool {
+        let mut s = self.state.lock().expect("alongside state");
+        if *s == from {
+            *s = to;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl<F, T, E> Job for WriteJob<F, T, E>
@@ -532,12 +593,33 @@ where
     E: From<DbError> + Send + 'static,
 {
     fn run(self: Box<Self>, tx: &Transaction) -> Box<dyn Done> {
-        let WriteJob { f, reply, span } = *self;
+        let WriteJob {
+            f,
+            reply,
+            span,
+            alongside,
+        } = *self;
         // A panicking write is rolled back and its panic resumed in the
         // caller, as if it had run alone.
-        let result =
+        let mut result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| span.in_scope(|| f(tx))));
-        Box::new(Ran { result, reply })
+        let mut carried = None;
+        if let (Ok(Ok(_)), Some(a)) = (&result, alongside)
+            && a.set(Carried::Waiting, Carried::Pending)
+        {
+            match (a.write)(tx) {
+                Ok(()) => carried = Some(a),
+                Err(e) => {
+                    a.set(Carried::Pending, Carried::Waiting);
+                    result = Ok(Err(e.into()));
+                }
+            }
+        }
+        Box::new(Ran {
+            result,
+            reply,
+            carried,
+        })
     }
 
     fn fail(self: Box<Self>, reason: &str) {
@@ -553,6 +635,15 @@ impl<T: Send, E: From<DbError> + Send> Done for Ran<T, E> {
     }
 
     fn deliver(self: Box<Self>, commit: Result<(), &str>) {
+        if let Some(a) = &self.carried {
+            let kept = commit.is_ok() && matches!(self.result, Ok(Ok(_)));
+            let to = if kept {
+                Carried::Committed
+            } else {
+                Carried::Waiting
+            };
+            a.set(Carried::Pending, to);
+        }
         let answer = match (self.result, commit) {
             (Ok(Ok(_)), Err(reason)) => Ok(Err(DbError::Group(reason.to_string()).into())),
             (result, _) => result,

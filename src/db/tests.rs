@@ -451,3 +451,80 @@ async fn the_wal_stays_bounded_under_sustained_writes_and_reads() {
         "the WAL reached {largest} bytes with a fold size of 1 MiB"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_alongside_is_committed_with_the_first_write_that_succeeds_and_only_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = migrated(&dir);
+    db.write(|tx| {
+        tx.execute_batch(
+            "CREATE TABLE work (n INTEGER NOT NULL);
+             CREATE TABLE marks (n INTEGER NOT NULL CHECK (n < 100))",
+        )
+        .map_err(DbError::from)
+    })
+    .await
+    .unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            db.read(move |c| {
+                c.query_row(sql, [], |r| r.get::<_, i64>(0))
+                    .map_err(DbError::from)
+            })
+            .await
+            .unwrap()
+        }
+    };
+
+    // A failing write does not take it; the next successful one does, once.
+    let mark = Arc::new(Alongside::new(|tx| {
+        tx.execute("INSERT INTO marks (n) VALUES (1)", [])?;
+        Ok(())
+    }));
+    let d = db.clone();
+    mark.around(async move {
+        let failed: Result<(), DbError> = d
+            .write(|tx| {
+                tx.execute("INSERT INTO work (n) VALUES (1)", [])?;
+                Err(DbError::Damaged("refused".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        for n in 2..4 {
+            d.write(move |tx| {
+                tx.execute("INSERT INTO work (n) VALUES (?1)", [n])
+                    .map_err(DbError::from)
+            })
+            .await
+            .unwrap();
+        }
+    })
+    .await;
+    assert!(mark.committed());
+    assert_eq!(count("SELECT count(*) FROM marks").await, 1);
+    assert_eq!(
+        count("SELECT CAST(group_concat(n, '') AS INTEGER) FROM work").await,
+        23
+    );
+
+    // A row that cannot be written undoes the write it rides with.
+    let bad = Arc::new(Alongside::new(|tx| {
+        tx.execute("INSERT INTO marks (n) VALUES (500)", [])?;
+        Ok(())
+    }));
+    let d = db.clone();
+    let outcome = bad
+        .around(async move {
+            d.write(|tx| {
+                tx.execute("INSERT INTO work (n) VALUES (9)", [])
+                    .map_err(DbError::from)
+            })
+            .await
+        })
+        .await;
+    assert!(outcome.is_err());
+    assert!(!bad.committed());
+    assert_eq!(count("SELECT count(*) FROM work WHERE n = 9").await, 0);
+    assert_eq!(count("SELECT count(*) FROM marks").await, 1);
+}

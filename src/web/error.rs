@@ -268,6 +268,7 @@ pub fn codes() -> Vec<(&'static str, u16, &'static str)> {
         crate::dispatch::REFUSALS,
         crate::csv_io::REFUSALS,
         crate::stock::REFUSALS,
+        crate::web::middleware::idempotency::REFUSALS,
     ] {
         for c in list {
             let status = status_of(c.kind).as_u16();

@@ -36,7 +36,7 @@ use utoipa::{Modify, OpenApi};
         crate::web::jobs::api::list, crate::web::jobs::api::stats, crate::web::jobs::api::show, crate::web::jobs::api::retry,
         crate::web::jobs::api::cancel, crate::web::jobs::api::dismiss, crate::web::jobs::api::try_now,
     ),
-    modifiers(&BearerAuth, &ErrorCodes),
+    modifiers(&BearerAuth, &ErrorCodes, &IdempotencyKeys),
     tags(
         (name = "accounts", description = "Users and the caller"),
         (name = "scanning", description = "Reading GS1, Digital Link and HIBCC barcodes"),
@@ -81,6 +81,49 @@ impl Modify for ErrorCodes {
                     .map(|(c, _, _)| serde_json::Value::from(c))
                     .collect(),
             );
+        }
+    }
+}
+
+/// Declares the `Idempotency-Key` header on every operation the route
+/// table marks as idempotent (routes that create things), from that table.
+struct IdempotencyKeys;
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Parameter, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, RefOr, Required, Type};
+        for route in crate::web::routes::table() {
+            if !route.idempotent || !crate::web::middleware::is_api(route.path) {
+                continue;
+            }
+            let Some(item) = openapi.paths.paths.get_mut(route.path) else {
+                continue;
+            };
+            let Some(op) = item.post.as_mut() else {
+                continue;
+            };
+            let mut header = Parameter::new("Idempotency-Key");
+            header.parameter_in = ParameterIn::Header;
+            header.required = Required::False;
+            header.description = Some(
+                "Makes a retry safe: the same key with the same request within 24 hours \
+                 returns the first answer (header `Idempotent-Replayed: true`) and writes \
+                 nothing again; the same key with another request is refused \
+                 (422 `idempotency-key-reused`). 1 to 200 visible ASCII characters, \
+                 e.g. a UUID; keys are per user."
+                    .into(),
+            );
+            header.schema = Some(RefOr::T(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(200))
+                    .into(),
+            ));
+            op.parameters
+                .get_or_insert_with(Vec::new)
+                .push(RefOr::T(header));
         }
     }
 }
@@ -269,5 +312,34 @@ mod tests {
             "schema names published by more than one type (give each `#[schema(as = …)]`):\n{}",
             shared.join("\n")
         );
+    }
+
+    /// Every operation that creates something (answers 201) takes an
+    /// `Idempotency-Key`, and the document says so.
+    #[test]
+    fn every_creating_operation_declares_the_idempotency_key() {
+        let doc = document();
+        let mut missing = Vec::new();
+        let mut declared = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let Some(post) = item.get("post") else {
+                continue;
+            };
+            let has_key = post["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+            });
+            if has_key {
+                declared += 1;
+            }
+            // An import is refused a second time by the file's own hash
+            // (`import-already-committed`), whatever the key.
+            let exempt = path == "/api/v1/imports/{kind}";
+            if post["responses"].get("201").is_some() && !has_key && !exempt {
+                missing.push(path.clone());
+            }
+        }
+        assert!(missing.is_empty(), "creating without a key: {missing:?}");
+        assert!(declared >= 9, "{declared}");
     }
 }

@@ -52,6 +52,15 @@ pub struct Layout {
     pub idle_logout_seconds: u64,
 }
 
+impl Layout {
+    /// A fresh idempotency key for a form that creates something: sent
+    /// twice (a double tap, a retry after a lost answer), it is carried
+    /// out once (see `middleware::idempotency`).
+    pub fn form_key(&self) -> String {
+        crate::crypto::random_token(18)
+    }
+}
+
 /// One link in the navigation, as an area declares it (`web::<area>::NAV`).
 #[derive(Debug, Clone, Copy)]
 pub struct NavLink {

@@ -9,6 +9,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, Handler, Responder, Route};
 
 use super::middleware::authorize::{Access, authorize};
+use super::middleware::idempotency::idempotent;
 use super::middleware::rate_limit::limit_auth;
 use super::{assets, health, openapi};
 use crate::web;
@@ -20,6 +21,9 @@ pub struct RouteDef {
     pub access: Access,
     /// Login, setup and password endpoints: limited per client IP.
     pub rate_limited: bool,
+    /// Creates something: a repeated request with the same idempotency key
+    /// is answered from the first (see `middleware::idempotency`).
+    pub idempotent: bool,
     make: Box<dyn Fn() -> Route>,
 }
 
@@ -41,6 +45,7 @@ where
         path,
         access,
         rate_limited: false,
+        idempotent: false,
         make: Box::new(move || actix_web::web::method(m.clone()).to(handler.clone())),
     }
 }
@@ -84,6 +89,13 @@ where
 impl RouteDef {
     pub(crate) fn limited(mut self) -> Self {
         self.rate_limited = true;
+        self
+    }
+
+    /// Marks a route that creates something (a movement, an order, a
+    /// receipt): it takes an idempotency key.
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.idempotent = true;
         self
     }
 }
@@ -133,10 +145,13 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
             }));
         for r in table.iter().filter(|r| r.path == path) {
             let access = r.access;
-            let mut route =
-                (r.make)().wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
-                    authorize(access, req, next)
-                }));
+            let mut route = (r.make)();
+            if r.idempotent {
+                route = route.wrap(from_fn(idempotent));
+            }
+            let mut route = route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
+                authorize(access, req, next)
+            }));
             if r.rate_limited {
                 route = route.wrap(from_fn(limit_auth));
             }

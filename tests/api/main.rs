@@ -17,6 +17,7 @@ mod dispatch;
 mod edi_inbox;
 mod headers;
 mod helpers;
+mod idempotency;
 mod item_pages;
 mod job_runtime;
 mod jobs;

@@ -120,7 +120,9 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         get("/api/v1/me", SignedIn, api::me),
         get("/api/v1/users", Perm(ManageUsers), api::list),
-        post("/api/v1/users", Perm(ManageUsers), api::create).limited(),
+        post("/api/v1/users", Perm(ManageUsers), api::create)
+            .idempotent()
+            .limited(),
     ]
 }
 

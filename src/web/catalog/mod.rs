@@ -73,13 +73,14 @@ pub fn routes() -> Vec<RouteDef> {
         post("/categories", Perm(ManageCatalog), categories::create),
         post("/categories/{id}", Perm(ManageCatalog), categories::update),
         get("/api/v1/items", Perm(ViewStock), api::list_items),
-        post("/api/v1/items", Perm(ManageCatalog), api::create_item),
+        post("/api/v1/items", Perm(ManageCatalog), api::create_item).idempotent(),
         get("/api/v1/items/{id}", Perm(ViewStock), api::show_item),
         post(
             "/api/v1/items/{id}/packs",
             Perm(ManageCatalog),
             api::add_pack,
-        ),
+        )
+        .idempotent(),
         get(
             "/api/v1/locations",
             Perm(ViewStock),
@@ -89,7 +90,8 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/locations",
             Perm(ManageCatalog),
             locations_api::create_location,
-        ),
+        )
+        .idempotent(),
         put("/api/v1/items/{id}", Perm(ManageCatalog), api::update_item),
         post(
             "/api/v1/items/{id}/active",
@@ -106,7 +108,8 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/categories",
             Perm(ManageCatalog),
             api::create_category,
-        ),
+        )
+        .idempotent(),
         put(
             "/api/v1/categories/{id}",
             Perm(ManageCatalog),

@@ -1,7 +1,8 @@
 //! Middleware, outermost first: request id and request span → security
 //! headers → error pages → API origin check → authentication (session
-//! cookie or bearer token) → body deadline → CSRF. Route-level: rate limits and
-//! authorization (see `web::routes`).
+//! cookie or bearer token) → body deadline → CSRF. Route-level: rate limits,
+//! authorization and, on routes that create things, idempotency keys (see
+//! `web::routes`).
 
 pub mod authenticate;
 pub mod authorize;
@@ -10,6 +11,7 @@ pub mod cors;
 pub mod csrf;
 pub mod error_pages;
 pub mod headers;
+pub mod idempotency;
 pub mod rate_limit;
 pub mod request_id;
 

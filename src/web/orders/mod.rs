@@ -35,7 +35,7 @@ pub const NAV: &[NavLink] = &[NavLink {
 pub fn routes() -> Vec<RouteDef> {
     vec![
         get("/orders", Perm(ViewStock), list::list),
-        post("/orders", Perm(RequestOrders), new::create),
+        post("/orders", Perm(RequestOrders), new::create).idempotent(),
         get("/orders/new", Perm(RequestOrders), new::new_form),
         get(
             "/orders/suggestions",
@@ -46,7 +46,8 @@ pub fn routes() -> Vec<RouteDef> {
             "/orders/suggestions/{supplier_id}/draft",
             Perm(RequestOrders),
             suggestions::draft_from_suggestions,
-        ),
+        )
+        .idempotent(),
         get(
             "/orders/approvals",
             Perm(ApproveOrders),
@@ -60,7 +61,7 @@ pub fn routes() -> Vec<RouteDef> {
             draft::update_details,
         ),
         get("/orders/{id}/print", Perm(ViewStock), print::print),
-        post("/orders/{id}/lines", Perm(RequestOrders), draft::add_line),
+        post("/orders/{id}/lines", Perm(RequestOrders), draft::add_line).idempotent(),
         post(
             "/orders/{id}/lines/{line_id}",
             Perm(RequestOrders),
@@ -99,16 +100,17 @@ pub fn routes() -> Vec<RouteDef> {
         post("/orders/{id}/close", Perm(ManageOrders), order::close),
         post("/orders/{id}/cancel", Perm(RequestOrders), order::cancel),
         get("/orders/{id}/receive", Perm(MoveStock), receive::form),
-        post("/orders/{id}/receive", Perm(MoveStock), receive::submit),
+        post("/orders/{id}/receive", Perm(MoveStock), receive::submit).idempotent(),
         get("/api/v1/orders", Perm(ViewStock), api::list),
-        post("/api/v1/orders", Perm(RequestOrders), api::create),
+        post("/api/v1/orders", Perm(RequestOrders), api::create).idempotent(),
         get("/api/v1/orders/{id}", Perm(ViewStock), api::show),
         put("/api/v1/orders/{id}", Perm(RequestOrders), api::update),
         post(
             "/api/v1/orders/{id}/lines",
             Perm(RequestOrders),
             api::add_line,
-        ),
+        )
+        .idempotent(),
         put(
             "/api/v1/orders/{id}/lines/{line_id}",
             Perm(RequestOrders),
@@ -165,7 +167,8 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/orders/{id}/receipts",
             Perm(MoveStock),
             api::receive,
-        ),
+        )
+        .idempotent(),
         get(
             "/api/v1/order-suggestions",
             Perm(ViewStock),
@@ -175,7 +178,8 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/order-suggestions/{supplier_id}/draft",
             Perm(RequestOrders),
             api::draft_from_suggestions,
-        ),
+        )
+        .idempotent(),
         get("/api/v1/approvals", Perm(ApproveOrders), api::approvals),
     ]
 }

@@ -39,22 +39,22 @@ pub const NAV: &[NavLink] = &[
 pub fn routes() -> Vec<RouteDef> {
     vec![
         get("/stock/use", Perm(MoveStock), movements::use_form),
-        post("/stock/use", Perm(MoveStock), submit::use_submit),
+        post("/stock/use", Perm(MoveStock), submit::use_submit).idempotent(),
         get("/stock/receive", Perm(MoveStock), movements::receive_form),
-        post("/stock/receive", Perm(MoveStock), submit::receive_submit),
+        post("/stock/receive", Perm(MoveStock), submit::receive_submit).idempotent(),
         get("/stock/adjust", Perm(MoveStock), movements::adjust_form),
-        post("/stock/adjust", Perm(MoveStock), submit::adjust_submit),
+        post("/stock/adjust", Perm(MoveStock), submit::adjust_submit).idempotent(),
         get("/stock/dispose", Perm(MoveStock), movements::dispose_form),
-        post("/stock/dispose", Perm(MoveStock), submit::dispose_submit),
+        post("/stock/dispose", Perm(MoveStock), submit::dispose_submit).idempotent(),
         get("/stock/transfer", Perm(MoveStock), movements::transfer_form),
-        post("/stock/transfer", Perm(MoveStock), submit::transfer_submit),
+        post("/stock/transfer", Perm(MoveStock), submit::transfer_submit).idempotent(),
         get("/recall", Perm(ManageCatalog), recall::show),
         post(
             "/recall/quarantine",
             Perm(ManageCatalog),
             recall::quarantine,
         ),
-        post("/recall/dispose", Perm(ManageCatalog), recall::dispose),
+        post("/recall/dispose", Perm(ManageCatalog), recall::dispose).idempotent(),
         get("/api/v1/scan/parse", Perm(ViewStock), api::parse),
         get("/api/v1/recalls", Perm(ManageCatalog), api::find),
         post(
@@ -62,11 +62,11 @@ pub fn routes() -> Vec<RouteDef> {
             Perm(ManageCatalog),
             api::quarantine,
         ),
-        post("/api/v1/recalls/dispose", Perm(ManageCatalog), api::dispose),
+        post("/api/v1/recalls/dispose", Perm(ManageCatalog), api::dispose).idempotent(),
         get("/api/v1/stock-levels", Perm(ViewStock), api::levels),
         get("/api/v1/movements", Perm(ViewStock), api::list),
-        post("/api/v1/movements", Perm(MoveStock), api::record),
-        post("/api/v1/transfers", Perm(MoveStock), api::transfer),
+        post("/api/v1/movements", Perm(MoveStock), api::record).idempotent(),
+        post("/api/v1/transfers", Perm(MoveStock), api::transfer).idempotent(),
     ]
 }
 

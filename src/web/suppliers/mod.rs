@@ -35,7 +35,7 @@ pub fn routes() -> Vec<RouteDef> {
             form::set_active,
         ),
         get("/api/v1/suppliers", Perm(ViewStock), api::list),
-        post("/api/v1/suppliers", Perm(ManageCatalog), api::create),
+        post("/api/v1/suppliers", Perm(ManageCatalog), api::create).idempotent(),
         get("/api/v1/suppliers/{id}", Perm(ViewStock), api::show),
         put("/api/v1/suppliers/{id}", Perm(ManageCatalog), api::update),
         post(
@@ -57,7 +57,8 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/supplier-items",
             Perm(ManageCatalog),
             api::create_item,
-        ),
+        )
+        .idempotent(),
         put(
             "/api/v1/supplier-items/{id}",
             Perm(ManageCatalog),

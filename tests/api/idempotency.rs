@@ -1,0 +1,281 @@
+//! Idempotency keys: a request sent again after a lost answer, or twice by
+//! a double tap, is carried out once.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+use crate::stock::{Practice, movement, practice};
+
+async fn movements(p: &Practice) -> i64 {
+    p.app.scalar("SELECT count(*) FROM stock_movements").await
+}
+
+async fn post_keyed(p: &Practice, key: &str, body: &Value) -> reqwest::Response {
+    p.staff
+        .post(p.url("/api/v1/movements"))
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn receipt_with_stock(p: &Practice) {
+    let res = post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &movement("receipt", p.item, p.cabinet, 20),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_same_key_and_body_again_is_answered_from_the_first_and_books_nothing() {
+    let p = practice().await;
+    receipt_with_stock(&p).await;
+    let before = movements(&p).await;
+    let body = movement("consumption", p.item, p.cabinet, -2);
+
+    let first = post_keyed(&p, "scan-7f3a", &body).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+
+    let again = post_keyed(&p, "scan-7f3a", &body).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(
+        again.headers()["idempotent-replayed"].to_str().unwrap(),
+        "true"
+    );
+    assert!(
+        again.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the first answer, word for word");
+    assert_eq!(movements(&p).await, before + 1, "booked once");
+    assert_eq!(
+        p.app.scalar("SELECT sum(quantity) FROM stock_levels").await,
+        18
+    );
+
+    // Without a key, a repeat is a new movement, as before.
+    for _ in 0..2 {
+        let res = post_json(&p.staff, p.url("/api/v1/movements"), &body).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    assert_eq!(movements(&p).await, before + 3);
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_body_is_refused_and_changes_nothing() {
+    let p = practice().await;
+    receipt_with_stock(&p).await;
+    let res = post_keyed(&p, "k-1", &movement("consumption", p.item, p.cabinet, -2)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let before = movements(&p).await;
+
+    let res = post_keyed(&p, "k-1", &movement("consumption", p.item, p.cabinet, -3)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "idempotency-key-reused");
+    assert_eq!(body["error"]["details"][0]["field"], "Idempotency-Key");
+    assert_eq!(movements(&p).await, before);
+
+    // Another endpoint with the same key is another request too.
+    let res = p
+        .staff
+        .post(p.url("/api/v1/transfers"))
+        .header("Idempotency-Key", "k-1")
+        .json(
+            &serde_json::json!({"item_id": p.item, "from_location_id": p.cabinet,
+            "to_location_id": p.fridge, "quantity": 1, "lot": "L42", "expiry": "2027-03-31"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(movements(&p).await, before);
+}
+
+#[tokio::test]
+async fn a_bad_key_is_refused_before_anything_is_written() {
+    let p = practice().await;
+    let before = movements(&p).await;
+    for bad in ["", "has space", &"x".repeat(201), "café"] {
+        let res = p
+            .staff
+            .post(p.url("/api/v1/movements"))
+            .header("Idempotency-Key", bad.as_bytes())
+            .json(&movement("receipt", p.item, p.cabinet, 5))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "idempotency-key-invalid", "{bad:?}");
+    }
+    assert_eq!(movements(&p).await, before);
+}
+
+#[tokio::test]
+async fn copies_sent_at_the_same_time_are_carried_out_once() {
+    let p = practice().await;
+    let before = movements(&p).await;
+    let body = movement("receipt", p.item, p.cabinet, 5);
+    let sends = (0..8).map(|_| post_keyed(&p, "burst-1", &body));
+    let answers = futures_util::future::join_all(sends).await;
+    let mut ids = Vec::new();
+    let mut replayed = 0;
+    for res in answers {
+        assert_eq!(res.status(), StatusCode::CREATED);
+        if res.headers().contains_key("idempotent-replayed") {
+            replayed += 1;
+        }
+        let v: Value = res.json().await.unwrap();
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one movement, answered eight times");
+    assert_eq!(replayed, 7);
+    assert_eq!(movements(&p).await, before + 1);
+}
+
+#[tokio::test]
+async fn a_request_refused_for_its_input_leaves_the_key_free() {
+    let p = practice().await;
+    let before = movements(&p).await;
+    // More than is there: refused, nothing written, so no key is kept.
+    let res = post_keyed(&p, "k-2", &movement("consumption", p.item, p.cabinet, -5)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        p.app.scalar("SELECT count(*) FROM idempotency_keys").await,
+        0
+    );
+    // The corrected request may use the same key.
+    let res = post_keyed(&p, "k-2", &movement("receipt", p.item, p.cabinet, 5)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(movements(&p).await, before + 1);
+}
+
+#[tokio::test]
+async fn keys_belong_to_the_user_who_sent_them() {
+    let p = practice().await;
+    let before = movements(&p).await;
+    let body = movement("receipt", p.item, p.cabinet, 5);
+    let res = post_keyed(&p, "shared", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = p
+        .manager
+        .post(p.url("/api/v1/movements"))
+        .header("Idempotency-Key", "shared")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    assert_eq!(movements(&p).await, before + 2);
+}
+
+/// The key is written in the same transaction as the movement; should the
+/// server stop before the answer is kept, the retry is told the request
+/// was carried out instead of being booked again. The stop is simulated
+/// by removing the kept answer from the row.
+#[tokio::test]
+async fn a_retry_whose_first_answer_was_lost_is_told_so_and_books_nothing() {
+    let p = practice().await;
+    let before = movements(&p).await;
+    let body = movement("receipt", p.item, p.cabinet, 5);
+    let res = post_keyed(&p, "lost-1", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    p.app
+        .raw_connection()
+        .execute(
+            "UPDATE idempotency_keys SET status = NULL, headers = NULL, body = NULL",
+            [],
+        )
+        .unwrap();
+    let res = post_keyed(&p, "lost-1", &body).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "idempotency-key-answer-lost");
+    assert_eq!(movements(&p).await, before + 1);
+}
+
+#[tokio::test]
+async fn keys_older_than_a_day_are_forgotten() {
+    let p = practice().await;
+    let before = movements(&p).await;
+    let body = movement("receipt", p.item, p.cabinet, 5);
+    assert_eq!(
+        post_keyed(&p, "old", &body).await.status(),
+        StatusCode::CREATED
+    );
+    p.app
+        .raw_connection()
+        .execute(
+            "UPDATE idempotency_keys SET created_at = '2020-01-01T00:00:00.000Z'",
+            [],
+        )
+        .unwrap();
+    let res = post_keyed(&p, "old", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    assert_eq!(movements(&p).await, before + 2);
+}
+
+/// A double-tapped "Use" sends the form twice with the key it was drawn
+/// with: one movement, and both answers lead back to the form with the
+/// confirmation.
+#[tokio::test]
+async fn a_double_tapped_form_books_once_and_both_taps_see_the_confirmation() {
+    let p = practice().await;
+    receipt_with_stock(&p).await;
+    let before = movements(&p).await;
+    let b = p.app.new_browser();
+    assert_eq!(
+        b.login("sam", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let html = b.get_html("/stock/use").await;
+    let key = extract(&html, r#"name="idempotency_key" value=""#).expect("the form has a key");
+    let again = b.get_html("/stock/use").await;
+    assert_ne!(
+        extract(&again, r#"name="idempotency_key" value=""#).unwrap(),
+        key,
+        "each drawing of the form has its own key"
+    );
+    let cabinet = p.cabinet.to_string();
+    let fields = [
+        ("item", "LID-1"),
+        ("location_id", cabinet.as_str()),
+        ("lot", "L42"),
+        ("expiry", "2027-03-31"),
+        ("quantity", "2"),
+        ("idempotency_key", key.as_str()),
+    ];
+    let (one, two) = tokio::join!(
+        b.post_form("/stock/use", &fields),
+        b.post_form("/stock/use", &fields)
+    );
+    for res in [&one, &two] {
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(res), "/stock/use");
+        let flash = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("stockroom_flash="));
+        assert!(flash, "each answer carries the confirmation");
+    }
+    assert_eq!(movements(&p).await, before + 1);
+    assert_eq!(
+        p.app.scalar("SELECT sum(quantity) FROM stock_levels").await,
+        18
+    );
+}
