@@ -144,6 +144,8 @@ struct Inner {
     wal_fold_bytes: u64,
     /// The writer's usual wait on a locked file.
     busy: std::time::Duration,
+    /// Since when the writer connection has been held, while it is.
+    held_since: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// Writes waiting for the next group commit.
     queue: std::sync::Mutex<Queue>,
 }
@@ -229,6 +231,7 @@ impl Db {
                 wal_path: wal_path(path),
                 wal_fold_bytes: config.wal_fold_bytes,
                 busy,
+                held_since: Arc::default(),
                 queue: Default::default(),
             }),
         })
@@ -447,8 +450,24 @@ impl Db {
 
     /// The writer connection itself, for migrations and checkpoints that
     /// manage their own transactions.
-    pub fn writer(&self) -> Result<PooledConnection<WriterManager>, DbError> {
-        Ok(self.inner.writer.get()?)
+    pub fn writer(&self) -> Result<Writer, DbError> {
+        let conn = self.inner.writer.get()?;
+        *self.inner.held_since.lock().expect("writer clock") = Some(std::time::Instant::now());
+        Ok(Writer {
+            conn,
+            held_since: self.inner.held_since.clone(),
+        })
+    }
+
+    /// How long the writer has been held by the write (or group) running
+    /// now; `None` when it is free. Readiness asks this instead of queueing
+    /// behind a long write such as an import.
+    pub fn writer_held_for(&self) -> Option<std::time::Duration> {
+        self.inner
+            .held_since
+            .lock()
+            .expect("writer clock")
+            .map(|at| at.elapsed())
     }
 
     /// Copies WAL content into the database file. `Passive` never waits for
@@ -472,6 +491,34 @@ fn wal_path(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push("-wal");
     PathBuf::from(name)
+}
+
+/// The writer connection while it is held; handed back to the pool (and
+/// the writer marked free) when dropped.
+pub struct Writer {
+    conn: PooledConnection<WriterManager>,
+    held_since: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+impl std::ops::Deref for Writer {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Ok(mut at) = self.held_since.lock() {
+            *at = None;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

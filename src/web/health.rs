@@ -34,6 +34,23 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often `/readyz` really writes (a failure is checked again at once).
 const WRITE_CHECK_EVERY: Duration = Duration::from_secs(60);
 
+/// A write that has held the writer this long is not waited for.
+const LONG_WRITE: Duration = Duration::from_secs(1);
+/// A write that has held the writer this long is reported as a fault.
+const WRITER_STUCK_AFTER: Duration = Duration::from_secs(60);
+
+fn busy_writer(held: Duration) -> Check {
+    Check {
+        name: "database_write",
+        status: "ok",
+        latency_ms: 0.0,
+        detail: format!(
+            "busy: one write has held the writer for {:.1} s (an import, for example); not probed",
+            held.as_secs_f64()
+        ),
+    }
+}
+
 async fn timed<F>(name: &'static str, f: F) -> Check
 where
     F: Future<Output = Result<String, String>>,
@@ -84,6 +101,16 @@ pub async fn readiness(state: &AppState) -> Readiness {
             latency_ms,
             detail: format!("committed {} s ago", now.since(at).as_secs()),
         },
+        // The writer is held right now (an import, a big recall): a probe
+        // would only queue behind it. A long write is work, not a fault;
+        // one that holds the writer for minutes is.
+        _ if state
+            .db
+            .writer_held_for()
+            .is_some_and(|held| (LONG_WRITE..WRITER_STUCK_AFTER).contains(&held)) =>
+        {
+            busy_writer(state.db.writer_held_for().unwrap_or_default())
+        }
         _ => {
             let check = timed("database_write", async move {
                 db.write(move |tx| {
@@ -99,9 +126,18 @@ pub async fn readiness(state: &AppState) -> Readiness {
                 .map_err(|e: DbError| e.to_string())
             })
             .await;
-            *state.last_write_check.lock().expect("write check lock") =
-                (check.status == "ok").then_some((now, check.latency_ms));
-            check
+            match state.db.writer_held_for() {
+                // The probe waited behind a write that began after the
+                // look above: the same as being busy.
+                Some(held) if check.status != "ok" && held < WRITER_STUCK_AFTER => {
+                    busy_writer(held)
+                }
+                _ => {
+                    *state.last_write_check.lock().expect("write check lock") =
+                        (check.status == "ok").then_some((now, check.latency_ms));
+                    check
+                }
+            }
         }
     };
     let dir = state.config.data_dir.clone();

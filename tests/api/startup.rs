@@ -124,6 +124,49 @@ async fn readyz_tells_strangers_only_the_status_and_writes_at_most_once_a_minute
     assert_ne!(probe().await, first, "written again after a minute");
 }
 
+/// A long write (an import of 50,000 rows) holds the single writer for
+/// seconds: readiness says so at once rather than queueing behind it and
+/// failing after its own timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_does_not_wait_behind_a_long_write() {
+    let app = spawn_app().await;
+    let (admin, _) = app.browser_as("admin").await;
+    let db = app.db().clone();
+    let (held, release) = std::sync::mpsc::channel::<()>();
+    let (taken, is_taken) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let writer = db.writer().unwrap();
+        taken.send(()).unwrap();
+        // Held until the test lets go, at most 10 s.
+        let _ = release.recv_timeout(Duration::from_secs(10));
+        drop(writer);
+    });
+    is_taken.recv().unwrap();
+    // Past the moment a probe would simply wait its turn.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let started = std::time::Instant::now();
+    let res = admin.get("/readyz").await;
+    let waited = started.elapsed();
+    held.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let write = &body["checks"][1];
+    assert_eq!(write["name"], "database_write");
+    assert_eq!(write["status"], "ok", "{body}");
+    assert!(
+        write["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("busy: one write has held the writer for"),
+        "{body}"
+    );
+    assert!(waited < Duration::from_secs(2), "answered after {waited:?}");
+    // Once the writer is free, the next answer probes again.
+    let body: serde_json::Value = admin.get("/readyz").await.json().await.unwrap();
+    assert_eq!(body["checks"][1]["detail"], "committed", "{body}");
+}
+
 #[tokio::test]
 async fn readyz_fails_when_the_disk_is_short_of_space() {
     let app = spawn_app_with(|c| c.health.min_free_disk_bytes = u64::MAX / 2).await;
