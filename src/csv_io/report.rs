@@ -184,7 +184,8 @@ impl Report {
 /// "3.4 MB".
 pub fn human_size(bytes: usize) -> String {
     if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+        let mb = format!("{:.1}", bytes as f64 / (1024.0 * 1024.0));
+        format!("{} MB", mb.strip_suffix(".0").unwrap_or(&mb))
     } else {
         format!("{} KB", bytes.div_ceil(1024))
     }

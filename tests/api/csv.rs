@@ -904,6 +904,36 @@ Plain Supplies
             .contains("File is 5.1 MB; the largest file accepted is 5 MB")
     );
 
+    // 30 MB without JavaScript: far past every limit, yet the form says
+    // what is wrong, in the same words, rather than a bare error page.
+    let huge = format!(
+        "name,notes\n{}",
+        format!("S,{}\n", "x".repeat(1000)).repeat(30_000)
+    );
+    let (content_type, body) = multipart(&[
+        ("csrf_token", None, &token),
+        ("kind", None, "suppliers"),
+        ("file", Some("huge.csv"), &huge),
+    ]);
+    let before = p.app.scalar("SELECT count(*) FROM imports").await;
+    let res = b
+        .client
+        .post(b.url("/import"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let html = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("The file is larger than 5 MB; the largest file accepted is 5 MB"),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-testid="upload-form""#), "on the form");
+    assert_eq!(p.app.scalar("SELECT count(*) FROM imports").await, before);
+
     // Too many rows and too many bytes, through the API.
     let mut long = String::from("name\n");
     for n in 0..=50_000 {

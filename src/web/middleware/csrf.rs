@@ -163,10 +163,24 @@ async fn presented_token(
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| AppError::unreadable_body(&e))?;
-        if body.len() + chunk.len() > limit {
-            return Err(AppError::PayloadTooLarge);
-        }
         body.extend_from_slice(&chunk);
+        if body.len() > limit {
+            if !multipart {
+                return Err(AppError::PayloadTooLarge);
+            }
+            // A file too large for the upload: the token comes before the
+            // file in the form, so it is in what was read. The handler gets
+            // the whole body back, reads on as far as it will, and says on
+            // the form that the file is too large (one limit, one message)
+            // instead of a bare error page.
+            let prefix = body.freeze();
+            let token = multipart_token(req.headers(), prefix.clone()).await;
+            let rest: std::pin::Pin<
+                Box<dyn futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
+            > = Box::pin(futures_util::stream::once(async move { Ok(prefix) }).chain(payload));
+            req.set_payload(actix_web::dev::Payload::from(rest));
+            return Ok(token);
+        }
     }
     let body: Bytes = body.freeze();
     let token = if multipart {
