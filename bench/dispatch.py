@@ -3,8 +3,8 @@
 
     bench/dispatch.py BINARY [orders] [concurrency]     (defaults 500 and 2)
 
-Starts a local SMTP sink (below: asyncio, accepts everything, notes when
-each message arrived), a fresh `stockroom demo --scale 1` practice with
+Starts a local SMTP sink (bench/benchlib.py: asyncio, accepts everything,
+notes when each message arrived), a fresh `stockroom demo --scale 1` practice with
 approval rules removed and one supplier set to email, then:
 
 1. enqueue cost: 200 approved orders, alternately "send" (the order becomes
@@ -22,146 +22,28 @@ approval rules removed and one supplier set to email, then:
 Prints Markdown for docs/performance.md. Standard library only.
 """
 
-import asyncio
-import json
 import os
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+
+from benchlib import EmailingPractice, Sink
 
 BIN = sys.argv[1]
 ORDERS = int(sys.argv[2]) if len(sys.argv) > 2 else 500
 CONCURRENCY = int(sys.argv[3]) if len(sys.argv) > 3 else 2
 
 
-class Sink:
-    """An SMTP server on 127.0.0.1 that takes every message."""
-
-    def __init__(self):
-        self.arrived = {}  # subject -> time.time() when the 250 was sent
-        self.count = 0
-        self.hold = threading.Event()  # set: greet; clear: hold connections
-        self.hold.set()
-        self.loop = asyncio.new_event_loop()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self.sock = sock
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(
-            asyncio.start_server(self._session, sock=self.sock, limit=1 << 20)
-        )
-        self.loop.run_until_complete(server.serve_forever())
-
-    async def _session(self, reader, writer):
-        while not self.hold.is_set():
-            await asyncio.sleep(0.01)
-        writer.write(b"220 sink ESMTP\r\n")
-        subject = ""
-        while True:
-            line = await reader.readline()
-            if not line:
-                break
-            cmd = line.strip().upper()
-            if cmd.startswith(b"EHLO"):
-                writer.write(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
-            elif cmd == b"DATA":
-                writer.write(b"354 go ahead\r\n")
-                await writer.drain()
-                while True:
-                    data = await reader.readline()
-                    if data in (b".\r\n", b".\n", b""):
-                        break
-                    if data.startswith(b"Subject:"):
-                        subject = data[8:].strip().decode("utf-8", "replace")
-                self.arrived[subject] = time.time()
-                self.count += 1
-                writer.write(b"250 OK\r\n")
-            elif cmd.startswith(b"QUIT"):
-                writer.write(b"221 bye\r\n")
-                await writer.drain()
-                break
-            else:
-                writer.write(b"250 OK\r\n")
-            await writer.drain()
-        writer.close()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
-
-
 def main():
     sink = Sink()
     work = tempfile.mkdtemp(prefix="dispatch-bench-", dir=os.environ.get("BENCH_DIR"))
-    data = os.path.join(work, "data")
-    env = dict(
-        os.environ,
-        STOCKROOM_DATA_DIR=data,
-        STOCKROOM_LOG_LEVEL="warn",
-        STOCKROOM_LOG_FORMAT="json",
-        STOCKROOM_SMTP_HOST="127.0.0.1",
-        STOCKROOM_SMTP_PORT=str(sink.port),
-        STOCKROOM_SMTP_SECURITY="none",
-        STOCKROOM_SMTP_FROM="Practice Supplies <supplies@practice.test>",
-        STOCKROOM_JOBS_CONCURRENCY=str(CONCURRENCY),
-    )
-    run = lambda *a, **kw: subprocess.run([BIN, *a], env=env, check=True, capture_output=True, text=True, **kw)
-    run("demo", "--scale", "1")
-    run("create-user", "--username", "bench", "--role", "admin", "--password-stdin",
-        input="gauze-and-syringes-42\n")
-    token = run("create-token", "--username", "bench", "--name", "bench", "--scope", "write").stdout.strip()
-    db = sqlite3.connect(os.path.join(data, "stockroom.db"))
-    db.execute("DELETE FROM approval_rules")
-    supplier, supplier_item, location = db.execute(
-        """SELECT si.supplier_id, si.id, (SELECT id FROM locations ORDER BY id LIMIT 1)
-           FROM supplier_items si WHERE si.active = 1 ORDER BY si.id LIMIT 1"""
-    ).fetchone()
-    db.commit()
-    db.close()
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(500):
-            try:
-                urllib.request.urlopen(base + "/healthz")
-                break
-            except OSError:
-                time.sleep(0.01)
-
-        def api(method, path, body=None):
-            req = urllib.request.Request(
-                base + path, method=method,
-                data=None if body is None else json.dumps(body).encode(),
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(req) as res:
-                return json.load(res)
-
-        api("PUT", f"/api/v1/suppliers/{supplier}/dispatch",
-            {"channel": "email", "to": ["orders@supplier.test"]})
-
-        def approved():
-            d = api("POST", "/api/v1/orders", {"supplier_id": supplier, "lines": [
-                {"supplier_item_id": supplier_item, "location_id": location, "packs": 1}]})
-            oid = d["order"]["id"]
-            assert api("POST", f"/api/v1/orders/{oid}/submit", {})["state"] == "approved"
-            return oid, d["order"]["number"]
+    practice = EmailingPractice(BIN, os.path.join(work, "data"), sink.port,
+                                {"STOCKROOM_JOBS_CONCURRENCY": str(CONCURRENCY)})
+    with practice:
+        api, approved = practice.api, practice.approved
 
         def timed(path):
             t = time.perf_counter()
@@ -220,9 +102,6 @@ def main():
         print(f"Throughput: {delivered} order emails (PDF + CSV attached) in {elapsed:.2f} s = "
               f"{delivered / elapsed:.0f} emails/s (target: at least 100/s); the {ORDERS} \"send\" requests "
               f"took {enqueued:.2f} s.")
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -89,6 +89,21 @@ impl Mailer {
         })
     }
 
+    /// Whether the mail server answers: connect (with TLS and login as
+    /// configured), greet and NOOP, nothing sent. For probing a server
+    /// that jobs wait on.
+    pub async fn reachable(&self) -> Result<(), String> {
+        match tokio::time::timeout(self.timeout, self.transport.test_connection()).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err("the mail server did not answer NOOP".into()),
+            Ok(Err(e)) => Err(format!("the mail server cannot be reached: {e}")),
+            Err(_) => Err(format!(
+                "the mail server did not answer within {} s",
+                self.timeout.as_secs()
+            )),
+        }
+    }
+
     /// Hands one message to the mail server. A 5xx reply is permanent;
     /// everything else (4xx, refused, timed out, dropped) may pass.
     pub async fn send(&self, message: Message) -> Result<(), MailError> {

@@ -355,6 +355,34 @@ impl Application {
             schedules,
             stop_rx.clone(),
         ));
+        // While jobs wait on the mail server or the folder share, it is
+        // probed, so that they go within seconds of it coming back.
+        let watcher = if self.job_worker {
+            let dispatcher =
+                crate::dispatch::Dispatcher::new(self.state.config.clone()).map(Arc::new);
+            match dispatcher {
+                Ok(d) => {
+                    let probe: crate::jobs::watch::Probe = Arc::new(move |target: String| {
+                        let d = d.clone();
+                        Box::pin(async move { d.probe(&target).await })
+                    });
+                    Some(tokio::spawn(crate::jobs::watch::run(
+                        self.state.db.clone(),
+                        self.state.clock.clone(),
+                        self.state.jobs_waker.clone(),
+                        probe,
+                        jobs.probe_every,
+                        stop_rx.clone(),
+                    )))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "targets that jobs wait on are not probed");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let run_worker = self.job_worker;
         let worker = tokio::spawn(async move {
             if run_worker {
@@ -366,6 +394,9 @@ impl Application {
         // The worker gets its grace period after the last request ends.
         let _ = stop_jobs.send(true);
         let _ = scheduler.await;
+        if let Some(w) = watcher {
+            let _ = w.await;
+        }
         if let Err(e) = worker.await {
             tracing::error!(error = %e, "the job worker ended abnormally");
         }

@@ -73,6 +73,10 @@ pub struct DbConfig {
     pub wal_fold_bytes: u64,
 }
 
+/// See [`JobsConfig::probe_every`]: orders waiting on a mail server that
+/// is back go within seconds.
+pub const PROBE_EVERY: Duration = Duration::from_secs(5);
+
 /// See [`DbConfig::wal_fold_bytes`]: 16 MiB keeps the WAL well under 64 MB
 /// under sustained writes while a fold copies little enough to be quick.
 pub const WAL_FOLD_BYTES: u64 = 16 * 1024 * 1024;
@@ -163,6 +167,9 @@ pub struct JobsConfig {
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     pub shutdown_grace: Duration,
+    /// How often a target that jobs wait on (the mail server) is probed.
+    /// Not a setting: tests shorten it.
+    pub probe_every: Duration,
     /// Recurring jobs (kind and cron expression), already checked.
     pub schedules: Vec<crate::domain::schedule::Schedule>,
 }

@@ -322,6 +322,7 @@ pub(super) fn validate(sources: &Sources) -> Result<Config, Vec<ConfigProblem>> 
         backoff_base: secs(v.int("jobs.backoff_base_seconds", 1, 3600)),
         backoff_cap: secs(v.int("jobs.backoff_cap_seconds", 1, 86_400)),
         shutdown_grace: secs(v.int("jobs.shutdown_grace_seconds", 0, 300)),
+        probe_every: super::PROBE_EVERY,
         schedules: {
             let (raw, origin) = v.text("jobs.schedule");
             crate::domain::schedule::parse(&raw).unwrap_or_else(|problem| {

@@ -164,6 +164,16 @@ impl Channel {
     }
 }
 
+/// Whether the folder root is a directory this process may write in.
+fn folder_writable(root: &std::path::Path) -> Result<(), String> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => rustix::fs::access(root, rustix::fs::Access::WRITE_OK)
+            .map_err(|e| format!("{} cannot be written: {e}", root.display())),
+        Ok(_) => Err(format!("{} is not a folder", root.display())),
+        Err(e) => Err(format!("{} cannot be reached: {e}", root.display())),
+    }
+}
+
 /// A supplier's channel.
 pub fn channel_of(conn: &Connection, supplier_id: i64) -> rusqlite::Result<Channel> {
     conn.row_cached(
@@ -383,6 +393,28 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// Checks a target that sending jobs wait on (see [`Channel::target`])
+    /// without sending anything: the mail server by a NOOP, the folder
+    /// root by looking at it. A webhook's host is not probed (only a real
+    /// request would tell): its jobs keep their own back-off.
+    pub async fn probe(&self, target: &str) -> Option<Result<(), String>> {
+        let smtp = self
+            .config
+            .smtp
+            .as_ref()
+            .map(|s| crate::mail::target(&s.host, s.port));
+        if smtp.as_deref() == Some(target) {
+            let mailer = self.mailer.as_ref()?;
+            return Some(mailer.reachable().await);
+        }
+        let root = &self.config.dispatch.folder_root;
+        if target == format!("folder:{}", root.display()) {
+            let root = root.clone();
+            return Some(crate::db::run_blocking(move || folder_writable(&root)).await);
+        }
+        None
+    }
+
     /// Fails when the mail server settings cannot be used (an unreadable CA file).
     pub fn new(config: Arc<Config>) -> anyhow::Result<Dispatcher> {
         let mailer = crate::mail::Mailer::from_config(&config)?;

@@ -18,6 +18,7 @@
 pub mod admin;
 pub mod kind;
 pub mod schedule;
+pub mod watch;
 pub mod worker;
 
 pub use admin::{

@@ -34,6 +34,9 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often `/readyz` really writes (a failure is checked again at once).
 const WRITE_CHECK_EVERY: Duration = Duration::from_secs(60);
 
+/// How a check that did not answer in time begins its detail.
+const TIMED_OUT: &str = "no answer within";
+
 /// A write that has held the writer this long is not waited for.
 const LONG_WRITE: Duration = Duration::from_secs(1);
 /// A write that has held the writer this long is reported as a fault.
@@ -58,7 +61,7 @@ where
     let start = Instant::now();
     let result = match tokio::time::timeout(CHECK_TIMEOUT, f).await {
         Ok(r) => r,
-        Err(_) => Err(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
+        Err(_) => Err(format!("{TIMED_OUT} {}s", CHECK_TIMEOUT.as_secs())),
     };
     let latency_ms = (start.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
     match result {
@@ -129,7 +132,11 @@ pub async fn readiness(state: &AppState) -> Readiness {
             match state.db.writer_held_for() {
                 // The probe waited behind a write that began after the
                 // look above: the same as being busy.
-                Some(held) if check.status != "ok" && held < WRITER_STUCK_AFTER => {
+                Some(held)
+                    if check.status != "ok"
+                        && check.detail.starts_with(TIMED_OUT)
+                        && held < WRITER_STUCK_AFTER =>
+                {
                     busy_writer(held)
                 }
                 _ => {

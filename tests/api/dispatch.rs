@@ -1703,3 +1703,61 @@ async fn a_send_waiting_after_a_failure_can_be_tried_now_from_the_order_and_from
         "succeeded: nothing to try"
     );
 }
+
+/// While orders wait out a long back-off on a mail server that is down, the
+/// server is probed (no attempt used); the first probe that gets through
+/// tries one order, and the rest follow it at once.
+#[tokio::test]
+async fn a_mail_server_that_jobs_wait_on_is_probed_and_they_go_as_soon_as_it_answers() {
+    use stockroom::jobs::watch::{Probe, Watched, round};
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let o = emailing_with(port, |c| {
+        c.jobs.backoff_base = Duration::from_secs(600);
+        c.jobs.backoff_cap = Duration::from_secs(600);
+    })
+    .await;
+    let app = &o.p.app;
+    let mut orders = Vec::new();
+    for packs in 1..=3 {
+        orders.push(send(&o, packs).await);
+    }
+    app.run_pending_jobs().await;
+    let waiting = "SELECT count(*) FROM jobs WHERE state = 'failed' AND target LIKE 'smtp:%'";
+    assert_eq!(app.scalar(waiting).await, 3);
+    let attempts = "SELECT count(*) FROM job_attempts";
+    let tried = app.scalar(attempts).await;
+
+    let dispatcher = std::sync::Arc::new(
+        stockroom::dispatch::Dispatcher::new(std::sync::Arc::new(app.config.clone())).unwrap(),
+    );
+    let probe: Probe = std::sync::Arc::new(move |target: String| {
+        let d = dispatcher.clone();
+        Box::pin(async move { d.probe(&target).await })
+    });
+    let mut watched = Watched::default();
+    // Down: probed each round, nothing made due, no attempt used.
+    for _ in 0..3 {
+        let woken = round(app.db(), &app.clock, &probe, Duration::ZERO, &mut watched)
+            .await
+            .unwrap();
+        assert_eq!(woken, 0);
+    }
+    assert_eq!(app.run_pending_jobs().await, 0, "nothing is due");
+    assert_eq!(app.scalar(attempts).await, tried);
+
+    // Back: the next probe answers; one order is tried, the others go with it.
+    let sink = SmtpSink::start_on(port, Mode::Accept).await;
+    let woken = round(app.db(), &app.clock, &probe, Duration::ZERO, &mut watched)
+        .await
+        .unwrap();
+    assert_eq!(woken, 1, "one job first");
+    app.run_pending_jobs().await;
+    for (id, _) in &orders {
+        assert_eq!(order_state(&o, *id).await["state"], "sent");
+    }
+    assert_eq!(sink.received().len(), 3, "each once, the clock unmoved");
+    assert_eq!(app.scalar(waiting).await, 0);
+}
