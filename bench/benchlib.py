@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 
 
@@ -76,39 +77,27 @@ def free_port():
     return s.getsockname()[1]
 
 
-class EmailingPractice:
-    """A fresh `demo --scale 1` practice in `data` with approval rules
-    removed and one supplier set to email through `smtp_port`, served on a
-    free port. Use as a context manager; `api(method, path, body)` calls the
-    JSON API, `approved()` makes an approved one-line order."""
+class Practice:
+    """A fresh practice in `data` (`demo --scale 1` when `demo`, else an empty
+    one) with an administrator's API token, served on a free port. Use as a
+    context manager; `api(method, path, body)` calls the JSON API and
+    `call(...)` returns (status, bytes) for any body and status."""
 
-    def __init__(self, binary, data, smtp_port, extra_env=None):
+    def __init__(self, binary, data, extra_env=None, demo=False):
         self.binary = binary
         self.env = dict(
             os.environ,
             STOCKROOM_DATA_DIR=data,
             STOCKROOM_LOG_LEVEL="warn",
             STOCKROOM_LOG_FORMAT="json",
-            STOCKROOM_SMTP_HOST="127.0.0.1",
-            STOCKROOM_SMTP_PORT=str(smtp_port),
-            STOCKROOM_SMTP_SECURITY="none",
-            STOCKROOM_SMTP_FROM="Practice Supplies <supplies@practice.test>",
             **(extra_env or {}),
         )
-        self.run("demo", "--scale", "1")
+        self.run("demo", "--scale", "1") if demo else self.run("migrate")
         self.run("create-user", "--username", "bench", "--role", "admin", "--password-stdin",
                  input="gauze-and-syringes-42\n")
         self.token = self.run("create-token", "--username", "bench", "--name", "bench",
                               "--scope", "write").stdout.strip()
         self.db_path = os.path.join(data, "stockroom.db")
-        db = sqlite3.connect(self.db_path)
-        db.execute("DELETE FROM approval_rules")
-        self.supplier, self.supplier_item, self.location = db.execute(
-            """SELECT si.supplier_id, si.id, (SELECT id FROM locations ORDER BY id LIMIT 1)
-               FROM supplier_items si WHERE si.active = 1 ORDER BY si.id LIMIT 1"""
-        ).fetchone()
-        db.commit()
-        db.close()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.server = None
@@ -127,22 +116,63 @@ class EmailingPractice:
                 break
             except OSError:
                 time.sleep(0.01)
-        self.api("PUT", f"/api/v1/suppliers/{self.supplier}/dispatch",
-                 {"channel": "email", "to": ["orders@supplier.test"]})
         return self
 
     def __exit__(self, *exc):
         self.server.terminate()
         self.server.wait(timeout=60)
 
-    def api(self, method, path, body=None):
+    def call(self, method, path, body=None, content_type="application/json"):
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
         req = urllib.request.Request(
-            self.base + path, method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req) as res:
-            return json.load(res)
+            self.base + path, method=method, data=data,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def api(self, method, path, body=None):
+        status, answer = self.call(method, path, body)
+        assert status < 400, (status, answer[:500])
+        return json.loads(answer)
+
+    def stocked_item(self):
+        """A location and an item in it: what a one-unit receipt needs."""
+        location = self.api("POST", "/api/v1/locations", {"name": "Store", "kind": "room"})["id"]
+        item = self.api("POST", "/api/v1/items",
+                        {"code": "BENCH-1", "name": "Gauze", "unit": "pack"})["id"]
+        return {"kind": "receipt", "item_id": item, "location_id": location, "quantity": 1}
+
+
+class EmailingPractice(Practice):
+    """The `demo --scale 1` practice with approval rules removed and one
+    supplier set to email through `smtp_port`; `approved()` makes an approved
+    one-line order."""
+
+    def __init__(self, binary, data, smtp_port, extra_env=None):
+        super().__init__(binary, data, dict(
+            STOCKROOM_SMTP_HOST="127.0.0.1",
+            STOCKROOM_SMTP_PORT=str(smtp_port),
+            STOCKROOM_SMTP_SECURITY="none",
+            STOCKROOM_SMTP_FROM="Practice Supplies <supplies@practice.test>",
+            **(extra_env or {}),
+        ), demo=True)
+        db = sqlite3.connect(self.db_path)
+        db.execute("DELETE FROM approval_rules")
+        self.supplier, self.supplier_item, self.location = db.execute(
+            """SELECT si.supplier_id, si.id, (SELECT id FROM locations ORDER BY id LIMIT 1)
+               FROM supplier_items si WHERE si.active = 1 ORDER BY si.id LIMIT 1"""
+        ).fetchone()
+        db.commit()
+        db.close()
+
+    def __enter__(self):
+        super().__enter__()
+        self.api("PUT", f"/api/v1/suppliers/{self.supplier}/dispatch",
+                 {"channel": "email", "to": ["orders@supplier.test"]})
+        return self
 
     def approved(self):
         d = self.api("POST", "/api/v1/orders", {"supplier_id": self.supplier, "lines": [

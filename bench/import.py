@@ -16,11 +16,8 @@ Starts a fresh practice with one location and one item, then:
 Prints Markdown for docs/performance.md. Standard library only.
 """
 
-import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,14 +25,10 @@ import time
 import urllib.error
 import urllib.request
 
+from benchlib import Practice
+
 BIN = sys.argv[1]
 ROWS = int(sys.argv[2]) if len(sys.argv) > 2 else 50000
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
 
 
 def gtin(body):
@@ -61,53 +54,13 @@ def items_csv(rows):
 
 def main():
     work = tempfile.mkdtemp(prefix="import-bench-", dir=os.environ.get("BENCH_DIR"))
-    env = dict(
-        os.environ,
-        STOCKROOM_DATA_DIR=os.path.join(work, "data"),
-        STOCKROOM_LOG_LEVEL="warn",
-        STOCKROOM_LOG_FORMAT="json",
-    )
-    run = lambda *a, **kw: subprocess.run([BIN, *a], env=env, check=True, capture_output=True, text=True, **kw)
-    run("migrate")
-    run("create-user", "--username", "bench", "--role", "admin", "--password-stdin",
-        input="gauze-and-syringes-42\n")
-    token = run("create-token", "--username", "bench", "--name", "bench", "--scope", "write").stdout.strip()
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(500):
-            try:
-                urllib.request.urlopen(base + "/healthz")
-                break
-            except OSError:
-                time.sleep(0.01)
-
-        def call(method, path, body=None, content_type="application/json"):
-            data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-            req = urllib.request.Request(
-                base + path, method=method, data=data,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
-            try:
-                with urllib.request.urlopen(req, timeout=120) as r:
-                    return r.status, r.read()
-            except urllib.error.HTTPError as e:
-                return e.code, e.read()
-
-        status, body = call("POST", "/api/v1/locations", {"name": "Store", "kind": "room"})
-        assert status == 201, body
-        location = json.loads(body)["id"]
-        status, body = call("POST", "/api/v1/items", {"code": "BENCH-1", "name": "Gauze", "unit": "pack"})
-        assert status == 201, body
-        item = json.loads(body)["id"]
-        receipt = {"kind": "receipt", "item_id": item, "location_id": location, "quantity": 1}
+    with Practice(BIN, os.path.join(work, "data")) as practice:
+        receipt = practice.stocked_item()
 
         def small_writes(stop, out, every=0.02, most=None):
             while not stop.is_set() and (most is None or len(out) < most):
                 t = time.perf_counter()
-                status, body = call("POST", "/api/v1/movements", receipt)
+                status, body = practice.call("POST", "/api/v1/movements", receipt)
                 assert status == 201, body
                 out.append((time.perf_counter() - t) * 1000)
                 time.sleep(every)
@@ -115,7 +68,7 @@ def main():
         def readiness(stop, out):
             while not stop.is_set():
                 try:
-                    with urllib.request.urlopen(base + "/readyz", timeout=30) as r:
+                    with urllib.request.urlopen(practice.base + "/readyz", timeout=30) as r:
                         out.append(r.status)
                 except urllib.error.HTTPError as e:
                     out.append(e.code)
@@ -133,7 +86,8 @@ def main():
             t.start()
         time.sleep(0.3)
         t = time.perf_counter()
-        status, body = call("POST", "/api/v1/imports/items?commit=true", csv.encode(), "text/csv")
+        status, body = practice.call("POST", "/api/v1/imports/items?commit=true",
+                                     csv.encode(), "text/csv")
         took = time.perf_counter() - t
         time.sleep(0.3)
         stop.set()
@@ -141,20 +95,18 @@ def main():
             t_.join()
         assert status == 201, body[:500]
 
-        version = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split()[-1]
-        print(f"stockroom {version}, {ROWS} rows ({len(csv) / 1e6:.1f} MB), {os.cpu_count()} cores\n")
-        print("| measure | value |\n|---|---|")
-        print(f"| import request, upload to answer | {took:.2f} s |")
-        print(f"| small write, nothing else going on: p50 / max ({len(baseline)} writes) | "
-              f"{statistics.median(baseline):.1f} / {max(baseline):.1f} ms |")
-        print(f"| small write during the import: p50 / max ({len(during)} writes) | "
-              f"{statistics.median(during):.1f} / {max(during):.1f} ms |")
-        print(f"| longest wait ÷ baseline p50 | {max(during) / statistics.median(baseline):.0f}× |")
-        not_ready = sum(1 for s in ready if s != 200)
-        print(f"| `/readyz` answers during the import | {len(ready)}, of which {not_ready} not 200 |")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    version = practice.run("--version").stdout.split()[-1]
+    print(f"stockroom {version}, {ROWS} rows ({len(csv) / 1e6:.1f} MB), {os.cpu_count()} cores, "
+          f"{time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}\n")
+    print("| measure | value |\n|---|---|")
+    print(f"| import request, upload to answer | {took:.2f} s |")
+    print(f"| small write, nothing else going on: p50 / max ({len(baseline)} writes) | "
+          f"{statistics.median(baseline):.1f} / {max(baseline):.1f} ms |")
+    print(f"| small write during the import: p50 / max ({len(during)} writes) | "
+          f"{statistics.median(during):.1f} / {max(during):.1f} ms |")
+    print(f"| longest wait ÷ baseline p50 | {max(during) / statistics.median(baseline):.0f}× |")
+    not_ready = sum(1 for s in ready if s != 200)
+    print(f"| `/readyz` answers during the import | {len(ready)}, of which {not_ready} not 200 |")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def main():
             v - t_up for s, v in list(sink.arrived.items()) if any(n in s for n in numbers))
         distinct = len({n for n in numbers if any(n in s for s in list(sink.arrived))})
         sent = db.execute(
-            "SELECT count(*) FROM orders WHERE id IN (%s) AND state = 'sent'"
+            "SELECT count(*) FROM purchase_orders WHERE id IN (%s) AND state = 'sent'"
             % ",".join(str(o) for o, _ in orders)).fetchone()[0]
 
     version = practice.run("--version").stdout.split()[-1]

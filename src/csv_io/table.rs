@@ -21,6 +21,9 @@ pub enum FileProblem {
     NoRows,
     #[error("is {size}; the largest file accepted is 5 MB: split it into smaller files")]
     TooLarge { size: String },
+    /// Too large to be read to its end: its size is not known.
+    #[error("is larger than the largest file accepted, 5 MB: split it into smaller files")]
+    FarTooLarge,
     #[error(
         "is UTF-16 text, not UTF-8: save it as \"CSV UTF-8\" from your spreadsheet and try again"
     )]

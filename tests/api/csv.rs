@@ -928,7 +928,9 @@ Plain Supplies
     let html = res.text().await.unwrap();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     assert!(
-        html.contains("The file is larger than 5 MB; the largest file accepted is 5 MB"),
+        html.contains(
+            "The file is larger than the largest file accepted, 5 MB: split it into smaller files"
+        ),
         "{html}"
     );
     assert!(html.contains(r#"data-testid="upload-form""#), "on the form");

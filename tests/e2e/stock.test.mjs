@@ -11,12 +11,14 @@ const PASSWORD = 'sterile-swab-lantern-42';
 const MANAGER = { username: 'mia', role: 'manager', displayName: 'Mia Manager', password: PASSWORD };
 const NURSE = { username: 'nina', role: 'staff', displayName: 'Nina Nurse', password: PASSWORD };
 const GS = '\u001d';
+let managerToken;
 
 const env = useStockroom({
   async prepare(server) {
     await server.createUser(MANAGER);
     await server.createUser(NURSE);
     const token = await server.createToken({ username: MANAGER.username });
+    managerToken = token;
     const room = await server.api(token, 'POST', '/api/v1/locations', { name: 'Treatment room', kind: 'room' });
     const cabinet = await server.api(token, 'POST', '/api/v1/locations', { parent_id: room.id, name: 'Cabinet A', kind: 'cabinet' });
     const item = await server.api(token, 'POST', '/api/v1/items', {
@@ -59,4 +61,41 @@ e2e(env, 'scanning a GS1 DataMatrix into the consume form fills lot and expiry, 
   await page.getByRole('button', { name: 'Use', exact: true }).click();
   await page.waitForLoadState('load');
   assert.match(await page.locator('main').innerText(), /has 18 ampoule available/);
+});
+
+e2e(env, 'a double-tapped "Use" books the stock once and shows the confirmation', async (s) => {
+  const level = async () => {
+    const levels = await env.server.api(managerToken, 'GET', '/api/v1/stock-levels?per_page=200');
+    return levels.items.reduce((sum, l) => sum + l.quantity, 0);
+  };
+  const before = await level();
+  const page = await s.newPage();
+  await login(page, NURSE.username, NURSE.password);
+  await visit(page, '/stock/use');
+  await page.keyboard.type(`]d2010950600013435210L42${GS}17270331`);
+  await Promise.all([page.waitForURL((u) => u.searchParams.has('code')), page.keyboard.press('Enter')]);
+  await page.getByLabel(/^Quantity/).fill('1');
+  // A slow network: each answer is held back 300 ms after the server gave
+  // it, so a second tap comes while the first is still on its way.
+  let posts = 0;
+  await page.route('**/stock/use', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    posts += 1;
+    const response = await route.fetch({ maxRedirects: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    await route.fulfill({ response }).catch(() => {});
+  });
+  await page.evaluate(() => {
+    const form = document.querySelector('form[method=post][action="/stock/use"]');
+    form.requestSubmit();
+    setTimeout(() => form.requestSubmit(), 100);
+  });
+  // The first navigation is abandoned for the second; wait for where the
+  // second one lands.
+  await page.locator('main .flash').waitFor({ timeout: 10_000 });
+  await page.waitForLoadState('load');
+  assert.equal(new URL(page.url()).pathname, '/stock/use');
+  assert.ok(posts >= 2, `the browser sent the form ${posts} time(s)`);
+  assert.equal(await flash(page), 'Used 1 ampoule of Lidocaine 1%, lot L42 from Treatment room › Cabinet A.');
+  assert.equal(await level(), before - 1, 'booked once');
 });

@@ -74,18 +74,14 @@ pub(crate) async fn read_body(
 
 /// The problem of an upload of `size` bytes (as far as it was read).
 pub(crate) fn too_large(size: usize) -> csv_io::FileProblem {
-    let cap = csv_io::MAX_BYTES * DRAIN_FACTOR;
-    csv_io::FileProblem::TooLarge {
-        // Past the part that is read at all, the size is not known: say
-        // only that it is too large, with the one limit there is.
-        size: if size > cap {
-            format!(
-                "larger than {}",
-                csv_io::report::human_size(csv_io::MAX_BYTES)
-            )
-        } else {
-            csv_io::report::human_size(size)
-        },
+    // Past the part that is read at all, the size is not known: say only
+    // that it is too large, with the one limit there is.
+    if size > csv_io::MAX_BYTES * DRAIN_FACTOR {
+        csv_io::FileProblem::FarTooLarge
+    } else {
+        csv_io::FileProblem::TooLarge {
+            size: csv_io::report::human_size(size),
+        }
     }
 }
 
