@@ -279,3 +279,40 @@ async fn a_double_tapped_form_books_once_and_both_taps_see_the_confirmation() {
         18
     );
 }
+
+/// A scanner on flaky Wi-Fi gives up waiting and sends again. The server
+/// carries on with the first request although its client has gone, keeps
+/// the answer, and gives it to the retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_gave_up_waiting_gets_the_first_answer_when_it_retries() {
+    let p = practice().await;
+    let before = movements(&p).await;
+    let body = movement("receipt", p.item, p.cabinet, 5);
+    // The writer is busy (a long write) for a second.
+    let db = p.app.db().clone();
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let w = db.writer().unwrap();
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(1));
+        drop(w);
+    });
+    let impatient = p
+        .staff
+        .post(p.url("/api/v1/movements"))
+        .header("Idempotency-Key", "gave-up")
+        .timeout(std::time::Duration::from_millis(300))
+        .json(&body)
+        .send()
+        .await;
+    assert!(impatient.is_err(), "the client gave up");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    let res = post_keyed(&p, "gave-up", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        res.headers()["idempotent-replayed"].to_str().unwrap(),
+        "true"
+    );
+    assert_eq!(movements(&p).await, before + 1);
+}
