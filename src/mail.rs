@@ -17,9 +17,14 @@ use crate::jobs::worker::JobError;
 /// Why a message did not reach the mail server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MailError {
-    /// Refused for now, timed out or dropped: may pass on a later try.
+    /// Refused for now (a 4xx reply about this message): may pass on a
+    /// later try.
     #[error("{0}")]
     Temporary(String),
+    /// The server did not answer (refused or dropped the connection, timed
+    /// out, said 421 "closing"): may pass once it is back.
+    #[error("{0}")]
+    Unreachable(String),
     /// A 5xx answer: the same message will be refused again.
     #[error("{0}")]
     Permanent(String),
@@ -29,6 +34,7 @@ impl From<MailError> for JobError {
     fn from(e: MailError) -> Self {
         match e {
             MailError::Temporary(m) => JobError::Retry(m),
+            MailError::Unreachable(m) => JobError::Unreachable(m),
             MailError::Permanent(m) => JobError::Permanent(m),
         }
     }
@@ -109,7 +115,7 @@ impl Mailer {
     pub async fn send(&self, message: Message) -> Result<(), MailError> {
         let sent = tokio::time::timeout(self.timeout, self.transport.send(message)).await;
         let Ok(sent) = sent else {
-            return Err(MailError::Temporary(format!(
+            return Err(MailError::Unreachable(format!(
                 "the mail server did not take the message: no answer within {} s (timed out)",
                 self.timeout.as_secs()
             )));
@@ -119,7 +125,12 @@ impl Mailer {
             Err(e) if e.is_permanent() => Err(MailError::Permanent(format!(
                 "the mail server refused the message: {e}"
             ))),
-            Err(e) => Err(MailError::Temporary(format!(
+            // A reply about this message (other than 421, "service not
+            // available, closing").
+            Err(e) if e.is_transient() && e.status().is_none_or(|c| c.to_string() != "421") => Err(
+                MailError::Temporary(format!("the mail server did not take the message: {e}")),
+            ),
+            Err(e) => Err(MailError::Unreachable(format!(
                 "the mail server did not take the message: {e}"
             ))),
         }

@@ -148,6 +148,8 @@ struct Inner {
     held_since: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// Writes waiting for the next group commit.
     queue: std::sync::Mutex<Queue>,
+    /// Writes asked for and not yet answered (queued or running).
+    unanswered: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -233,6 +235,7 @@ impl Db {
                 busy,
                 held_since: Arc::default(),
                 queue: Default::default(),
+                unanswered: Default::default(),
             }),
         })
     }
@@ -287,6 +290,7 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let _counted = Unanswered::count(&self.inner.unanswered);
         let job = Box::new(WriteJob {
             f,
             reply,
@@ -307,6 +311,13 @@ impl Db {
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
             Err(_) => Err(DbError::Group("the writer stopped".into()).into()),
         }
+    }
+
+    /// How many writes have been asked for and not yet answered.
+    pub fn unanswered_writes(&self) -> usize {
+        self.inner
+            .unanswered
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Runs queued writes in groups until the queue is empty.
@@ -576,6 +587,23 @@ struct Ran<T, E> {
 
 tokio::task_local! {
     static ALONGSIDE: Arc<Alongside>;
+}
+
+/// Counts one write as unanswered while it lives (a caller that goes away
+/// stops counting).
+struct Unanswered<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Unanswered<'a> {
+    fn count(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Unanswered(n)
+    }
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// A row to be written in the same transaction as the first write of a

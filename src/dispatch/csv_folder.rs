@@ -89,8 +89,10 @@ impl Settings {
     }
 }
 
+/// A folder that cannot be written (a share gone, a disk full): the target
+/// is watched until it can.
 fn transient(what: &str, path: &Path, e: std::io::Error) -> JobError {
-    JobError::Retry(format!("{what} {}: {e}", path.display()))
+    JobError::Unreachable(format!("{what} {}: {e}", path.display()))
 }
 
 use crate::domain::spreadsheet::guard;
@@ -194,7 +196,7 @@ fn cancel_text(detail: &OrderDetail, reason: &str) -> String {
 /// `<root>/<name>`, created when missing and opened by handle (see
 /// [`super::folder`]); a missing root (a share not mounted) may pass: retry.
 pub(crate) fn folder(root: &Path, name: &str) -> Result<Folder, JobError> {
-    let root = open_root(root).map_err(JobError::Retry)?;
+    let root = open_root(root).map_err(JobError::Unreachable)?;
     root.sub(name.trim()).map_err(JobError::Permanent)
 }
 

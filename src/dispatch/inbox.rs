@@ -463,7 +463,9 @@ fn move_aside(
         );
         let reason_name = format!("{target}.reason.txt");
         write_atomic(&target_dir, &reason_name, text.as_bytes()).map_err(
-            |(JobError::Retry(e) | JobError::Permanent(e))| format!("cannot write the reason: {e}"),
+            |(JobError::Retry(e) | JobError::Unreachable(e) | JobError::Permanent(e))| {
+                format!("cannot write the reason: {e}")
+            },
         )?;
     }
     match dir.rename_to(name, &target_dir, &target) {

@@ -665,8 +665,8 @@ async fn send_order(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError>
             )
             .await
         }
-        Err(JobError::Retry(e)) if !last => Err(JobError::Retry(e)),
-        Err(JobError::Retry(e) | JobError::Permanent(e)) => {
+        Err(e @ (JobError::Retry(_) | JobError::Unreachable(_))) if !last => Err(e),
+        Err(JobError::Retry(e) | JobError::Unreachable(e) | JobError::Permanent(e)) => {
             conclude(
                 &ctx,
                 &d.config,
@@ -801,7 +801,9 @@ async fn send_test(ctx: JobContext, d: Arc<Dispatcher>) -> Result<(), JobError> 
     };
     let what = match result {
         Ok(what) => what,
-        Err(JobError::Retry(e) | JobError::Permanent(e)) => return Err(JobError::Permanent(e)),
+        Err(JobError::Retry(e) | JobError::Unreachable(e) | JobError::Permanent(e)) => {
+            return Err(JobError::Permanent(e));
+        }
     };
     tracing::info!(supplier = %out.supplier.name, channel = channel.name(), "test: {what}");
     Ok(())

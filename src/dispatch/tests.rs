@@ -292,7 +292,7 @@ async fn an_unreachable_folder_is_retried_then_fails_the_order_which_can_be_sent
     // The root does not exist: retried while attempts remain.
     let first = run_job(&db, &config, 1).await.unwrap_err();
     assert!(
-        matches!(&first, JobError::Retry(m) if m.contains("is not there")),
+        matches!(&first, JobError::Unreachable(m) if m.contains("is not there")),
         "{first:?}"
     );
     assert_eq!(state(&db, id).0, OrderState::Queued);

@@ -215,7 +215,7 @@ impl Adapter for Webhook {
             let response = self.http.send(request).await.map_err(|e| match e {
                 Failure::Refused(m) => refused(m),
                 Failure::NoAnswer(m) => {
-                    JobError::Retry(format!("the supplier's endpoint did not answer: {m}"))
+                    JobError::Unreachable(format!("the supplier's endpoint did not answer: {m}"))
                 }
             })?;
             // Only the status is reported: what the other side wrote is

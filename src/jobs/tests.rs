@@ -771,3 +771,76 @@ async fn run_pending_runs_every_due_job_including_those_due_jobs_enqueue() {
     assert_eq!(job(&db, later).state, JobState::Succeeded);
     assert_eq!(job(&db, failing).attempts, 2);
 }
+
+/// Far enough ahead that no clock in these tests reaches it.
+fn later() -> Timestamp {
+    Timestamp::parse("2100-01-01T00:00:00.000Z").unwrap()
+}
+
+/// A job that could not reach its target, waiting out a long back-off.
+fn waiting_on(db: &Db, target: &str) -> i64 {
+    let id = add(db, t0(), NewJob::new("mail", json!({})));
+    db.write_blocking(|tx| {
+        tx.execute(
+            "UPDATE jobs SET state = 'failed', attempts = 1, target = ?1, run_at = ?2 WHERE id = ?3",
+            rusqlite::params![target, later().to_db(), id],
+        )
+        .map_err(DbError::from)
+    })
+    .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_probe_that_hangs_is_not_started_again_beside_itself() {
+    use super::watch::{Probe, Watched, round};
+    let (_d, db) = db();
+    let id = waiting_on(&db, "folder:share");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    // A share that hangs: the probe never ends.
+    let probe: Probe = Arc::new(move |_target: String| {
+        c.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::pending())
+    });
+    let clock = crate::domain::ManualClock::starting_now();
+    let mut watched = Watched::with_probe_timeout(Duration::from_millis(20));
+    for _ in 0..5 {
+        let woken = round(&db, &clock, &probe, Duration::ZERO, &mut watched)
+            .await
+            .unwrap();
+        assert_eq!(woken, 0);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one probe at a time");
+    assert_eq!(job(&db, id).run_at, later().to_db(), "not made due");
+}
+
+#[tokio::test]
+async fn a_target_that_stays_down_is_probed_once_a_minute_after_the_first_minutes() {
+    use super::watch::{Probe, Watched, round};
+    let (_d, db) = db();
+    let id = waiting_on(&db, "smtp:mail:25");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let probe: Probe = Arc::new(move |_target: String| {
+        c.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Some(Err("connection refused".to_string())) })
+    });
+    let clock = crate::domain::ManualClock::starting_now();
+    let mut watched = Watched::default();
+    // Probed every round while the outage is young…
+    for _ in 0..60 {
+        round(&db, &clock, &probe, Duration::ZERO, &mut watched)
+            .await
+            .unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 60);
+    // …then no more than once a minute.
+    for _ in 0..20 {
+        round(&db, &clock, &probe, Duration::ZERO, &mut watched)
+            .await
+            .unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 60, "waits a minute now");
+    assert_eq!(job(&db, id).run_at, later().to_db());
+}

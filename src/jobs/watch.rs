@@ -10,11 +10,20 @@
 //! due now; if it gets through too, `jobs::reached` makes all the others
 //! due at once.
 //!
+//! Only jobs that could not reach their target at all wait on it
+//! ([`super::worker::JobError::Unreachable`]); one refused for reasons of
+//! its own is left to its back-off.
+//!
 //! A probe can be wrong (a server that greets but refuses mail). Each time
 //! one wakes a job, that target's next probe waits twice as long (up to
 //! five minutes), so a misleading probe costs a job an attempt now and
 //! then, never a stream of them. The wait starts again from the beginning
-//! once nothing waits on the target.
+//! once no job waits on the target or runs against it.
+//!
+//! A target that stays down is probed every few seconds for the first
+//! minutes, then once a minute. One probe per target runs at a time: a
+//! probe of a hung share that outlives its timeout is not started again
+//! until it has ended.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -42,19 +51,41 @@ pub type Probe = Arc<
 const LONGEST_WAIT: Duration = Duration::from_secs(300);
 /// A probe that takes longer than this failed.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Failed probes in a row after which a target is probed only once a
+/// minute (five minutes of probes at the usual 5 s: an outage of a few
+/// minutes is still noticed within seconds of its end).
+const QUICK_PROBES: u32 = 60;
+/// The wait between probes of a target that has stayed down.
+const SLOW_PROBE_WAIT: Duration = Duration::from_secs(60);
 
 /// What the watcher remembers about each target between rounds.
 #[derive(Debug, Default)]
 pub struct Watched {
     targets: HashMap<String, TargetState>,
+    /// When a probe counts as failed ([`PROBE_TIMEOUT`] unless set).
+    probe_timeout: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Copy)]
+impl Watched {
+    /// With probes that fail after `timeout` rather than the usual 10 s.
+    pub fn with_probe_timeout(timeout: Duration) -> Self {
+        Watched {
+            probe_timeout: Some(timeout),
+            ..Watched::default()
+        }
+    }
+}
+
+#[derive(Debug)]
 struct TargetState {
     /// No probe before this.
     next: tokio::time::Instant,
     /// The wait after the next wake-up.
     wait: Duration,
+    /// Probes in a row that did not get through.
+    failures: u32,
+    /// A probe that outlived its timeout and has not ended yet.
+    running: Option<tokio::task::JoinHandle<Option<Result<(), String>>>>,
 }
 
 /// Probes every `every` until `stop`; see the module's description.
@@ -94,22 +125,27 @@ pub async fn round(
     watched: &mut Watched,
 ) -> Result<usize, DbError> {
     let now = clock.now();
-    // Jobs that will not come due on their own before the next round.
+    // Targets that jobs wait on or run against, and whether one of those
+    // waiting will not come due on its own before the next round.
     let soon = now.plus(every).to_db();
-    let waiting: Vec<String> = db
+    let targets: Vec<(String, bool)> = db
         .read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT target FROM jobs
-                 WHERE state = 'failed' AND target IS NOT NULL AND run_at > ?1",
+                "SELECT target, max(state = 'failed' AND run_at > ?1) FROM jobs
+                 WHERE state IN ('failed', 'running') AND target IS NOT NULL
+                 GROUP BY target",
             )?;
-            let rows = stmt.query_map([soon], |r| r.get(0))?;
-            rows.collect::<Result<Vec<String>, _>>()
+            let rows = stmt.query_map([soon], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<Vec<(String, bool)>, _>>()
                 .map_err(DbError::from)
         })
         .await?;
-    watched.targets.retain(|t, _| waiting.contains(t));
+    watched
+        .targets
+        .retain(|t, _| targets.iter().any(|(known, _)| known == t));
     let mut woken = 0;
-    for target in waiting {
+    let probe_timeout = watched.probe_timeout.unwrap_or(PROBE_TIMEOUT);
+    for (target, waiting) in targets {
         let at = tokio::time::Instant::now();
         let state = watched
             .targets
@@ -117,16 +153,31 @@ pub async fn round(
             .or_insert(TargetState {
                 next: at,
                 wait: every,
+                failures: 0,
+                running: None,
             });
-        if state.next > at {
+        if !waiting || state.next > at {
             continue;
         }
-        let answer = match tokio::time::timeout(PROBE_TIMEOUT, probe(target.clone())).await {
-            Ok(answer) => answer,
-            Err(_) => Some(Err(format!(
-                "no answer within {} s",
-                PROBE_TIMEOUT.as_secs()
-            ))),
+        let mut probing = match state.running.take() {
+            // The last probe has not ended: no second one beside it.
+            Some(handle) if !handle.is_finished() => {
+                state.running = Some(handle);
+                state.next = at + SLOW_PROBE_WAIT;
+                continue;
+            }
+            _ => tokio::spawn(probe(target.clone())),
+        };
+        let answer = match tokio::time::timeout(probe_timeout, &mut probing).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => Some(Err(format!("the probe stopped: {e}"))),
+            Err(_) => {
+                state.running = Some(probing);
+                Some(Err(format!(
+                    "no answer within {:.1} s",
+                    probe_timeout.as_secs_f64()
+                )))
+            }
         };
         match answer {
             None => {
@@ -134,10 +185,17 @@ pub async fn round(
                 state.next = at + LONGEST_WAIT;
             }
             Some(Err(e)) => {
-                tracing::debug!(on = %target, error = %e, "a target jobs wait on is still unreachable");
-                state.next = at + every;
+                state.failures = state.failures.saturating_add(1);
+                tracing::debug!(on = %target, error = %e, failures = state.failures, "a target jobs wait on is still unreachable");
+                state.next = at
+                    + if state.failures < QUICK_PROBES {
+                        every
+                    } else {
+                        SLOW_PROBE_WAIT.max(every)
+                    };
             }
             Some(Ok(())) => {
+                state.failures = 0;
                 let now = clock.now().to_db();
                 let t = target.clone();
                 let n = db

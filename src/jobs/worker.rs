@@ -32,8 +32,13 @@ use crate::domain::Clock;
 /// How a job's run ended when it did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobError {
-    /// Worth trying again later (a timeout, a 4xx/5xx that may pass).
+    /// Worth trying again later (a 4xx/5xx that may pass).
     Retry(String),
+    /// What the job tries to reach did not answer at all (connection
+    /// refused or cut, no answer in time, a share not mounted): worth
+    /// trying again, and the target is watched meanwhile (`jobs::watch`),
+    /// so the job goes as soon as it answers again.
+    Unreachable(String),
     /// Trying again cannot help (a rejected address, a 4xx): dead at once.
     Permanent(String),
 }
@@ -358,14 +363,19 @@ async fn record(
     let (now, id, worker, kind) = (clock.now(), job.id, worker.to_string(), job.kind.clone());
     let woken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let w = woken.clone();
+    // A job waits on its target only when it could not reach it: one
+    // refused for reasons of its own (a full mailbox, a 503 from the
+    // supplier) is not woken when the target answers others.
+    let target = match &result {
+        Ok(()) | Err(JobError::Unreachable(_)) => target,
+        Err(JobError::Retry(_) | JobError::Permanent(_)) => None,
+    };
     let recorded = db
         .write(move |tx| {
-            if let Some(t) = &target {
-                tx.execute(
-                    "UPDATE jobs SET target = ?1 WHERE id = ?2",
-                    rusqlite::params![t, id],
-                )?;
-            }
+            tx.execute(
+                "UPDATE jobs SET target = ?1 WHERE id = ?2",
+                rusqlite::params![target, id],
+            )?;
             match &result {
                 Ok(()) => super::succeed(tx, now, id, &worker).and_then(|held| {
                     if let (true, Some(t)) = (held, &target) {
@@ -380,7 +390,7 @@ async fn record(
                         Some(AfterFailure::NotHeld)
                     })
                 }),
-                Err(JobError::Retry(e)) => {
+                Err(JobError::Retry(e) | JobError::Unreachable(e)) => {
                     super::fail(tx, now, id, &worker, e, false, delay).map(Some)
                 }
                 Err(JobError::Permanent(e)) => {

@@ -379,7 +379,7 @@ async fn nothing_to_say_sends_nothing_and_succeeds() {
     sql(&db, LOW);
     let err = run(job(&db), Arc::new(d)).await.unwrap_err();
     assert!(
-        matches!(&err, JobError::Retry(e) if e.contains("the mail server did not take the message")),
+        matches!(&err, JobError::Unreachable(e) if e.contains("the mail server did not take the message")),
         "with something to say it does try to send: {err:?}"
     );
 }

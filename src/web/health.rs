@@ -130,11 +130,15 @@ pub async fn readiness(state: &AppState) -> Readiness {
             })
             .await;
             match state.db.writer_held_for() {
-                // The probe waited behind a write that began after the
-                // look above: the same as being busy.
+                // The probe waited, the whole time, behind one write that
+                // began after the look above: the same as being busy. (A
+                // write that began while the probe waited did not hold it
+                // up: that is a fault.)
                 Some(held)
                     if check.status != "ok"
                         && check.detail.starts_with(TIMED_OUT)
+                        && held >= LONG_WRITE
+                        && held.as_secs_f64() * 1000.0 >= check.latency_ms
                         && held < WRITER_STUCK_AFTER =>
                 {
                     busy_writer(held)

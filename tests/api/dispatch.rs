@@ -1601,8 +1601,12 @@ async fn a_webhook_whose_certificate_is_not_trusted_gets_nothing() {
 
 #[tokio::test]
 async fn when_the_mail_server_takes_one_order_again_the_others_waiting_on_it_go_at_once() {
-    let sink = SmtpSink::start(Mode::TempFail).await;
-    let o = emailing(sink.addr.port()).await;
+    // The mail server is down: nothing listens on its port.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let o = emailing(port).await;
     let app = &o.p.app;
     // Two orders fail half a minute apart, so their retries fall apart too.
     let (first, _) = send(&o, 1).await;
@@ -1616,7 +1620,7 @@ async fn when_the_mail_server_takes_one_order_again_the_others_waiting_on_it_go_
 
     // The mail server is back. The first retry comes due and gets through;
     // the second order goes with it instead of waiting for its own retry.
-    sink.set_mode(Mode::Accept);
+    let sink = SmtpSink::start_on(port, Mode::Accept).await;
     let due = "SELECT min(run_at) FROM jobs WHERE state = 'failed'";
     let first_retry: String = app
         .raw_connection()
@@ -1629,6 +1633,39 @@ async fn when_the_mail_server_takes_one_order_again_the_others_waiting_on_it_go_
     assert_eq!(order_state(&o, first).await["state"], "sent");
     assert_eq!(order_state(&o, second).await["state"], "sent");
     assert_eq!(sink.received().len(), 2);
+}
+
+/// A message the server itself put off (451) is not a server that is down:
+/// the order keeps its own back-off, and another order getting through
+/// does not make it try again at once (each try counts).
+#[tokio::test]
+async fn an_order_the_mail_server_put_off_does_not_wait_on_the_server() {
+    let sink = SmtpSink::start(Mode::TempFail).await;
+    let o = emailing(sink.addr.port()).await;
+    let app = &o.p.app;
+    let (put_off, _) = send(&o, 1).await;
+    app.run_pending_jobs().await;
+    assert_eq!(order_state(&o, put_off).await["state"], "queued");
+    let waiting = "SELECT count(*) FROM jobs WHERE state = 'failed' AND target IS NOT NULL";
+    assert_eq!(app.scalar(waiting).await, 0, "not waiting on the server");
+    let attempts = "SELECT count(*) FROM job_attempts";
+    let tried = app.scalar(attempts).await;
+
+    sink.set_mode(Mode::Accept);
+    let (other, _) = send(&o, 2).await;
+    app.run_pending_jobs().await;
+    assert_eq!(order_state(&o, other).await["state"], "sent");
+    assert_eq!(
+        order_state(&o, put_off).await["state"],
+        "queued",
+        "still waiting its turn"
+    );
+    assert_eq!(
+        app.scalar(attempts).await,
+        tried + 1,
+        "only the other order was tried"
+    );
+    assert_eq!(sink.received().len(), 1);
 }
 
 #[tokio::test]

@@ -316,3 +316,126 @@ async fn a_client_that_gave_up_waiting_gets_the_first_answer_when_it_retries() {
     );
     assert_eq!(movements(&p).await, before + 1);
 }
+
+#[tokio::test]
+async fn a_connection_reset_while_the_write_waits_does_not_let_a_retry_book_again() {
+    use tokio::io::AsyncWriteExt;
+    let p = practice().await;
+    let token = create_token(&p.app, p.staff_id, "write").await;
+    // (A first call notes when the token was last used, which writes.)
+    let warm = api(&token)
+        .get(p.url("/api/v1/items"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(warm.status(), StatusCode::OK);
+    let before = movements(&p).await;
+    let body = movement("receipt", p.item, p.cabinet, 5);
+    // The writer is busy (a long write) for a moment.
+    let db = p.app.db().clone();
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let w = db.writer().unwrap();
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
+        drop(w);
+    });
+    // A scanner sends the request, then its Wi-Fi drops: the connection is
+    // reset (not closed) while the request waits for the writer.
+    let json = body.to_string();
+    let addr = p.app.address.trim_start_matches("http://").to_string();
+    let mut raw = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "POST /api/v1/movements HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\
+         idempotency-key: reset\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{json}",
+        json.len()
+    );
+    raw.write_all(request.as_bytes()).await.unwrap();
+    let queued = std::time::Instant::now();
+    while p.app.db().unanswered_writes() == 0 {
+        assert!(
+            queued.elapsed().as_secs() < 10,
+            "the write was never queued"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    raw.set_zero_linger().unwrap();
+    drop(raw);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // It retries at once, while the first is still waiting.
+    let retry = {
+        let staff = p.staff.clone();
+        let url = p.url("/api/v1/movements");
+        let body = body.clone();
+        tokio::spawn(async move {
+            staff
+                .post(url)
+                .header("Idempotency-Key", "reset")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    let res = retry.await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        res.headers()["idempotent-replayed"].to_str().unwrap(),
+        "true",
+        "the retry gets the answer of the first request"
+    );
+    assert_eq!(movements(&p).await, before + 1, "booked once");
+}
+
+#[tokio::test]
+async fn a_key_recorded_meanwhile_by_another_writer_undoes_the_request() {
+    let p = practice().await;
+    let before = movements(&p).await;
+    let body = movement("receipt", p.item, p.cabinet, 5);
+    // (A first call notes when the token was last used, which writes.)
+    let warm = p.staff.get(p.url("/api/v1/items")).send().await.unwrap();
+    assert_eq!(warm.status(), StatusCode::OK);
+    // The request has looked its key up and waits for the writer; the
+    // writer records the same key first (as a second server on the same
+    // data would, if the directory lock did not stop it).
+    let db = p.app.db().clone();
+    let scope = format!("user:{}", p.staff_id);
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let w = db.writer().unwrap();
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
+        w.execute(
+            "INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, created_at)
+             VALUES (?1, 'raced', 'another', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            [scope],
+        )
+        .unwrap();
+        drop(w);
+    });
+    let first = {
+        let staff = p.staff.clone();
+        let url = p.url("/api/v1/movements");
+        tokio::spawn(async move {
+            staff
+                .post(url)
+                .header("Idempotency-Key", "raced")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    go.send(()).unwrap();
+    holder.join().unwrap();
+    let res = first.await.unwrap();
+    let status = res.status();
+    assert!(
+        status.is_server_error(),
+        "{status} {}",
+        res.text().await.unwrap()
+    );
+    assert_eq!(movements(&p).await, before, "nothing booked");
+}

@@ -120,9 +120,10 @@ pub fn routes() -> Vec<RouteDef> {
         ),
         get("/api/v1/me", SignedIn, api::me),
         get("/api/v1/users", Perm(ManageUsers), api::list),
-        post("/api/v1/users", Perm(ManageUsers), api::create)
-            .idempotent()
-            .limited(),
+        // Not keyed: the body carries a password, which must not be kept
+        // (even as part of a fingerprint) for a day; a second copy is
+        // refused anyway, the user name being taken.
+        post("/api/v1/users", Perm(ManageUsers), api::create).limited(),
     ]
 }
 

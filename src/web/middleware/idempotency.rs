@@ -129,24 +129,33 @@ pub async fn idempotent(
     let fingerprint = fingerprint(&req, &body);
     req.set_payload(actix_web::dev::Payload::from(body));
 
-    // One request per key at a time: a copy waits, then finds the answer.
-    let slot = IN_FLIGHT
-        .lock()
-        .expect("in-flight keys")
-        .entry((scope.clone(), key.clone()))
-        .or_default()
-        .clone();
-    let turn = slot.clone().lock_owned().await;
-    let outcome = run_once(req, next, &state, &scope, &key, fingerprint).await;
-    drop(turn);
-    {
+    // The request runs in a task of its own, holding its key until the
+    // answer is kept: a client whose connection drops (a reset, a TLS
+    // session cut short) must not end the request half-way and free the
+    // key while its write still waits in the queue, or the retry would
+    // carry it out a second time.
+    let work = actix_web::rt::spawn(async move {
+        // One request per key at a time: a copy waits, then finds the answer.
+        let slot = IN_FLIGHT
+            .lock()
+            .expect("in-flight keys")
+            .entry((scope.clone(), key.clone()))
+            .or_default()
+            .clone();
+        let turn = slot.clone().lock_owned().await;
+        let outcome = run_once(req, next, &state, &scope, &key, fingerprint).await;
+        drop(turn);
         let mut map = IN_FLIGHT.lock().expect("in-flight keys");
         // Ours and the map's: nobody else is waiting on this key.
         if Arc::strong_count(&slot) == 2 {
             map.remove(&(scope, key));
         }
+        outcome
+    });
+    match work.await {
+        Ok(outcome) => outcome,
+        Err(e) => Err(AppError::internal(anyhow::anyhow!("a keyed request stopped: {e}")).into()),
     }
-    outcome
 }
 
 async fn run_once(
@@ -159,6 +168,7 @@ async fn run_once(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let now = state.clock.now();
     let since = now.minus(KEPT).to_db();
+    let since_for_write = since.clone();
     let (s, k) = (scope.to_string(), key.to_string());
     let earlier = state
         .db
@@ -214,12 +224,22 @@ async fn run_once(
 
     let (s, k, created) = (scope.to_string(), key.to_string(), now.to_db());
     let alongside = Arc::new(Alongside::new(move |tx| {
-        // An expired row for the same key is replaced.
-        tx.execute(
-            "INSERT OR REPLACE INTO idempotency_keys (scope, idempotency_key, fingerprint, created_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![s, k, fingerprint, created],
+        // An expired row for the same key is replaced; a live one means
+        // the key was taken meanwhile, and this write must not be kept.
+        let written = tx.execute(
+            "INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, created_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (scope, idempotency_key) DO UPDATE SET
+                 fingerprint = excluded.fingerprint, created_at = excluded.created_at,
+                 status = NULL, headers = NULL, body = NULL
+             WHERE idempotency_keys.created_at <= ?5",
+            params![s, k, fingerprint, created, since_for_write],
         )?;
+        if written != 1 {
+            return Err(DbError::Group(
+                "the idempotency key was recorded by another request meanwhile".into(),
+            ));
+        }
         Ok(())
     }));
     let res = alongside.around(next.call(req)).await?;
