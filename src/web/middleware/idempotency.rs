@@ -57,6 +57,7 @@ pub const KEPT: Duration = Duration::from_secs(24 * 60 * 60);
 /// Answers larger than this are not kept (creating requests answer with a
 /// redirect or a small JSON record).
 const LARGEST_KEPT_ANSWER: usize = 256 * 1024;
+const LARGEST_KEPT_ANSWER_U64: u64 = LARGEST_KEPT_ANSWER as u64;
 
 pub const KEY_INVALID: Code = Code::not_usable(
     "idempotency-key-invalid",
@@ -262,13 +263,25 @@ async fn keep_answer(
         // retry is told that the request was carried out.
         return Ok(res);
     }
+    // Only a small answer of known size is kept (creating requests answer
+    // with a redirect or a small record); a larger one goes to the client
+    // as it is, and a retry is told that the request was carried out.
+    let small = matches!(
+        res.response().body().size(),
+        actix_web::body::BodySize::None
+            | actix_web::body::BodySize::Sized(0..=LARGEST_KEPT_ANSWER_U64)
+    );
+    if !small {
+        tracing::warn!(scope, "the answer to a keyed request is too large to keep");
+        return Ok(res);
+    }
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
     let bytes = match body.try_into_bytes() {
         Ok(b) => b,
         Err(body) => actix_web::body::to_bytes_limited(body, LARGEST_KEPT_ANSWER)
             .await
-            .map_err(|_| AppError::PayloadTooLarge)?
+            .map_err(|_| AppError::internal(anyhow::anyhow!("the answer outgrew its size")))?
             .map_err(|e| AppError::internal(anyhow::anyhow!("reading the answer: {e}")))?,
     };
     let headers: Vec<(String, String)> = head
