@@ -14,6 +14,7 @@ pub mod schedule;
 pub mod spreadsheet;
 pub mod time;
 pub mod username;
+pub mod words;
 
 pub use password::{NewPassword, PasswordProblem};
 pub use role::{Permission, Role};

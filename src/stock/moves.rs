@@ -10,7 +10,7 @@
 use rusqlite::{Connection, Transaction};
 use time::Date;
 
-use crate::audit::Context;
+use crate::audit::{self, Context, Event};
 use crate::catalog::items::{self, Item};
 use crate::catalog::locations::{self, Location};
 use crate::db::DbError;
@@ -109,6 +109,8 @@ pub struct Choices {
     pub locations: Vec<(Location, String)>,
     /// For an item: its usable lots, first-expiring first.
     pub lots: Vec<Suggestion>,
+    /// For an item: its stock held back after a recall (quarantined).
+    pub quarantined: Vec<stock::StockLevel>,
 }
 
 /// The locations and lots the form offers the actor (lots only for an item).
@@ -121,13 +123,20 @@ pub fn choices(
     let all = locations::usable_with_paths(c, actor)?;
     let allowed = all.iter().map(|(l, _)| l.id).collect();
     let locs = all.into_iter().filter(|(l, _)| l.active).collect();
-    let suggestions = match item_id {
-        Some(id) => stock::fefo(c, id, &allowed, today)?,
-        None => Vec::new(),
+    let (suggestions, quarantined) = match item_id {
+        Some(id) => (
+            stock::fefo(c, id, &allowed, today)?,
+            stock::levels(c, Some(id), &allowed)?
+                .into_iter()
+                .filter(|l| l.quarantined > 0)
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
     };
     Ok(Choices {
         locations: locs,
         lots: suggestions,
+        quarantined,
     })
 }
 
@@ -158,6 +167,11 @@ pub struct MoveInput {
     pub quantity: Option<i64>,
     pub reason: String,
     pub note: String,
+    /// Using only: why a lot past its expiry date is used anyway. Without
+    /// it, using an expired lot is refused.
+    pub expired_use_reason: String,
+    /// The practice's date, against which expiry is judged.
+    pub today: Date,
 }
 
 /// A movement made: the item, where (a transfer says "from to to"), and the
@@ -192,13 +206,38 @@ pub fn move_stock(
             errors.add(field, "you may not use this location");
         }
     }
+    let expired = if m.action == Action::Use {
+        expired_use(
+            &m.lot,
+            m.expiry,
+            m.today,
+            &m.expired_use_reason,
+            &mut errors,
+        )
+    } else {
+        None
+    };
     errors.into_result().map_err(StockError::Invalid)?;
     let (item, location_id, quantity) = (
         item.expect("checked"),
         m.location_id.expect("checked"),
         m.quantity.expect("checked"),
     );
-    match record(tx, ctx, m, &item, location_id, quantity) {
+    let mut m = std::borrow::Cow::Borrowed(m);
+    if let Some(reason) = expired {
+        record_expired_use(
+            tx,
+            ctx,
+            item.id,
+            location_id,
+            &m.lot,
+            m.expiry,
+            quantity,
+            &m.expired_use_reason,
+        )?;
+        m.to_mut().reason = reason;
+    }
+    match record(tx, ctx, &m, &item, location_id, quantity) {
         Ok(place) => Ok(Moved {
             item,
             place,
@@ -210,6 +249,57 @@ pub fn move_stock(
         ))),
         Err(e) => Err(e),
     }
+}
+
+/// Using a lot past its expiry date: refused (on `expired_use_reason`)
+/// without a reason why it is used anyway; with one, the reason the
+/// movement keeps. `None` for a lot that has not expired.
+pub fn expired_use(
+    lot: &str,
+    expiry: Option<Date>,
+    today: Date,
+    why: &str,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let e = expiry.filter(|e| *e < today)?;
+    let why = why.trim();
+    if why.is_empty() {
+        errors.add(
+            "expired_use_reason",
+            format!(
+                "is needed: lot {} expired on {e} and must not be used; dispose of it instead, or say why it is used anyway",
+                if lot.trim().is_empty() { "(none)" } else { lot.trim() }
+            ),
+        );
+    } else if why.chars().count() > 200 {
+        errors.add("expired_use_reason", "must be at most 200 characters");
+    }
+    Some(format!("used after expiry: {why}"))
+}
+
+/// Audits an expired lot used on purpose (see [`expired_use`]).
+#[allow(clippy::too_many_arguments)]
+pub fn record_expired_use(
+    tx: &Transaction,
+    ctx: &Context,
+    item_id: i64,
+    location_id: i64,
+    lot: &str,
+    expiry: Option<Date>,
+    quantity: i64,
+    why: &str,
+) -> rusqlite::Result<i64> {
+    audit::record(
+        tx,
+        ctx,
+        Event::new("stock.use_expired", "item", item_id).after(serde_json::json!({
+            "location_id": location_id,
+            "lot": lot.trim(),
+            "expiry": expiry.map(|e| e.to_string()),
+            "quantity": quantity.abs(),
+            "reason": why.trim(),
+        })),
+    )
 }
 
 /// Records the checked movement; returns where it happened, in words.

@@ -111,8 +111,8 @@ Nobody Ltd;LID-1;NB-1;10;3,20;no
 ";
 
 const BAD_STOCK: &str = "item,location,lot,expiry,quantity
-LID-1,Treatment room > Cabinet A,L1,2027-03-31,-5
-LID-1,Garage,L1,2027-03-31,5
+LID-1,Treatment room > Cabinet A,L1,2071-03-31,-5
+LID-1,Garage,L1,2071-03-31,5
 LID-1,Cabinet A,L1,31.02.2027,5
 ";
 
@@ -452,7 +452,7 @@ async fn the_stock_export_values_stock_and_leaves_out_locations_the_reader_may_n
         "ampoule",
         "Treatment room › Cabinet A",
         "L42",
-        "2027-03-31",
+        "2071-03-31",
         "3",
         "0",
         "EUR",
@@ -465,7 +465,7 @@ async fn the_stock_export_values_stock_and_leaves_out_locations_the_reader_may_n
         "ampoule",
         "Narcotics safe",
         "L42",
-        "2027-03-31",
+        "2071-03-31",
         "7",
         "0",
         "EUR",

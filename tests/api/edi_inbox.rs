@@ -50,7 +50,7 @@ PRF*{po}~
 HL*3*2*I~
 LIN**BP*LID-1*VP*LD-10*LT*L77~
 SN1**2*CA~
-DTM*036*20280131~
+DTM*036*20720131~
 CTT*1~
 SE*12*0001~
 GE*1*702~
@@ -180,19 +180,19 @@ async fn an_856_sets_the_expected_delivery_and_fills_the_receive_screen_with_the
     let order_page = admin.get_html(&format!("/orders/{id}")).await;
     assert!(order_page.contains("Ship notice SHP-9001"), "{order_page}");
     assert!(
-        order_page.contains("<td><code>LD-10</code></td><td>2</td><td>L77</td><td>2028-01-31</td>"),
+        order_page.contains("<td><code>LD-10</code></td><td>2</td><td>L77</td><td>2072-01-31</td>"),
         "{order_page}"
     );
     let path = format!("/orders/{id}/receive");
     let html = admin.get_html(&path).await;
     assert!(html.contains(r#"name="r0_lot" value="L77""#), "{html}");
     assert!(
-        html.contains(r#"name="r0_expiry" type="date" value="2028-01-31""#),
+        html.contains(r#"name="r0_expiry" type="date" value="2072-01-31""#),
         "{html}"
     );
     assert!(
         html.contains(
-            "Ship notice SHP-9001: 2 × pack of 10 ampoule shipped, lot L77, expiry 2028-01-31"
+            "Ship notice SHP-9001: 2 × pack of 10 ampoule shipped, lot L77, expiry 2072-01-31"
         ),
         "{html}"
     );
@@ -200,9 +200,9 @@ async fn an_856_sets_the_expected_delivery_and_fills_the_receive_screen_with_the
     let row = [
         ("r0_line", line.as_str()),
         ("r0_lot", "L77"),
-        ("r0_expiry", "2028-01-31"),
+        ("r0_expiry", "2072-01-31"),
         ("r0_prefilled_lot", "L77"),
-        ("r0_prefilled_expiry", "2028-01-31"),
+        ("r0_prefilled_expiry", "2072-01-31"),
     ];
 
     // Left as filled in, the row receives nothing.
@@ -238,7 +238,7 @@ async fn an_856_sets_the_expected_delivery_and_fills_the_receive_screen_with_the
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(stocked, "L77 2028-01-31 20");
+    assert_eq!(stocked, "L77 2072-01-31 20");
 }
 
 #[tokio::test]

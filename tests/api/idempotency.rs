@@ -93,7 +93,7 @@ async fn the_same_key_with_another_body_is_refused_and_changes_nothing() {
         .header("Idempotency-Key", "k-1")
         .json(
             &serde_json::json!({"item_id": p.item, "from_location_id": p.cabinet,
-            "to_location_id": p.fridge, "quantity": 1, "lot": "L42", "expiry": "2027-03-31"}),
+            "to_location_id": p.fridge, "quantity": 1, "lot": "L42", "expiry": "2071-03-31"}),
         )
         .send()
         .await
@@ -255,7 +255,7 @@ async fn a_double_tapped_form_books_once_and_both_taps_see_the_confirmation() {
         ("item", "LID-1"),
         ("location_id", cabinet.as_str()),
         ("lot", "L42"),
-        ("expiry", "2027-03-31"),
+        ("expiry", "2071-03-31"),
         ("quantity", "2"),
         ("idempotency_key", key.as_str()),
     ];
@@ -291,11 +291,14 @@ async fn a_client_that_gave_up_waiting_gets_the_first_answer_when_it_retries() {
     // The writer is busy (a long write) for a second.
     let db = p.app.db().clone();
     let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
     let holder = std::thread::spawn(move || {
         let w = db.writer().unwrap();
+        held_tx.send(()).unwrap();
         let _ = wait.recv_timeout(std::time::Duration::from_secs(1));
         drop(w);
     });
+    held_rx.await.unwrap();
     let impatient = p
         .staff
         .post(p.url("/api/v1/movements"))
@@ -334,11 +337,14 @@ async fn a_connection_reset_while_the_write_waits_does_not_let_a_retry_book_agai
     // The writer is busy (a long write) for a moment.
     let db = p.app.db().clone();
     let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
     let holder = std::thread::spawn(move || {
         let w = db.writer().unwrap();
+        held_tx.send(()).unwrap();
         let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
         drop(w);
     });
+    held_rx.await.unwrap();
     // A scanner sends the request, then its Wi-Fi drops: the connection is
     // reset (not closed) while the request waits for the writer.
     let json = body.to_string();
@@ -403,8 +409,10 @@ async fn a_key_recorded_meanwhile_by_another_writer_undoes_the_request() {
     let db = p.app.db().clone();
     let scope = format!("user:{}", p.staff_id);
     let (go, wait) = std::sync::mpsc::channel::<()>();
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
     let holder = std::thread::spawn(move || {
         let w = db.writer().unwrap();
+        held_tx.send(()).unwrap();
         let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
         w.execute(
             "INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, created_at)
@@ -414,6 +422,7 @@ async fn a_key_recorded_meanwhile_by_another_writer_undoes_the_request() {
         .unwrap();
         drop(w);
     });
+    held_rx.await.unwrap();
     let first = {
         let staff = p.staff.clone();
         let url = p.url("/api/v1/movements");

@@ -62,7 +62,7 @@ async fn a_scanned_barcode_opens_its_item_or_offers_to_add_it() {
     let b = p.app.new_browser();
     b.login("mia", PASSWORD).await;
     // The box of Lidocaine: straight to the item.
-    let res = b.get("/items?q=%5Dd2010950600013435210L1%1D17270331").await;
+    let res = b.get("/items?q=%5Dd2010950600013435210L1%1D17710331").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), format!("/items/{}", p.item));
 

@@ -124,7 +124,7 @@ async fn every_stock_change_at_a_location_the_user_may_not_use_is_refused() {
             &format!("transfer {from} → {to}"),
             "/api/v1/transfers",
             json!({"item_id": item, "from_location_id": from, "to_location_id": to,
-                   "quantity": 1, "lot": "L42", "expiry": "2027-03-31"}),
+                   "quantity": 1, "lot": "L42", "expiry": "2071-03-31"}),
         )
         .await;
     }
@@ -133,7 +133,7 @@ async fn every_stock_change_at_a_location_the_user_may_not_use_is_refused() {
     let (order, line) = o.sent(1).await;
     let receipt = |place: i64| {
         json!({"lines": [{"order_line_id": line, "quantity": 1, "lot": "L43",
-                          "expiry": "2027-06-30", "location_id": place}]})
+                          "expiry": "2071-06-30", "location_id": place}]})
     };
     refused(
         &o,
@@ -153,7 +153,7 @@ async fn every_stock_change_at_a_location_the_user_may_not_use_is_refused() {
     // Returning goods to the supplier.
     allowed_here_refused_there(&o, "return", "/api/v1/returns", |place| {
         json!({"supplier_id": o.supplier, "reason": "damaged", "lines": [
-            {"item_id": item, "location_id": place, "lot": "L42", "expiry": "2027-03-31", "quantity": 1}]})
+            {"item_id": item, "location_id": place, "lot": "L42", "expiry": "2071-03-31", "quantity": 1}]})
     })
     .await;
 }
@@ -219,7 +219,7 @@ async fn every_page_form_that_changes_stock_refuses_a_location_the_user_may_not_
         StatusCode::SEE_OTHER
     );
     let (cabinet, fridge) = (o.p.cabinet.to_string(), o.p.fridge.to_string());
-    let lot = [("item", "LID-1"), ("lot", "L42"), ("expiry", "2027-03-31")];
+    let lot = [("item", "LID-1"), ("lot", "L42"), ("expiry", "2071-03-31")];
     let form = |place: &str, extra: &[(&'static str, &'static str)]| {
         let mut f: Vec<(&str, String)> = lot.iter().map(|(k, v)| (*k, v.to_string())).collect();
         f.push(("location_id", place.to_string()));
@@ -268,7 +268,7 @@ async fn every_page_form_that_changes_stock_refuses_a_location_the_user_may_not_
             ("r0_line", line.clone()),
             ("r0_quantity", "1".to_string()),
             ("r0_lot", "L43".to_string()),
-            ("r0_expiry", "2027-06-30".to_string()),
+            ("r0_expiry", "2071-06-30".to_string()),
             (
                 "r0_location",
                 if place == "fridge" {
@@ -305,7 +305,7 @@ async fn every_page_form_that_changes_stock_refuses_a_location_the_user_may_not_
             ("item_0", "LID-1".to_string()),
             ("location_0", place.to_string()),
             ("lot_0", "L42".to_string()),
-            ("expiry_0", "2027-03-31".to_string()),
+            ("expiry_0", "2071-03-31".to_string()),
             ("quantity_0", "1".to_string()),
         ]
     };
@@ -397,7 +397,7 @@ async fn every_page_form_that_changes_stock_refuses_a_location_the_user_may_not_
 async fn an_opening_stock_import_refuses_a_row_at_a_location_the_user_may_not_use() {
     let o = restricted().await;
     let before = fingerprint(&o).await;
-    let file = "item,location,lot,expiry,quantity\nLID-1,Cabinet A,L50,2027-09-30,3\nLID-1,Fridge,L50,2027-09-30,3\n";
+    let file = "item,location,lot,expiry,quantity\nLID-1,Cabinet A,L50,2071-09-30,3\nLID-1,Fridge,L50,2071-09-30,3\n";
     let res = o
         .other_manager
         .post(o.p.url("/api/v1/imports/opening-stock?commit=true"))
@@ -675,7 +675,7 @@ async fn orders_returns_and_locations_show_only_what_the_user_may_use() {
             mia,
             "/api/v1/returns",
             json!({"supplier_id": o.supplier, "reason": "damaged", "lines": [
-                {"item_id": o.p.item, "location_id": o.p.fridge, "lot": "L42", "expiry": "2027-03-31", "quantity": 1}]}),
+                {"item_id": o.p.item, "location_id": o.p.fridge, "lot": "L42", "expiry": "2071-03-31", "quantity": 1}]}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{ret}");

@@ -130,7 +130,7 @@ impl Ordering {
 }
 
 fn receipt(line: i64, quantity: i64, lot: &str) -> Value {
-    json!({"lines": [{"order_line_id": line, "quantity": quantity, "lot": lot, "expiry": "2027-06-30"}]})
+    json!({"lines": [{"order_line_id": line, "quantity": quantity, "lot": lot, "expiry": "2071-06-30"}]})
 }
 
 #[tokio::test]
@@ -377,7 +377,7 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         .post(
             &o.p.staff,
             &format!("/api/v1/orders/{id}/receipts"),
-            json!({"lines": [{"order_line_id": line, "quantity": 5, "expiry": "2027-01-31"}]}),
+            json!({"lines": [{"order_line_id": line, "quantity": 5, "expiry": "2071-01-31"}]}),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -494,7 +494,7 @@ async fn suggestions_become_a_draft_and_returns_create_credits() {
     assert_eq!(s, StatusCode::CREATED);
     let ret = json!({"supplier_id": o.supplier, "order_id": id, "reason": "damaged in transit",
         "expected_credit_minor": 2500, "lines": [{"item_id": o.p.item, "location_id": o.p.cabinet,
-        "lot": "L1", "expiry": "2027-06-30", "quantity": 10}]});
+        "lot": "L1", "expiry": "2071-06-30", "quantity": 10}]});
     let (s, _) = o.post(&o.p.staff, "/api/v1/returns", ret.clone()).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "returns are for managers");
     let (s, r) = o.post(&o.p.manager, "/api/v1/returns", ret.clone()).await;

@@ -262,7 +262,7 @@ async fn a_return_takes_stock_out_and_leaves_an_open_credit() {
                 ("item_1", "lid-1"),
                 ("location_1", &cabinet),
                 ("lot_1", "L42"),
-                ("expiry_1", "2027-03-31"),
+                ("expiry_1", "2071-03-31"),
                 ("quantity_1", "5"),
                 ("item_2", ""),
                 ("quantity_2", ""),
@@ -319,7 +319,7 @@ async fn a_return_of_more_than_is_there_is_refused_and_writes_nothing() {
             ("item_0", "LID-1".to_string()),
             ("location_0", cabinet.clone()),
             ("lot_0", "L42".to_string()),
-            ("expiry_0", "2027-03-31".to_string()),
+            ("expiry_0", "2071-03-31".to_string()),
             ("quantity_0", quantity.to_string()),
         ]
     };

@@ -99,7 +99,7 @@ pub(crate) async fn practice_on(app: TestApp) -> Practice {
 
 pub(crate) fn movement(kind: &str, item: i64, location: i64, quantity: i64) -> Value {
     json!({"kind": kind, "item_id": item, "location_id": location, "quantity": quantity,
-           "lot": "L42", "expiry": "2027-03-31"})
+           "lot": "L42", "expiry": "2071-03-31"})
 }
 
 #[tokio::test]
@@ -157,7 +157,7 @@ async fn receive_use_and_refuse_what_is_not_there() {
     .await["items"]
         .clone();
     assert_eq!(levels[0]["quantity"], 17);
-    assert_eq!(levels[0]["expiry"], "2027-03-31");
+    assert_eq!(levels[0]["expiry"], "2071-03-31");
 }
 
 #[tokio::test]
@@ -173,15 +173,15 @@ async fn invalid_movements_name_their_fields_and_change_nothing() {
             "expiry",
         ),
         (
-            json!({"kind": "receipt", "item_id": p.item, "location_id": p.cabinet, "quantity": 1, "expiry": "2027-03-31"}),
+            json!({"kind": "receipt", "item_id": p.item, "location_id": p.cabinet, "quantity": 1, "expiry": "2071-03-31"}),
             "lot",
         ),
         (
-            json!({"kind": "receipt", "item_id": p.item, "location_id": p.cabinet, "quantity": -1, "lot": "L1", "expiry": "2027-03-31"}),
+            json!({"kind": "receipt", "item_id": p.item, "location_id": p.cabinet, "quantity": -1, "lot": "L1", "expiry": "2071-03-31"}),
             "quantity",
         ),
         (
-            json!({"kind": "adjustment", "item_id": p.item, "location_id": p.cabinet, "quantity": 1, "lot": "L1", "expiry": "2027-03-31"}),
+            json!({"kind": "adjustment", "item_id": p.item, "location_id": p.cabinet, "quantity": 1, "lot": "L1", "expiry": "2071-03-31"}),
             "reason",
         ),
         (
@@ -189,7 +189,7 @@ async fn invalid_movements_name_their_fields_and_change_nothing() {
             "item_id",
         ),
         (
-            json!({"kind": "receipt", "item_id": p.item, "location_id": 999, "quantity": 1, "lot": "L1", "expiry": "2027-03-31"}),
+            json!({"kind": "receipt", "item_id": p.item, "location_id": 999, "quantity": 1, "lot": "L1", "expiry": "2071-03-31"}),
             "location_id",
         ),
     ];
@@ -298,7 +298,7 @@ async fn transfers_move_stock_as_a_linked_pair() {
         .post(p.url("/api/v1/transfers"))
         .json(
             &json!({"item_id": p.item, "from_location_id": p.cabinet, "to_location_id": p.fridge,
-                      "quantity": 4, "lot": "L42", "expiry": "2027-03-31"}),
+                      "quantity": 4, "lot": "L42", "expiry": "2071-03-31"}),
         )
         .send()
         .await
@@ -342,4 +342,46 @@ async fn items_are_found_by_name_code_or_any_form_of_gtin() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn consuming_an_expired_lot_needs_a_reason_which_is_kept_and_audited() {
+    let p = practice().await;
+    let lot = |extra: Value| {
+        let mut m = json!({"kind": "receipt", "item_id": p.item, "location_id": p.cabinet,
+                           "quantity": 3, "lot": "OLD", "expiry": "2020-01-31"});
+        m.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        m
+    };
+    let res = post_json(&p.staff, p.url("/api/v1/movements"), &lot(json!({}))).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "receiving it is allowed");
+    let before = p.app.scalar("SELECT count(*) FROM stock_movements").await;
+    let res = post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &lot(json!({"kind": "consumption", "quantity": -1})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["error"]["details"][0]["field"], "expired_use_reason",
+        "{body}"
+    );
+    assert_eq!(
+        p.app.scalar("SELECT count(*) FROM stock_movements").await,
+        before
+    );
+    let res = post_json(
+        &p.staff,
+        p.url("/api/v1/movements"),
+        &lot(json!({"kind": "consumption", "quantity": -1, "expired_use_reason": "last dose; approved"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let m: Value = res.json().await.unwrap();
+    assert_eq!(m["reason"], "used after expiry: last dose; approved");
+    assert_eq!(p.app.audit_count("stock.use_expired").await, 1);
 }

@@ -33,16 +33,20 @@ async fn a_scan_fills_item_pack_quantity_lot_expiry_and_the_lot_s_location() {
     let html = b
         .get_html(&format!(
             "/stock/use?{}",
-            query(&scan_with_lot("L42", "270331"))
+            query(&scan_with_lot("L42", "710331"))
         ))
         .await;
     assert!(html.contains("Lidocaine 1%"), "{html}");
     assert!(html.contains(r#"name="item" value="LID-1""#));
     assert!(html.contains(r#"name="lot" value="L42""#));
-    assert!(html.contains(r#"name="expiry" type="date" value="2027-03-31""#));
+    assert!(html.contains(r#"name="expiry" type="date" value="2071-03-31""#));
     assert!(
-        html.contains(r#"value="10" required autofocus"#),
-        "a box holds 10: {html}"
+        html.contains(r#"value="1" required autofocus"#),
+        "one Enter uses one ampoule, not the box of 10: {html}"
+    );
+    assert!(
+        html.contains("You scanned a pack of 10 ampoules: the quantity is in ampoule; enter 10 to use the whole pack."),
+        "{html}"
     );
     assert!(
         html.contains(&format!(
@@ -59,7 +63,7 @@ async fn a_scan_fills_item_pack_quantity_lot_expiry_and_the_lot_s_location() {
                 ("item", "LID-1"),
                 ("location_id", &p.cabinet.to_string()),
                 ("lot", "L42"),
-                ("expiry", "2027-03-31"),
+                ("expiry", "2071-03-31"),
                 ("quantity", "2"),
             ],
         )
@@ -68,37 +72,162 @@ async fn a_scan_fills_item_pack_quantity_lot_expiry_and_the_lot_s_location() {
     assert_eq!(location(&res), "/stock/use");
     let page = b.get_html("/stock/use").await;
     assert!(
-        page.contains("Used 2 ampoule of Lidocaine 1%, lot L42 from Treatment room › Cabinet A."),
+        page.contains("Used 2 ampoules of Lidocaine 1%, lot L42 from Treatment room › Cabinet A."),
         "{page}"
     );
+    // Receiving takes the box whole.
+    let html = b
+        .get_html(&format!(
+            "/stock/receive?{}",
+            query(&scan_with_lot("L43", "710331"))
+        ))
+        .await;
+    assert!(html.contains(r#"value="10" required autofocus"#), "{html}");
     assert_eq!(
         p.app.scalar("SELECT sum(quantity) FROM stock_levels").await,
         18
     );
 }
 
+async fn receive(p: &crate::stock::Practice, lot: &str, expiry: &str, q: i64, at: i64) {
+    let m = json!({"kind": "receipt", "item_id": p.item, "location_id": at, "quantity": q, "lot": lot, "expiry": expiry});
+    assert_eq!(
+        post_json(&p.staff, p.url("/api/v1/movements"), &m)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}
+
 #[tokio::test]
-async fn without_a_lot_the_first_expiring_one_is_suggested_and_expired_lots_warned() {
+async fn without_a_lot_the_first_good_lot_is_suggested_never_an_expired_one() {
     let p = practice().await;
-    for (lot, expiry, q) in [("LATE", "2028-01-31", 5), ("OLD", "2020-01-31", 2)] {
-        let m = json!({"kind": "receipt", "item_id": p.item, "location_id": p.fridge, "quantity": q, "lot": lot, "expiry": expiry});
-        assert_eq!(
-            post_json(&p.staff, p.url("/api/v1/movements"), &m)
-                .await
-                .status(),
-            StatusCode::CREATED
-        );
-    }
+    receive(&p, "LATE", "2072-01-31", 5, p.fridge).await;
+    receive(&p, "OLD", "2020-01-31", 2, p.fridge).await;
     let b = p.app.new_browser();
     b.login("sam", PASSWORD).await;
     let html = b.get_html("/stock/use?item=lid-1").await;
     assert!(
-        html.contains(r#"name="lot" value="OLD""#),
-        "first expiring first: {html}"
+        html.contains(r#"name="lot" value="LATE""#),
+        "the first lot that may be used: {html}"
     );
-    assert!(html.contains("Lot OLD expired on 2020-01-31"), "{html}");
+    assert!(
+        html.contains("Lot OLD expired on 2020-01-31: dispose of it."),
+        "{html}"
+    );
     let lots = &html[html.find(r#"data-testid="lots""#).unwrap()..];
     assert!(lots.find("OLD").unwrap() < lots.find("LATE").unwrap());
+}
+
+#[tokio::test]
+async fn a_scanned_expired_lot_is_not_filled_in_and_a_good_lot_from_the_same_room_is() {
+    let p = practice().await;
+    receive(&p, "GOOD-C", "2073-01-31", 5, p.cabinet).await;
+    receive(&p, "GOOD-F", "2072-01-31", 5, p.fridge).await;
+    receive(&p, "OLD", "2020-01-31", 2, p.fridge).await;
+    let b = p.app.new_browser();
+    b.login("sam", PASSWORD).await;
+    let html = b
+        .get_html(&format!(
+            "/stock/use?{}",
+            query(&scan_with_lot("old", "200131"))
+        ))
+        .await;
+    assert!(
+        html.contains("Lot old expired on 2020-01-31. Do not use it; dispose of it instead."),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"name="lot" value="GOOD-F""#),
+        "same room: {html}"
+    );
+    assert!(!html.contains(r#"name="lot" value="old""#), "{html}");
+    assert!(
+        html.contains(
+            "The form shows lot GOOD-F instead (expires 2072-01-31), in Treatment room › Fridge."
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(r#"<option value="{}" selected>"#, p.fridge)),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_lot_is_used_only_with_a_reason_which_is_kept_and_audited() {
+    let p = practice().await;
+    receive(&p, "OLD", "2020-01-31", 2, p.fridge).await;
+    let b = p.app.new_browser();
+    b.login("sam", PASSWORD).await;
+    let fridge = p.fridge.to_string();
+    let mut form = vec![
+        ("item", "LID-1"),
+        ("location_id", fridge.as_str()),
+        ("lot", "OLD"),
+        ("expiry", "2020-01-31"),
+        ("quantity", "1"),
+    ];
+    let before = p.app.scalar("SELECT count(*) FROM stock_movements").await;
+    let res = b.post_form("/stock/use", &form).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("A reason is needed: lot OLD expired on 2020-01-31 and must not be used; dispose of it instead, or say why it is used anyway"),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="expired_use_reason""#), "{html}");
+    assert_eq!(
+        p.app.scalar("SELECT count(*) FROM stock_movements").await,
+        before,
+        "nothing booked"
+    );
+
+    form.push(("expired_use_reason", "no other stock; approved by Dr Weber"));
+    let res = b.post_form("/stock/use", &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let reason: String = p
+        .app
+        .raw_connection()
+        .query_row(
+            "SELECT reason FROM stock_movements ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        reason,
+        "used after expiry: no other stock; approved by Dr Weber"
+    );
+    assert_eq!(p.app.audit_count("stock.use_expired").await, 1);
+}
+
+#[tokio::test]
+async fn a_recalled_lot_is_named_as_quarantined_on_every_form_that_takes_a_scan() {
+    let p = practice().await;
+    receive(&p, "MV2701", "2072-01-31", 10, p.fridge).await;
+    receive(&p, "SAFE", "2073-01-31", 4, p.fridge).await;
+    let res = post_json(
+        &p.manager,
+        p.url("/api/v1/recalls/quarantine"),
+        &json!({"gtin": "9506000134352", "lots": ["MV2701"]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let b = p.app.new_browser();
+    b.login("sam", PASSWORD).await;
+    let scan = query(&scan_with_lot("mv-2701", "720131"));
+    for form in ["use", "receive", "transfer"] {
+        let html = b.get_html(&format!("/stock/{form}?{scan}")).await;
+        assert!(
+            html.contains("Lot mv-2701 is quarantined after a recall (10 ampoules at Treatment room › Fridge). Do not use it: set it aside and dispose of it as recalled."),
+            "{form}: {html}"
+        );
+    }
+    let html = b.get_html(&format!("/stock/use?{scan}")).await;
+    assert!(html.contains(r#"name="lot" value="SAFE""#), "{html}");
+    let html = b.get_html(&format!("/stock/dispose?{scan}")).await;
+    assert!(html.contains(r#"value="recalled" checked"#), "{html}");
 }
 
 #[tokio::test]
@@ -142,7 +271,7 @@ async fn mistakes_are_shown_on_the_form_and_change_nothing() {
                 ("item", "LID-1"),
                 ("location_id", &p.cabinet.to_string()),
                 ("lot", "L42"),
-                ("expiry", "2027-03-31"),
+                ("expiry", "2071-03-31"),
                 ("quantity", "5"),
             ],
         )
@@ -191,11 +320,11 @@ async fn receiving_adds_stock_with_the_scanned_lot() {
     let html = b
         .get_html(&format!(
             "/stock/receive?{}",
-            query(&scan_with_lot("NEW1", "280600"))
+            query(&scan_with_lot("NEW1", "720600"))
         ))
         .await;
     assert!(
-        html.contains(r#"name="expiry" type="date" value="2028-06-30""#),
+        html.contains(r#"name="expiry" type="date" value="2072-06-30""#),
         "DD=00: {html}"
     );
     let res = b
@@ -205,7 +334,7 @@ async fn receiving_adds_stock_with_the_scanned_lot() {
                 ("item", "LID-1"),
                 ("location_id", &p.fridge.to_string()),
                 ("lot", "NEW1"),
-                ("expiry", "2028-06-30"),
+                ("expiry", "2072-06-30"),
                 ("quantity", "10"),
             ],
         )
@@ -224,13 +353,13 @@ async fn adjust_dispose_and_move_forms_record_their_movements() {
     let p = practice().await;
     let mut receipt = movement("receipt", p.item, p.cabinet, 20);
     receipt["lot"] = json!("L42");
-    receipt["expiry"] = json!("2027-03-31");
+    receipt["expiry"] = json!("2071-03-31");
     post_json(&p.staff, p.url("/api/v1/movements"), &receipt).await;
     let b = p.app.new_browser();
     b.login("sam", PASSWORD).await;
     let (cabinet, fridge) = (p.cabinet.to_string(), p.fridge.to_string());
     let base = |extra: &[(&'static str, &'static str)]| {
-        let mut f = vec![("item", "LID-1"), ("lot", "L42"), ("expiry", "2027-03-31")];
+        let mut f = vec![("item", "LID-1"), ("lot", "L42"), ("expiry", "2071-03-31")];
         f.extend_from_slice(extra);
         f
     };
@@ -254,9 +383,9 @@ async fn adjust_dispose_and_move_forms_record_their_movements() {
     let res = b.post_form("/stock/adjust", &f).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(
-        b.get_html("/stock/adjust")
-            .await
-            .contains("Took 3 ampoule of Lidocaine 1%, lot L42 off at Treatment room › Cabinet A.")
+        b.get_html("/stock/adjust").await.contains(
+            "Took 3 ampoules of Lidocaine 1%, lot L42 off at Treatment room › Cabinet A."
+        )
     );
 
     // A disposal's reason is one of three.
@@ -287,7 +416,7 @@ async fn adjust_dispose_and_move_forms_record_their_movements() {
         b.post_form("/stock/transfer", &f).await.status(),
         StatusCode::SEE_OTHER
     );
-    assert!(b.get_html("/stock/transfer").await.contains("Moved 5 ampoule of Lidocaine 1%, lot L42 from Treatment room › Cabinet A to Treatment room › Fridge."));
+    assert!(b.get_html("/stock/transfer").await.contains("Moved 5 ampoules of Lidocaine 1%, lot L42 from Treatment room › Cabinet A to Treatment room › Fridge."));
 
     let kinds: Vec<(String, i64)> = p
         .app
@@ -481,7 +610,9 @@ async fn hibcc_labels_find_their_item_and_fill_lot_and_expiry() {
 
     // The primary label fills the item and the tray's quantity; the
     // secondary label scanned next keeps the item and adds lot and expiry.
-    let html = b.get_html(&format!("/stock/use?{}", query(&primary))).await;
+    let html = b
+        .get_html(&format!("/stock/receive?{}", query(&primary)))
+        .await;
     assert!(html.contains(r#"name="item" value="LID-1""#), "{html}");
     assert!(html.contains(r#"value="5" required autofocus"#), "{html}");
     assert!(

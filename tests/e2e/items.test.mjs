@@ -192,5 +192,5 @@ e2e(env, 'the adjust form refuses a missing reason, says so beside the field, an
   await page.waitForFunction(() => document.activeElement?.id === 'reason');
   await page.keyboard.type('counted again: two were broken');
   await andWaitForNewPage(page, () => page.keyboard.press('Enter'));
-  assert.equal(await flash(page), 'Took 2 ampoule of Sodium chloride 0.9% 10 ml off at Treatment room.');
+  assert.equal(await flash(page), 'Took 2 ampoules of Sodium chloride 0.9% 10 ml off at Treatment room.');
 });

@@ -93,17 +93,17 @@ e2e(env, 'the receive screen: a scan fills lot and expiry, a partial delivery is
   await visit(page, `/orders/${seeded.sentOrder}/receive`);
   assert.match(await heading(page), /^Receive goods: PO-/);
 
-  await scan(page, dataMatrix({ gtin: ISOLATED_GTIN, lot: 'S1', expiry: '2029-06-30' }));
+  await scan(page, dataMatrix({ gtin: ISOLATED_GTIN, lot: 'S1', expiry: '2073-06-30' }));
   const swabs = row(page, 'Alcohol swabs');
   await page.waitForFunction(() => document.querySelector('[name="r0_lot"]').value === 'S1');
   assert.equal(await swabs.getByLabel('Lot').inputValue(), 'S1');
-  assert.equal(await swabs.getByLabel('Expiry').inputValue(), '2029-06-30');
+  assert.equal(await swabs.getByLabel('Expiry').inputValue(), '2073-06-30');
   assert.equal(await swabs.getByLabel(/^Quantity received/).inputValue(), '50', 'a box holds 50');
   assert.ok(await page.getByLabel('Scan a barcode').evaluate((el) => el === document.activeElement && el.value === ''),
     'the scan box is empty and ready for the next scan');
 
   // The same box scanned again adds another 50 to the same row.
-  await scan(page, dataMatrix({ gtin: ISOLATED_GTIN, lot: 'S1', expiry: '2029-06-30' }));
+  await scan(page, dataMatrix({ gtin: ISOLATED_GTIN, lot: 'S1', expiry: '2073-06-30' }));
   await page.waitForFunction(() => document.querySelector('[name="r0_quantity"]').value === '100');
 
   // Counted on the table, only 60 are really there.
@@ -113,13 +113,13 @@ e2e(env, 'the receive screen: a scan fills lot and expiry, a partial delivery is
   assert.equal(path(page), `/orders/${seeded.sentOrder}`);
   assert.equal(await flash(page), 'Received 60 each of Alcohol swabs, lot S1; order is now partially received.');
   assert.equal(await state(page), 'Partially received');
-  assert.deepEqual(await levels(s.server, seeded.swabs), [['S1', '2029-06-30', 60]]);
+  assert.deepEqual(await levels(s.server, seeded.swabs), [['S1', '2073-06-30', 60]]);
 
   // Nothing filled in: said, and nothing is written.
   await visit(page, `/orders/${seeded.sentOrder}/receive`);
   await andWaitForNewPage(page, () => page.getByRole('button', { name: 'Receive goods' }).click());
   assert.match(await page.locator('main').innerText(), /Nothing to receive/);
-  assert.deepEqual(await levels(s.server, seeded.swabs), [['S1', '2029-06-30', 60]]);
+  assert.deepEqual(await levels(s.server, seeded.swabs), [['S1', '2073-06-30', 60]]);
 });
 
 e2e(env, 'an order from suggestion to received, approved by a second manager, delivered in two lots', async (s) => {
@@ -149,10 +149,10 @@ e2e(env, 'an order from suggestion to received, approved by a second manager, de
   assert.equal(path(b), `${orderPath}/receive`);
   const gloves = row(b, 'Nitrile gloves M');
   assert.match(await gloves.innerText(), /outstanding 300 each/);
-  await scan(b, dataMatrix({ gtin: GLOVES_GTIN, lot: 'A1', expiry: '2028-05-31' }));
+  await scan(b, dataMatrix({ gtin: GLOVES_GTIN, lot: 'A1', expiry: '2072-05-31' }));
   await b.waitForFunction(() => document.querySelector('[name="r0_lot"]').value === 'A1');
   assert.equal(await gloves.getByLabel('Lot').inputValue(), 'A1');
-  assert.equal(await gloves.getByLabel('Expiry').inputValue(), '2028-05-31');
+  assert.equal(await gloves.getByLabel('Expiry').inputValue(), '2072-05-31');
   assert.equal(await gloves.getByLabel(/^Quantity received/).inputValue(), '100');
   await gloves.getByLabel(/^Quantity received/).fill('150');
   await andWaitForNewPage(b, () => b.getByRole('button', { name: 'Receive goods' }).click());
@@ -163,9 +163,9 @@ e2e(env, 'an order from suggestion to received, approved by a second manager, de
   // Second delivery: the rest, lot B2.
   await andWaitForNewPage(b, () => b.getByRole('link', { name: 'Receive goods' }).click());
   assert.match(await row(b, 'Nitrile gloves M').innerText(), /outstanding 150 each/);
-  await scan(b, dataMatrix({ gtin: GLOVES_GTIN, lot: 'B2', expiry: '2028-08-31' }));
+  await scan(b, dataMatrix({ gtin: GLOVES_GTIN, lot: 'B2', expiry: '2072-08-31' }));
   await b.waitForFunction(() => document.querySelector('[name="r0_lot"]').value === 'B2');
-  assert.equal(await row(b, 'Nitrile gloves M').getByLabel('Expiry').inputValue(), '2028-08-31');
+  assert.equal(await row(b, 'Nitrile gloves M').getByLabel('Expiry').inputValue(), '2072-08-31');
   await row(b, 'Nitrile gloves M').getByLabel(/^Quantity received/).fill('150');
   await andWaitForNewPage(b, () => b.getByRole('button', { name: 'Receive goods' }).click());
   assert.equal(path(b), orderPath);
@@ -173,7 +173,7 @@ e2e(env, 'an order from suggestion to received, approved by a second manager, de
 
   // The stock is the sum of both deliveries, in both lots.
   assert.deepEqual(await levels(s.server, seeded.gloves), [
-    ['A1', '2028-05-31', 150],
-    ['B2', '2028-08-31', 150],
+    ['A1', '2072-05-31', 150],
+    ['B2', '2072-08-31', 150],
   ]);
 });

@@ -14,7 +14,7 @@ const MANAGER = { username: 'mia', role: 'manager', displayName: 'Mia Manager', 
 const NURSE = { username: 'nina', role: 'staff', displayName: 'Nina Nurse', password: PASSWORD };
 
 const GTIN = '09506000134352';
-const RECALLED = { gtin: GTIN, lot: 'R2291', expiry: '2029-06-30' };
+const RECALLED = { gtin: GTIN, lot: 'R2291', expiry: '2073-06-30' };
 const SCAN = dataMatrix(RECALLED);
 
 /** Filled in by `prepare`. */
@@ -44,7 +44,7 @@ const env = useStockroom({
     // The recalled lot in two places, and another lot the recall must not touch.
     await receive(cabinet, 20, RECALLED.lot, RECALLED.expiry);
     await receive(store, 30, RECALLED.lot, RECALLED.expiry);
-    await receive(cabinet, 10, 'S100', '2029-09-30');
+    await receive(cabinet, 10, 'S100', '2073-09-30');
     // The nurse used 3 of the recalled lot before the recall came.
     fixture.usedFrom = minute(new Date());
     await server.api(nurse, 'POST', '/api/v1/movements', {
@@ -86,8 +86,8 @@ e2e(env, 'recall by scanner and keyboard: find the lot, quarantine it (a nurse c
 
   // Where it is now: both locations, with quantities.
   assert.deepEqual(await rows(page.getByTestId('recall-here')), [
-    ['Treatment room › Cabinet A', 'R2291', '2029-06-30', '17 ampoule', '0'],
-    ['Store room', 'R2291', '2029-06-30', '30 ampoule', '0'],
+    ['Treatment room › Cabinet A', 'R2291', '2073-06-30', '17 ampoule', '0'],
+    ['Store room', 'R2291', '2073-06-30', '30 ampoule', '0'],
   ]);
   // Where it went: the nurse's use, with who and when.
   const went = await rows(page.getByTestId('recall-went'));
@@ -166,7 +166,7 @@ e2e(env, 'recall by scanner and keyboard: find the lot, quarantine it (a nurse c
   await page.keyboard.type(SCAN);
   await Promise.all([page.waitForURL((u) => u.pathname === `/items/${fixture.itemId}`), page.keyboard.press('Enter')]);
   assert.equal(await heading(page), 'Lidocaine 1%');
-  assert.deepEqual(await rows(page.getByTestId('stock')), [['Treatment room › Cabinet A', 'S100', '2029-09-30', '10']]);
+  assert.deepEqual(await rows(page.getByTestId('stock')), [['Treatment room › Cabinet A', 'S100', '2073-09-30', '10']]);
   const disposals = (await rows(page.getByTestId('movements')))
     .filter(([, what]) => what.startsWith('disposal'))
     .map(([, what, where, lotNo, change, by]) => [what, where, lotNo, change, by]);

@@ -26,7 +26,7 @@ const env = useStockroom({
     });
     await server.api(token, 'POST', `/api/v1/items/${item.id}/packs`, { name: 'box', quantity: 10, gtin: '09506000134352' });
     await server.api(token, 'POST', '/api/v1/movements', {
-      kind: 'receipt', item_id: item.id, location_id: cabinet.id, quantity: 20, lot: 'L42', expiry: '2027-03-31',
+      kind: 'receipt', item_id: item.id, location_id: cabinet.id, quantity: 20, lot: 'L42', expiry: '2071-03-31',
     });
   },
 });
@@ -40,22 +40,23 @@ e2e(env, 'scanning a GS1 DataMatrix into the consume form fills lot and expiry, 
   // The scan box has the focus: a keyboard-wedge scanner just types.
   const box = page.getByLabel('Scan a barcode');
   assert.ok(await box.evaluate((el) => el === document.activeElement), 'the scan box has the focus');
-  await page.keyboard.type(`]d2010950600013435210L42${GS}17270331`);
+  await page.keyboard.type(`]d2010950600013435210L42${GS}17710331`);
   await Promise.all([page.waitForURL((u) => u.pathname === '/stock/use' && u.searchParams.has('code')), page.keyboard.press('Enter')]);
 
   assert.equal(await page.getByTestId('item-found').locator('strong').innerText(), 'Lidocaine 1%');
   assert.equal(await page.getByLabel('Lot').inputValue(), 'L42');
-  assert.equal(await page.getByLabel('Expiry').inputValue(), '2027-03-31');
-  assert.equal(await page.getByLabel(/^Quantity/).inputValue(), '10', 'a box holds 10');
+  assert.equal(await page.getByLabel('Expiry').inputValue(), '2071-03-31');
+  assert.equal(await page.getByLabel(/^Quantity/).inputValue(), '1', 'one Enter uses one ampoule, not the box of 10');
+  assert.match(await page.getByTestId('scan-hint').innerText(), /enter 10 to use the whole pack/);
   assert.equal(await page.getByLabel('From').locator('option:checked').innerText(), 'Treatment room › Cabinet A');
   assert.ok(await page.getByLabel(/^Quantity/).evaluate((el) => el === document.activeElement), 'the cursor waits on the quantity');
 
   await page.getByLabel(/^Quantity/).fill('2');
   await Promise.all([page.waitForURL((u) => u.pathname === '/stock/use' && !u.searchParams.has('code')), page.getByRole('button', { name: 'Use', exact: true }).click()]);
-  assert.equal(await flash(page), 'Used 2 ampoule of Lidocaine 1%, lot L42 from Treatment room › Cabinet A.');
+  assert.equal(await flash(page), 'Used 2 ampoules of Lidocaine 1%, lot L42 from Treatment room › Cabinet A.');
 
   // Asking for more than is there is refused on the form, with what is left.
-  await page.keyboard.type(`]d2010950600013435210L42${GS}17270331`);
+  await page.keyboard.type(`]d2010950600013435210L42${GS}17710331`);
   await Promise.all([page.waitForURL((u) => u.searchParams.has('code')), page.keyboard.press('Enter')]);
   await page.getByLabel(/^Quantity/).fill('50');
   await page.getByRole('button', { name: 'Use', exact: true }).click();
@@ -72,7 +73,7 @@ e2e(env, 'a double-tapped "Use" books the stock once and shows the confirmation'
   const page = await s.newPage();
   await login(page, NURSE.username, NURSE.password);
   await visit(page, '/stock/use');
-  await page.keyboard.type(`]d2010950600013435210L42${GS}17270331`);
+  await page.keyboard.type(`]d2010950600013435210L42${GS}17710331`);
   await Promise.all([page.waitForURL((u) => u.searchParams.has('code')), page.keyboard.press('Enter')]);
   await page.getByLabel(/^Quantity/).fill('1');
   // A slow network: each answer is held back 300 ms after the server gave

@@ -40,6 +40,11 @@ pub struct MovementInput {
     pub reason: String,
     #[serde(default)]
     pub note: String,
+    /// Consumption of a lot past its expiry date: why it is used anyway.
+    /// Without it such a use is refused (422 on this field); with it, it is
+    /// kept as the movement's reason and audited (`stock.use_expired`).
+    #[serde(default)]
+    pub expired_use_reason: String,
 }
 
 fn parse_expiry(raw: Option<&str>, errors: &mut FieldErrors) -> Option<Date> {
@@ -70,6 +75,17 @@ pub async fn record(ctx: Ctx, body: Json<MovementInput>) -> Result<HttpResponse,
         );
     }
     let expiry = parse_expiry(b.expiry.as_deref(), &mut errors);
+    // An expired lot is used only on purpose, with a reason.
+    let expired = match kind {
+        Some(MovementKind::Consumption) => crate::stock::moves::expired_use(
+            &b.lot,
+            expiry,
+            ctx.state.today(),
+            &b.expired_use_reason,
+            &mut errors,
+        ),
+        _ => None,
+    };
     errors.into_result()?;
     let m = NewMovement {
         kind: kind.expect("checked"),
@@ -78,15 +94,28 @@ pub async fn record(ctx: Ctx, body: Json<MovementInput>) -> Result<HttpResponse,
         lot: b.lot,
         expiry,
         quantity: b.quantity,
-        reason: b.reason,
+        reason: expired.clone().unwrap_or(b.reason),
         note: b.note,
     };
+    let why = b.expired_use_reason;
     let a = ctx.audit();
     let state = ctx.state.clone();
     let movement = state
         .db
         .write(move |tx| {
             let id = stock::record(tx, &a, &m)?;
+            if expired.is_some() {
+                crate::stock::moves::record_expired_use(
+                    tx,
+                    &a,
+                    m.item_id,
+                    m.location_id,
+                    &m.lot,
+                    m.expiry,
+                    m.quantity,
+                    &why,
+                )?;
+            }
             Ok::<_, StockError>(stock::movement(tx, id)?)
         })
         .await?;

@@ -97,6 +97,9 @@ pub struct MoveForm {
     /// Transfers: where the stock goes.
     #[serde(default)]
     pub(super) to_location_id: String,
+    /// Using an expired lot on purpose: why.
+    #[serde(default)]
+    pub(super) expired_use_reason: String,
 }
 
 #[derive(Template)]
@@ -115,7 +118,12 @@ struct MovePage {
     item: Option<Item>,
     locations: Vec<Location>,
     lots: Vec<LotRow>,
+    /// A lot that must not be used (expired, recalled), said at the top.
     warning: Option<String>,
+    /// What the form filled in instead, or what a scanned box means.
+    hint: Option<String>,
+    /// Using: the "use anyway" reason is asked for (an expired lot).
+    ask_expired_reason: bool,
     errors: FieldErrors,
     focus_quantity: bool,
 }
@@ -142,6 +150,8 @@ pub(super) struct Prefill {
     pub(super) form: MoveForm,
     pub(super) item: Option<Item>,
     pub(super) errors: FieldErrors,
+    /// The quantity of the scanned pack, when a pack was scanned.
+    pub(super) pack: Option<i64>,
 }
 
 impl Prefill {
@@ -162,6 +172,7 @@ impl Prefill {
             form,
             item: scan.item,
             errors: scan.errors,
+            pack: scan.quantity,
         }
     }
 }
@@ -180,6 +191,7 @@ pub(super) async fn page(
     let moves::Choices {
         locations: locs,
         lots: suggestions,
+        quarantined,
     } = ctx
         .state
         .db
@@ -191,31 +203,159 @@ pub(super) async fn page(
             .map(|(_, p)| p.clone())
             .unwrap_or_default()
     };
+    let unit = p.item.as_ref().map(|i| i.unit.clone()).unwrap_or_default();
+    let today_text = today.to_string();
+    let scanned_lot = p.form.lot.trim().to_string();
+    // The scanned (or typed) lot, where it is held back after a recall.
+    let recalled: Vec<&crate::stock::StockLevel> = if scanned_lot.is_empty() {
+        Vec::new()
+    } else {
+        quarantined
+            .iter()
+            .filter(|l| same_lot(&l.lot, &scanned_lot))
+            .collect()
+    };
+    let scanned_expiry = if p.form.expiry.is_empty() {
+        suggestions
+            .iter()
+            .find(|s| same_lot(&s.level.lot, &scanned_lot) && !scanned_lot.is_empty())
+            .map(|s| s.level.expiry.clone())
+            .unwrap_or_default()
+    } else {
+        p.form.expiry.clone()
+    };
+    let expired = !scanned_expiry.is_empty() && scanned_expiry < today_text;
     let mut warning = None;
-    if mode.takes_stock() && p.errors.is_empty() && p.form.location_id.is_empty() {
-        // Suggest the scanned lot where it is, else the first-expiring lot.
-        let pick: Option<&Suggestion> = if p.form.lot.is_empty() {
-            suggestions.first()
-        } else {
-            suggestions.iter().find(|s| s.level.lot == p.form.lot)
-        };
-        if let Some(s) = pick {
-            p.form.location_id = s.level.location_id.to_string();
-            p.form.lot = s.level.lot.clone();
-            p.form.expiry = s.level.expiry.clone();
-        }
-    }
-    if mode == Mode::Use && !p.form.expiry.is_empty() && p.form.expiry < today.to_string() {
+    let mut hint = None;
+    let lot_name = if scanned_lot.is_empty() {
+        "(none)".to_string()
+    } else {
+        scanned_lot.clone()
+    };
+    if p.errors.is_empty() && !recalled.is_empty() && mode != Mode::Dispose {
+        let held: i64 = recalled.iter().map(|l| l.quarantined).sum();
+        let places: Vec<String> = recalled.iter().map(|l| where_is(l.location_id)).collect();
         warning = Some(format!(
-            "Lot {} expired on {}. Do not use it; dispose of it instead.",
-            if p.form.lot.is_empty() {
-                "(none)"
-            } else {
-                &p.form.lot
-            },
-            p.form.expiry
+            "Lot {lot_name} is quarantined after a recall ({} at {}). Do not use it: set it aside and dispose of it as recalled.",
+            crate::domain::words::quantity(held, &unit),
+            places.join(", ")
+        ));
+    } else if p.errors.is_empty()
+        && expired
+        && matches!(mode, Mode::Use | Mode::Transfer | Mode::Receive)
+    {
+        warning = Some(format!(
+            "Lot {lot_name} expired on {scanned_expiry}. Do not use it; dispose of it instead."
         ));
     }
+    let unusable = !recalled.is_empty() || expired;
+    if mode == Mode::Dispose && p.errors.is_empty() && p.form.reason.is_empty() {
+        // The reason a scanned lot leaves is usually plain.
+        if !recalled.is_empty() {
+            p.form.reason = "recalled".into();
+        } else if expired {
+            p.form.reason = "expired".into();
+        }
+    }
+    if mode.takes_stock() && p.errors.is_empty() && p.form.location_id.is_empty() {
+        // Where the scanned lot is (or was held back), so that a
+        // replacement comes from the same room if it can.
+        let scanned_at: Option<i64> = recalled.first().map(|l| l.location_id).or_else(|| {
+            suggestions
+                .iter()
+                .find(|s| !scanned_lot.is_empty() && same_lot(&s.level.lot, &scanned_lot))
+                .map(|s| s.level.location_id)
+        });
+        let pick: Option<&Suggestion> = if mode == Mode::Use && (unusable || scanned_lot.is_empty())
+        {
+            // Never an expired or recalled lot: the first good one, in the
+            // same place as the scanned lot if there is one there.
+            let good = |s: &&Suggestion| {
+                !(s.expired || (unusable && same_lot(&s.level.lot, &scanned_lot)))
+            };
+            suggestions
+                .iter()
+                .filter(good)
+                .find(|s| Some(s.level.location_id) == scanned_at)
+                .or_else(|| suggestions.iter().find(good))
+        } else if scanned_lot.is_empty() {
+            suggestions.first()
+        } else {
+            suggestions
+                .iter()
+                .find(|s| same_lot(&s.level.lot, &scanned_lot))
+        };
+        match pick {
+            Some(s) => {
+                if mode == Mode::Use && unusable {
+                    hint = Some(format!(
+                        "The form shows lot {} instead{}, in {}.",
+                        if s.level.lot.is_empty() {
+                            "(none)"
+                        } else {
+                            &s.level.lot
+                        },
+                        if s.level.expiry.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (expires {})", s.level.expiry)
+                        },
+                        where_is(s.level.location_id)
+                    ));
+                }
+                p.form.location_id = s.level.location_id.to_string();
+                p.form.lot = s.level.lot.clone();
+                p.form.expiry = s.level.expiry.clone();
+            }
+            None if mode == Mode::Use && unusable => {
+                // Nothing good to offer: the bad lot is not left filled in.
+                p.form.lot.clear();
+                p.form.expiry.clear();
+                hint = Some("No other lot of this item is in stock where you may take it.".into());
+            }
+            None => {}
+        }
+    }
+    if mode == Mode::Use && scanned_lot.is_empty() && p.errors.is_empty() {
+        // Not filled in, but there: expired stock to take off the shelf.
+        let old: Vec<&Suggestion> = suggestions.iter().filter(|s| s.expired).collect();
+        hint = match old.as_slice() {
+            [] => hint,
+            [s] => Some(format!(
+                "Lot {} expired on {}: dispose of it.",
+                if s.level.lot.is_empty() {
+                    "(none)"
+                } else {
+                    &s.level.lot
+                },
+                s.level.expiry
+            )),
+            many => Some(format!(
+                "Lots {} have expired: dispose of them.",
+                many.iter()
+                    .map(|s| format!("{} ({})", s.level.lot, s.level.expiry))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+    }
+    if mode == Mode::Use
+        && let Some(pack) = p.pack.filter(|q| *q > 1)
+        && p.errors.is_empty()
+    {
+        // One Enter must not use a whole box: one unit unless told.
+        p.form.quantity = "1".into();
+        let box_note = format!(
+            "You scanned a pack of {}: the quantity is in {unit}; enter {pack} to use the whole pack.",
+            crate::domain::words::quantity(pack, &unit)
+        );
+        hint = Some(match hint {
+            Some(h) => format!("{h} {box_note}"),
+            None => box_note,
+        });
+    }
+    let ask_expired_reason = mode == Mode::Use
+        && (p.errors.get("expired_use_reason").is_some() || !p.form.expired_use_reason.is_empty());
     let lots = suggestions
         .iter()
         .map(|s| LotRow {
@@ -251,6 +391,8 @@ pub(super) async fn page(
             locations,
             lots,
             warning,
+            hint,
+            ask_expired_reason,
             errors: p.errors,
         },
     )
@@ -318,4 +460,16 @@ async fn form(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     page(&req, &ctx, mode, status, code, p).await
+}
+
+/// Whether two lot numbers are the same as a scanner and a person type
+/// them: case and separators aside.
+fn same_lot(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect::<String>()
+    };
+    norm(a) == norm(b)
 }

@@ -123,6 +123,12 @@ async fn submit(
         quantity,
         reason: form.reason.clone(),
         note: form.note.clone(),
+        expired_use_reason: if mode == Mode::Use {
+            form.expired_use_reason.clone()
+        } else {
+            String::new()
+        },
+        today: ctx.state.today(),
     };
     let a = ctx.audit();
     let outcome = ctx
@@ -141,7 +147,11 @@ async fn submit(
             } else {
                 format!(", lot {}", form.lot.trim())
             };
-            let what = format!("{} {} of {}{lot}", quantity.abs(), item.unit, item.name);
+            let what = format!(
+                "{} of {}{lot}",
+                crate::domain::words::quantity(quantity.abs(), &item.unit),
+                item.name
+            );
             let message = match mode {
                 Mode::Use => format!("Used {what} from {place}."),
                 Mode::Receive => format!("Received {what} into {place}."),
@@ -179,7 +189,12 @@ async fn again(
         mode,
         StatusCode::UNPROCESSABLE_ENTITY,
         String::new(),
-        Prefill { form, item, errors },
+        Prefill {
+            form,
+            item,
+            errors,
+            pack: None,
+        },
     )
     .await
 }

@@ -15,7 +15,7 @@ export function withCheckDigit(digits) {
 /**
  * A GS1 DataMatrix as scanned: `]d2`, AI 01 (GTIN-14), AI 10 (lot, ended by
  * the group separator because it is variable length), AI 17 (expiry YYMMDD).
- * `expiry` is an ISO date (`2029-06-30`).
+ * `expiry` is an ISO date (`2073-06-30`).
  */
 export function dataMatrix({ gtin, lot, expiry }) {
   const gtin14 = gtin.padStart(14, '0');
