@@ -56,6 +56,7 @@ impl FieldError {
             "inbox" => "Inbox folder",
             "edi_email_to" => "Email the files to",
             "expected_on" => "Expected delivery date",
+            "expired_use_reason" => "A reason",
             "supplier_reference" => "Your order reference",
             other if other.starts_with("cat-name-") => "Category name",
             other => other,

@@ -45,7 +45,7 @@ async fn a_scan_fills_item_pack_quantity_lot_expiry_and_the_lot_s_location() {
         "one Enter uses one ampoule, not the box of 10: {html}"
     );
     assert!(
-        html.contains("You scanned a pack of 10 ampoules: the quantity is in ampoule; enter 10 to use the whole pack."),
+        html.contains("You scanned a pack of 10 ampoules: the quantity is 1 ampoule; enter 10 to use the whole pack."),
         "{html}"
     );
     assert!(

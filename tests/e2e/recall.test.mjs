@@ -115,18 +115,26 @@ e2e(env, 'recall by scanner and keyboard: find the lot, quarantine it (a nurse c
   );
   assert.equal(await quarantine.count(), 0, 'nothing is left to quarantine');
 
-  // The nurse scans a box of that lot to use it, and is refused.
+  // The nurse scans a box of that lot to use it: the page says it is
+  // quarantined and fills in a lot that may be used instead.
   const nursePage = await s.newPage();
   await login(nursePage, NURSE.username, NURSE.password);
   await nursePage.goto('/stock/use');
   await nursePage.keyboard.type(SCAN);
   await Promise.all([nursePage.waitForURL((u) => u.searchParams.has('code')), nursePage.keyboard.press('Enter')]);
-  assert.equal(await nursePage.getByLabel('Lot').inputValue(), RECALLED.lot);
+  assert.match(
+    await nursePage.getByTestId('expiry-warning').innerText(),
+    /^Lot R2291 is quarantined after a recall \(47 ampoules at Treatment room › Cabinet A, Store room\)\. Do not use it/
+  );
+  assert.equal(await nursePage.getByLabel('Lot').inputValue(), 'S100', 'the recalled lot is not filled in');
   assert.deepEqual(
     (await rows(nursePage.getByTestId('lots'))).map((r) => r[0]),
     ['S100'],
     'the quarantined lot is not offered among the lots in stock',
   );
+  // Typed in by hand, it is refused.
+  await nursePage.getByLabel('Lot').fill(RECALLED.lot);
+  await nursePage.getByLabel('Expiry').fill(RECALLED.expiry);
   await nursePage.getByLabel('From').selectOption({ label: 'Treatment room › Cabinet A' });
   await nursePage.getByLabel(/^Quantity/).fill('1');
   const refused = nursePage.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/stock/use');

@@ -346,8 +346,9 @@ pub(super) async fn page(
         // One Enter must not use a whole box: one unit unless told.
         p.form.quantity = "1".into();
         let box_note = format!(
-            "You scanned a pack of {}: the quantity is in {unit}; enter {pack} to use the whole pack.",
-            crate::domain::words::quantity(pack, &unit)
+            "You scanned a pack of {}: the quantity is {}; enter {pack} to use the whole pack.",
+            crate::domain::words::quantity(pack, &unit),
+            crate::domain::words::quantity(1, &unit)
         );
         hint = Some(match hint {
             Some(h) => format!("{h} {box_note}"),
