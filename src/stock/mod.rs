@@ -512,6 +512,15 @@ pub fn movements(
     Ok((rows.collect::<Result<_, _>>()?, total))
 }
 
+/// A lot number as a scanner and a person type it, for comparing: letters
+/// and digits only, in upper case (`mv-2701` and `MV 2701` are `MV2701`).
+pub fn lot_key(lot: &str) -> String {
+    lot.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
 /// A lot that could be used, first expiring first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suggestion {

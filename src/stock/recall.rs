@@ -32,8 +32,51 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub item_id: i64,
+    /// Each lot number asked for, with the lots it matched.
+    pub lots: Vec<LotMatch>,
     pub on_hand: Vec<StockLevel>,
     pub used: Vec<Usage>,
+}
+
+/// A lot number from the recall notice and the lots of the item it names:
+/// matched as a scanner and a person type them, case and separators aside
+/// (`mv-2701` is `MV2701`). Empty `lots`: stockroom never recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct LotMatch {
+    pub asked: String,
+    /// The lot numbers as recorded.
+    pub lots: Vec<String>,
+}
+
+/// The lots of `item_id` ever recorded that each lot number asked for
+/// names (see [`LotMatch`]).
+fn resolve(conn: &Connection, item_id: i64, asked: &[String]) -> rusqlite::Result<Vec<LotMatch>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT lot FROM stock_levels WHERE item_id = ?1
+         UNION SELECT DISTINCT lot FROM stock_movements WHERE item_id = ?1",
+    )?;
+    let known: Vec<String> = stmt
+        .query_map([item_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(asked
+        .iter()
+        .map(|a| LotMatch {
+            asked: a.clone(),
+            lots: known
+                .iter()
+                .filter(|k| !k.is_empty() && super::lot_key(k) == super::lot_key(a))
+                .cloned()
+                .collect(),
+        })
+        .collect())
+}
+
+/// Every recorded lot the matches name, once each.
+fn matched(found: &[LotMatch]) -> Vec<String> {
+    let mut lots: Vec<String> = found.iter().flat_map(|m| m.lots.clone()).collect();
+    lots.sort();
+    lots.dedup();
+    lots
 }
 
 /// Checks the recall's input: a known GTIN and 1 to 50 lot numbers.
@@ -68,7 +111,9 @@ fn item_and_lots(
 
 /// Where the recalled lots are and where they went.
 pub fn find(conn: &Connection, gtin: &str, lots: &[String]) -> Result<Report, StockError> {
-    let (item_id, lots) = item_and_lots(conn, gtin, lots)?;
+    let (item_id, asked) = item_and_lots(conn, gtin, lots)?;
+    let found = resolve(conn, item_id, &asked)?;
+    let lots = matched(&found);
     let mut on_hand = Vec::new();
     let mut used = Vec::new();
     for lot in &lots {
@@ -102,6 +147,7 @@ pub fn find(conn: &Connection, gtin: &str, lots: &[String]) -> Result<Report, St
     }
     Ok(Report {
         item_id,
+        lots: found,
         on_hand,
         used,
     })
@@ -118,7 +164,8 @@ pub fn quarantine(
     gtin: &str,
     lots: &[String],
 ) -> Result<Quarantined, StockError> {
-    let (item_id, lots) = item_and_lots(tx, gtin, lots)?;
+    let (item_id, asked) = item_and_lots(tx, gtin, lots)?;
+    let lots = matched(&resolve(tx, item_id, &asked)?);
     let mut out = Quarantined::default();
     for lot in &lots {
         let mut stmt = tx.prepare_cached(
@@ -146,7 +193,7 @@ pub fn quarantine(
         tx,
         ctx,
         Event::new("stock.quarantine", "item", item_id).after(json!({
-            "gtin": gtin.trim(), "lots": lots, "units": out.units,
+            "gtin": gtin.trim(), "asked": asked, "lots": lots, "units": out.units,
             "left_elsewhere": out.elsewhere,
         })),
     )?;
@@ -171,7 +218,8 @@ pub fn dispose(
     gtin: &str,
     lots: &[String],
 ) -> Result<i64, StockError> {
-    let (item_id, lots) = item_and_lots(tx, gtin, lots)?;
+    let (item_id, asked) = item_and_lots(tx, gtin, lots)?;
+    let lots = matched(&resolve(tx, item_id, &asked)?);
     let mut rows = Vec::new();
     for lot in &lots {
         let mut stmt = tx.prepare_cached(

@@ -719,3 +719,34 @@ async fn an_unknown_hibcc_code_can_be_attached_to_an_item() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_recall_matches_lots_as_people_type_them_and_names_each_lot_it_did_not_find() {
+    let p = practice().await;
+    receive(&p, "MV2701", "2072-01-31", 10, p.fridge).await;
+    let b = p.app.new_browser();
+    b.login("mia", PASSWORD).await;
+    let q =
+        serde_urlencoded::to_string([("gtin", "9506000134352"), ("lots", "mv-2701, NOSUCHLOT")])
+            .unwrap();
+    let html = b.get_html(&format!("/recall?{q}")).await;
+    assert!(!html.contains("None of these lots is in stock"), "{html}");
+    assert!(
+        html.contains("<strong>mv-2701</strong>: recorded as MV2701; 10 ampoules in stock"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<strong>NOSUCHLOT</strong>: no stock or movement of this lot of Lidocaine 1% was ever recorded: check the number on the notice"),
+        "{html}"
+    );
+    // Quarantined as typed.
+    let form = [("gtin", "9506000134352"), ("lots", "mv-2701, NOSUCHLOT")];
+    let res = b.post_form("/recall/quarantine", &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.app
+            .scalar("SELECT quarantined FROM stock_levels WHERE lot = 'MV2701'")
+            .await,
+        10
+    );
+}

@@ -466,11 +466,5 @@ async fn form(
 /// Whether two lot numbers are the same as a scanner and a person type
 /// them: case and separators aside.
 fn same_lot(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_uppercase())
-            .collect::<String>()
-    };
-    norm(a) == norm(b)
+    crate::stock::lot_key(a) == crate::stock::lot_key(b)
 }

@@ -45,9 +45,19 @@ struct Went {
     who: String,
 }
 
+/// One lot number from the notice, and what stockroom knows of it.
+struct Asked {
+    asked: String,
+    /// In words: how it is recorded and how much is in stock, or that
+    /// nothing of it was ever recorded.
+    found: String,
+    missing: bool,
+}
+
 struct Found {
     item: String,
     unit: String,
+    asked: Vec<Asked>,
     here: Vec<Here>,
     went: Vec<Went>,
     to_quarantine: i64,
@@ -108,9 +118,45 @@ pub async fn show(
                     .map(|(l, p)| (l.id, p))
                     .collect();
             let path = |id: i64| paths.get(&id).cloned().unwrap_or_default();
+            let asked = report
+                .lots
+                .iter()
+                .map(|m| {
+                    if m.lots.is_empty() {
+                        return Asked {
+                            asked: m.asked.clone(),
+                            found: format!(
+                                "no stock or movement of this lot of {} was ever recorded: check the number on the notice",
+                                item.name
+                            ),
+                            missing: true,
+                        };
+                    }
+                    let here: i64 = report
+                        .on_hand
+                        .iter()
+                        .filter(|l| m.lots.contains(&l.lot))
+                        .map(|l| l.quantity)
+                        .sum();
+                    let recorded = if m.lots.len() == 1 && m.lots[0] == m.asked {
+                        String::new()
+                    } else {
+                        format!("recorded as {}; ", m.lots.join(", "))
+                    };
+                    Asked {
+                        asked: m.asked.clone(),
+                        found: format!(
+                            "{recorded}{} in stock",
+                            crate::domain::words::quantity(here, &item.unit)
+                        ),
+                        missing: false,
+                    }
+                })
+                .collect();
             Ok::<_, StockError>(Found {
                 item: item.name,
                 unit: item.unit,
+                asked,
                 to_quarantine: report
                     .on_hand
                     .iter()
