@@ -229,6 +229,55 @@ pub fn find_by_number(
     .optional()
 }
 
+/// Stock of an item on its way: a line of an order the supplier has, not
+/// yet received in full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub order_id: i64,
+    pub number: String,
+    pub supplier: String,
+    pub location_id: i64,
+    /// In stocking units.
+    pub outstanding: i64,
+}
+
+/// What is on its way of `item_id` to the places in `places`, oldest
+/// order first: goods that arrive for it belong on that order's receipt,
+/// or they are counted twice when the order is received.
+pub fn expected(
+    conn: &Connection,
+    item_id: i64,
+    places: &std::collections::HashSet<i64>,
+) -> rusqlite::Result<Vec<Expected>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.number, s.name, l.location_id, sum(l.quantity - l.received)
+         FROM order_lines l
+         JOIN purchase_orders o ON o.id = l.order_id
+         JOIN suppliers s ON s.id = o.supplier_id
+         WHERE l.item_id = ?1 AND l.quantity > l.received
+           AND o.state IN ('sent', 'acknowledged', 'partially_received')
+         GROUP BY o.id, l.location_id
+         ORDER BY o.id, l.location_id",
+    )?;
+    let rows = stmt.query_map([item_id], |r| {
+        Ok(Expected {
+            order_id: r.get(0)?,
+            number: r.get(1)?,
+            supplier: r.get(2)?,
+            location_id: r.get(3)?,
+            outstanding: r.get(4)?,
+        })
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row?;
+        if places.contains(&row.location_id) {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
 /// Which orders a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

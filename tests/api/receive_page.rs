@@ -474,3 +474,39 @@ async fn a_substitute_is_named_by_its_code_or_barcode() {
             .unwrap();
     assert_eq!(substituted, 15);
 }
+
+/// Goods scanned on the top-level *Receive* that belong to an order: the
+/// page offers to receive them against it; an item on no order is said to
+/// be received outside any order.
+#[tokio::test]
+async fn receive_offers_the_order_a_scanned_item_is_on() {
+    let s = sent_order().await;
+    let number: String =
+        s.p.app
+            .raw_connection()
+            .query_row(
+                "SELECT number FROM purchase_orders WHERE id = ?1",
+                [s.order],
+                |r| r.get(0),
+            )
+            .unwrap();
+    let html = s.browser.get_html("/stock/receive?item=LID-1").await;
+    assert!(
+        html.contains(&format!(
+            r#"<a href="/orders/{}/receive">Receive against {number}</a> — MedSupply: 30 ampoules still to come, for Treatment room › Cabinet A"#,
+            s.order
+        )),
+        "{html}"
+    );
+    assert!(!html.contains(r#"data-testid="outside-orders""#));
+    // The gauze came in full: it is on no open order.
+    let html = s.browser.get_html("/stock/receive?item=GAU-1").await;
+    assert!(!html.contains(r#"data-testid="on-order""#), "{html}");
+    assert!(
+        html.contains("This item is on no open order: what you receive here is added to stock outside any order."),
+        "{html}"
+    );
+    // Using stock says nothing about orders.
+    let html = s.browser.get_html("/stock/use?item=LID-1").await;
+    assert!(!html.contains(r#"data-testid="on-order""#));
+}

@@ -187,6 +187,16 @@ e2e(env, 'stock forms: no serious accessibility violation, no CSP violation, no 
     { url: `/stock/use?code=${scan('expired')}`, heading: 'Use stock', label: 'use, scanned an expired lot' },
     { url: `/stock/use?code=${UNKNOWN_GTIN}`, heading: 'Use stock', label: 'use, unknown barcode', status: 422 },
     { url: '/stock/use', submit: 'Use', heading: 'Use stock' },
+    {
+      url: `/stock/use?code=${scan('fresh')}`,
+      label: 'use, an expired lot typed in without a reason',
+      fill: async (page) => {
+        await page.getByLabel('Lot').fill(LOTS.expired.lot);
+        await page.getByLabel('Expiry').fill(LOTS.expired.expiry);
+      },
+      submit: 'Use',
+      heading: 'Use stock',
+    },
     { url: '/stock/receive', heading: 'Receive stock' },
     { url: `/stock/receive?code=${scan('fresh')}`, heading: 'Receive stock', label: 'receive, scanned' },
     { url: '/stock/receive', submit: 'Receive', heading: 'Receive stock' },
@@ -197,7 +207,8 @@ e2e(env, 'stock forms: no serious accessibility violation, no CSP violation, no 
     { url: `/stock/dispose?code=${scan('expired')}`, heading: 'Dispose of stock', label: 'dispose, scanned' },
     { url: '/stock/dispose?item=LID-1-5ML', submit: 'Dispose', heading: 'Dispose of stock' },
     {
-      url: `/stock/dispose?code=${scan('expired')}`,
+      // (A scanned expired lot comes with its reason chosen: a fresh one does not.)
+      url: `/stock/dispose?code=${scan('fresh')}`,
       label: 'dispose, without a reason',
       fill: (page) => page.getByLabel(/^Quantity/).fill('1'),
       submit: 'Dispose',

@@ -124,10 +124,24 @@ struct MovePage {
     hint: Option<String>,
     /// Using: the "use anyway" reason is asked for (an expired lot).
     ask_expired_reason: bool,
+    /// Receiving an item that is on its way on orders: those orders, to
+    /// receive against instead.
+    on_order: Vec<OnOrder>,
+    /// Receiving an item that is on no order: said plainly.
+    outside_orders: bool,
     errors: FieldErrors,
     focus_quantity: bool,
 }
 crate::page!(MovePage);
+
+/// An order that has an item on its way, offered on *Receive*.
+struct OnOrder {
+    order_id: i64,
+    number: String,
+    supplier: String,
+    what: String,
+    place: String,
+}
 
 /// One usable lot, for the list under the form.
 struct LotRow {
@@ -192,6 +206,7 @@ pub(super) async fn page(
         locations: locs,
         lots: suggestions,
         quarantined,
+        expected,
     } = ctx
         .state
         .db
@@ -355,6 +370,21 @@ pub(super) async fn page(
             None => box_note,
         });
     }
+    let on_order: Vec<OnOrder> = if mode == Mode::Receive {
+        expected
+            .iter()
+            .map(|e| OnOrder {
+                order_id: e.order_id,
+                number: e.number.clone(),
+                supplier: e.supplier.clone(),
+                what: crate::domain::words::quantity(e.outstanding, &unit),
+                place: where_is(e.location_id),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let outside_orders = mode == Mode::Receive && p.item.is_some() && on_order.is_empty();
     let ask_expired_reason = mode == Mode::Use
         && (p.errors.get("expired_use_reason").is_some() || !p.form.expired_use_reason.is_empty());
     let lots = suggestions
@@ -394,6 +424,8 @@ pub(super) async fn page(
             warning,
             hint,
             ask_expired_reason,
+            on_order,
+            outside_orders,
             errors: p.errors,
         },
     )
