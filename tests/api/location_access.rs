@@ -455,7 +455,7 @@ async fn a_recall_is_quarantined_and_disposed_of_only_where_the_user_may() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let html = b.get_html(&location(&res)).await;
     assert!(
-        html.contains("10 ampoule more are at places you may not use"),
+        html.contains("10 ampoules more are at places you may not use"),
         "{html}"
     );
     // The practice manager, who may use the fridge, quarantines the rest.

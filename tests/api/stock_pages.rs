@@ -479,8 +479,8 @@ async fn a_recall_finds_quarantines_and_disposes_of_the_lots() {
         !html.contains("<td>OK</td>"),
         "other lots are not part of the recall"
     );
-    assert!(html.contains("consumption</td><td>Treatment room › Cabinet A</td><td>R1</td><td>3 ampoule</td><td>sam</td>"), "{html}");
-    assert!(html.contains("Quarantine 11 ampoule"));
+    assert!(html.contains("consumption</td><td>Treatment room › Cabinet A</td><td>R1</td><td>3 ampoules</td><td>sam</td>"), "{html}");
+    assert!(html.contains("Quarantine 11 ampoules"));
 
     let form = [("gtin", "09506000134352"), ("lots", "R1")];
     let res = b.post_form("/recall/dispose", &form).await;
@@ -507,7 +507,7 @@ async fn a_recall_finds_quarantines_and_disposes_of_the_lots() {
     assert!(
         b.get_html(&location(&res))
             .await
-            .contains("Disposed of 11 ampoule as recalled.")
+            .contains("Disposed of 11 ampoules as recalled.")
     );
     assert_eq!(
         p.app.scalar("SELECT count(*) FROM stock_movements WHERE kind = 'disposal' AND reason = 'recalled'").await,

@@ -86,14 +86,14 @@ e2e(env, 'recall by scanner and keyboard: find the lot, quarantine it (a nurse c
 
   // Where it is now: both locations, with quantities.
   assert.deepEqual(await rows(page.getByTestId('recall-here')), [
-    ['Treatment room › Cabinet A', 'R2291', '2073-06-30', '17 ampoule', '0'],
-    ['Store room', 'R2291', '2073-06-30', '30 ampoule', '0'],
+    ['Treatment room › Cabinet A', 'R2291', '2073-06-30', '17 ampoules', '0'],
+    ['Store room', 'R2291', '2073-06-30', '30 ampoules', '0'],
   ]);
   // Where it went: the nurse's use, with who and when.
   const went = await rows(page.getByTestId('recall-went'));
   assert.equal(went.length, 1, `one use of the lot: ${JSON.stringify(went)}`);
   const [when, what, from, lot, quantity, who] = went[0];
-  assert.deepEqual([what, from, lot, quantity], ['consumption', 'Treatment room › Cabinet A', 'R2291', '3 ampoule']);
+  assert.deepEqual([what, from, lot, quantity], ['consumption', 'Treatment room › Cabinet A', 'R2291', '3 ampoules']);
   assert.equal(who, 'Nina Nurse (nina)', 'the nurse who used it, by name');
   assert.ok(
     when >= fixture.usedFrom && when <= fixture.usedTo,
@@ -101,13 +101,13 @@ e2e(env, 'recall by scanner and keyboard: find the lot, quarantine it (a nurse c
   );
 
   // Quarantine everything that is left, with the keyboard.
-  const quarantine = page.getByRole('button', { name: 'Quarantine 47 ampoule' });
+  const quarantine = page.getByRole('button', { name: 'Quarantine 47 ampoules' });
   await tabTo(page, quarantine);
   await Promise.all([
     page.waitForURL((u) => u.pathname === '/recall' && u.searchParams.get('lots') === RECALLED.lot),
     page.keyboard.press('Enter'),
   ]);
-  assert.equal(await flash(page), 'Quarantined 47 ampoule: they can no longer be used.');
+  assert.equal(await flash(page), 'Quarantined 47 ampoules: they can no longer be used.');
   assert.deepEqual(
     (await rows(page.getByTestId('recall-here'))).map((r) => r[4]),
     ['17', '30'],
@@ -148,19 +148,19 @@ e2e(env, 'recall by scanner and keyboard: find the lot, quarantine it (a nurse c
   assert.ok(await isFocused(nursePage.locator('.error-summary')), 'the refusal is announced: its summary has the focus');
 
   // Back at the recall page: dispose of the quarantined units as recalled.
-  const dispose = page.getByRole('button', { name: 'Dispose of 47 ampoule as recalled' });
+  const dispose = page.getByRole('button', { name: 'Dispose of 47 ampoules as recalled' });
   await tabTo(page, dispose);
   await andWaitForNewPage(page, () => page.keyboard.press('Enter'));
   assert.equal(path(page), '/recall');
-  assert.equal(await flash(page), 'Disposed of 47 ampoule as recalled.');
+  assert.equal(await flash(page), 'Disposed of 47 ampoules as recalled.');
   assert.equal((await page.getByTestId('recall-none-here').innerText()).trim(), 'None of these lots is in stock.');
   const after = (await rows(page.getByTestId('recall-went'))).map(([, what, where, , units, by]) => [what, where, units, by]);
   assert.deepEqual(
     after.map((r) => r.slice(0, 3)),
     [
-      ['consumption', 'Treatment room › Cabinet A', '3 ampoule'],
-      ['disposal', 'Treatment room › Cabinet A', '17 ampoule'],
-      ['disposal', 'Store room', '30 ampoule'],
+      ['consumption', 'Treatment room › Cabinet A', '3 ampoules'],
+      ['disposal', 'Treatment room › Cabinet A', '17 ampoules'],
+      ['disposal', 'Store room', '30 ampoules'],
     ],
   );
   assert.equal(after[1][3], 'Mia Manager (mia)', 'the manager disposed of it, by name');

@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::catalog::{items, locations};
-use crate::domain::barcode;
+use crate::domain::{barcode, words};
 use crate::stock::StockError;
 use crate::stock::recall;
 use crate::validation::FieldErrors;
@@ -62,6 +62,13 @@ struct Found {
     went: Vec<Went>,
     to_quarantine: i64,
     quarantined: i64,
+}
+
+impl Found {
+    /// `n` of the item's unit, in words ("6 pairs").
+    fn of(&self, n: &i64) -> String {
+        crate::domain::words::quantity(*n, &self.unit)
+    }
 }
 
 #[derive(Template)]
@@ -279,23 +286,27 @@ async fn act(
                 },
                 Err(_) => None,
             };
-            Ok::<_, StockError>((n, unit.unwrap_or_else(|| "units".into())))
+            Ok::<_, StockError>((n, unit.unwrap_or_else(|| "unit".into())))
         })
         .await;
     match outcome {
         Ok((n, unit)) => {
             let message = if quarantine && n.elsewhere > 0 {
                 format!(
-                    "Quarantined {} {unit}: they can no longer be used. {} {unit} more are at places you may not use: ask someone who may use them, or an administrator, to quarantine them.",
-                    n.units, n.elsewhere
+                    "Quarantined {}: they can no longer be used. {} more are at places you may not use: ask someone who may use them, or an administrator, to quarantine them.",
+                    words::quantity(n.units, &unit),
+                    words::quantity(n.elsewhere, &unit)
                 )
             } else if quarantine {
                 format!(
-                    "Quarantined {} {unit}: they can no longer be used.",
-                    n.units
+                    "Quarantined {}: they can no longer be used.",
+                    words::quantity(n.units, &unit)
                 )
             } else {
-                format!("Disposed of {} {unit} as recalled.", n.units)
+                format!(
+                    "Disposed of {} as recalled.",
+                    words::quantity(n.units, &unit)
+                )
             };
             // Stock of a recalled lot left usable is not a success.
             let kind = if n.elsewhere > 0 { "error" } else { "success" };
