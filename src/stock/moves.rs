@@ -111,9 +111,8 @@ pub struct Choices {
     pub lots: Vec<Suggestion>,
     /// For an item: its stock held back after a recall (quarantined).
     pub quarantined: Vec<stock::StockLevel>,
-    /// For an item: what is on its way on orders, to places the actor may
-    /// use.
-    pub expected: Vec<crate::orders::Expected>,
+    /// The ids of the locations the actor may use (active or not).
+    pub allowed: std::collections::HashSet<i64>,
 }
 
 /// The locations and lots the form offers the actor (lots only for an item).
@@ -126,22 +125,21 @@ pub fn choices(
     let all = locations::usable_with_paths(c, actor)?;
     let allowed = all.iter().map(|(l, _)| l.id).collect();
     let locs = all.into_iter().filter(|(l, _)| l.active).collect();
-    let (suggestions, quarantined, expected) = match item_id {
+    let (suggestions, quarantined) = match item_id {
         Some(id) => (
             stock::fefo(c, id, &allowed, today)?,
             stock::levels(c, Some(id), &allowed)?
                 .into_iter()
                 .filter(|l| l.quarantined > 0)
                 .collect(),
-            crate::orders::expected(c, id, &allowed)?,
         ),
-        None => (Vec::new(), Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new()),
     };
     Ok(Choices {
         locations: locs,
         lots: suggestions,
         quarantined,
-        expected,
+        allowed,
     })
 }
 

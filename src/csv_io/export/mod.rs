@@ -1,7 +1,9 @@
 //! CSV exports: the catalog, stock on hand with its value, and the ledger
 //! for a date range.
 //!
-//! Files are UTF-8 without a byte-order mark, `,`-separated with a decimal
+//! Files are UTF-8 with a byte-order mark (so that Excel on Windows, opening
+//! the file by a double click, reads it as UTF-8 rather than in the
+//! system's code page; stockroom's own import skips the mark), `,`-separated with a decimal
 //! point by default; [`Separator::Semicolon`] gives `;` with a decimal
 //! comma for spreadsheets set to a decimal-comma locale. Every text cell
 //! that a spreadsheet could take for a formula (starting with `=`, `+`,
@@ -77,6 +79,9 @@ impl From<csv::Error> for ExportError {
 
 pub use crate::domain::spreadsheet::{guard, unguard};
 
+/// UTF-8's byte-order mark, which tells Excel how the file is encoded.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Writes rows into memory; text goes through [`guard`], numbers do not.
 pub(crate) struct Sheet {
     writer: csv::Writer<Vec<u8>>,
@@ -85,17 +90,28 @@ pub(crate) struct Sheet {
 
 impl Sheet {
     pub fn new(separator: Separator) -> Sheet {
+        Sheet::starting_with(separator, Vec::new())
+    }
+
+    fn starting_with(separator: Separator, bytes: Vec<u8>) -> Sheet {
         Sheet {
             writer: csv::WriterBuilder::new()
                 .delimiter(separator.byte())
                 .terminator(csv::Terminator::CRLF)
-                .from_writer(Vec::new()),
+                .from_writer(bytes),
             separator,
         }
     }
 
-    /// A header row (no guarding needed: the names are ours).
+    /// The byte-order mark, then a header row (no guarding needed: the
+    /// names are ours). Written once, first.
     pub fn header(&mut self, names: &[&str]) -> Result<(), ExportError> {
+        self.writer
+            .flush()
+            .map_err(|e| ExportError::Write(e.to_string()))?;
+        if self.writer.get_ref().is_empty() {
+            *self = Sheet::starting_with(self.separator, BOM.to_vec());
+        }
         self.writer.write_record(names)?;
         Ok(())
     }

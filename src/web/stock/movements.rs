@@ -202,15 +202,26 @@ pub(super) async fn page(
     let actor = ctx.actor();
     let today = ctx.state.today();
     let item_id = p.item.as_ref().map(|i| i.id);
-    let moves::Choices {
-        locations: locs,
-        lots: suggestions,
-        quarantined,
+    let (
+        moves::Choices {
+            locations: locs,
+            lots: suggestions,
+            quarantined,
+            ..
+        },
         expected,
-    } = ctx
+    ) = ctx
         .state
         .db
-        .read(move |c| moves::choices(c, &actor, item_id, today))
+        .read(move |c| {
+            let choices = moves::choices(c, &actor, item_id, today)?;
+            // What is on its way, for *Receive* to offer.
+            let expected = match (mode, item_id) {
+                (Mode::Receive, Some(id)) => crate::orders::expected(c, id, &choices.allowed)?,
+                _ => Vec::new(),
+            };
+            Ok::<_, crate::db::DbError>((choices, expected))
+        })
         .await?;
     let where_is = |id: i64| {
         locs.iter()
