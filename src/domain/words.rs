@@ -21,10 +21,13 @@ pub fn plural(word: &str) -> String {
     let plain = word.chars().all(|c| c.is_ascii_alphabetic());
     // An abbreviation or symbol ("ml", "IU", "µg"), a word already in the
     // plural ("pieces"), or more than one word ("pair of gloves").
+    // Words that stay as they are after a number ("5 each").
+    const SAME: &[&str] = &["each", "ea", "pcs", "stk"];
     if !plain
         || word.len() <= 2
         || word.chars().all(|c| c.is_ascii_uppercase())
         || lower.ends_with('s')
+        || SAME.contains(&lower.as_str())
     {
         return word.to_string();
     }
@@ -68,6 +71,7 @@ mod tests {
             (10, "IU", "10 IU"),
             (2, "pair of gloves", "2 pair of gloves"),
             (7, "pieces", "7 pieces"),
+            (5, "each", "5 each"),
             (3, "", "3"),
         ] {
             assert_eq!(quantity(n, unit), said);

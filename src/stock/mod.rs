@@ -64,8 +64,12 @@ impl std::fmt::Display for Shortfall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} at {}{} has {} {} available{}",
-            self.item, self.location, self.lot, self.available, self.unit, self.held
+            "{} at {}{} has {} available{}",
+            self.item,
+            self.location,
+            self.lot,
+            crate::domain::words::quantity(self.available, &self.unit),
+            self.held
         )
     }
 }

@@ -288,26 +288,45 @@ async fn a_client_that_gave_up_waiting_gets_the_first_answer_when_it_retries() {
     let p = practice().await;
     let before = movements(&p).await;
     let body = movement("receipt", p.item, p.cabinet, 5);
-    // The writer is busy (a long write) for a second.
+    // (A first call notes when the token was last used, which writes.)
+    let warm = p.staff.get(p.url("/api/v1/items")).send().await.unwrap();
+    assert_eq!(warm.status(), StatusCode::OK);
+    // The writer is busy (a long write) for a while.
     let db = p.app.db().clone();
     let (release, wait) = std::sync::mpsc::channel::<()>();
     let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
     let holder = std::thread::spawn(move || {
         let w = db.writer().unwrap();
         held_tx.send(()).unwrap();
-        let _ = wait.recv_timeout(std::time::Duration::from_secs(1));
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(5));
         drop(w);
     });
     held_rx.await.unwrap();
-    let impatient = p
-        .staff
-        .post(p.url("/api/v1/movements"))
-        .header("Idempotency-Key", "gave-up")
-        .timeout(std::time::Duration::from_millis(300))
-        .json(&body)
-        .send()
-        .await;
-    assert!(impatient.is_err(), "the client gave up");
+    let impatient = {
+        let staff = p.staff.clone();
+        let url = p.url("/api/v1/movements");
+        let body = body.clone();
+        tokio::spawn(async move {
+            staff
+                .post(url)
+                .header("Idempotency-Key", "gave-up")
+                .json(&body)
+                .send()
+                .await
+        })
+    };
+    // Its write waits for the writer; then the client gives up (the
+    // connection is closed).
+    let queued = std::time::Instant::now();
+    while p.app.db().unanswered_writes() == 0 {
+        assert!(
+            queued.elapsed().as_secs() < 10,
+            "the write was never queued"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    impatient.abort();
+    assert!(impatient.await.is_err(), "the client gave up");
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     release.send(()).unwrap();
     holder.join().unwrap();

@@ -520,7 +520,7 @@ async fn suggestions_become_a_draft_and_returns_create_credits() {
         b["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("has 20 ampoule available"),
+            .contains("has 20 ampoules available"),
         "{b}"
     );
     assert_eq!(

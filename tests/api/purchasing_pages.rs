@@ -330,7 +330,7 @@ async fn a_return_of_more_than_is_there_is_refused_and_writes_nothing() {
     let html = res.text().await.unwrap();
     assert!(
         html.contains(
-            "Not enough stock: Lidocaine 1% at Treatment room › Cabinet A (lot L42) has 20 ampoule available"
+            "Not enough stock: Lidocaine 1% at Treatment room › Cabinet A (lot L42) has 20 ampoules available"
         ),
         "{html}"
     );

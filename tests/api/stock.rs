@@ -142,7 +142,7 @@ async fn receive_use_and_refuse_what_is_not_there() {
     assert_eq!(body["error"]["code"], "stock-would-go-negative");
     assert_eq!(
         body["error"]["message"],
-        "Not enough stock: Lidocaine 1% at Treatment room › Cabinet A (lot L42) has 17 ampoule available"
+        "Not enough stock: Lidocaine 1% at Treatment room › Cabinet A (lot L42) has 17 ampoules available"
     );
     assert_eq!(
         p.app.scalar("SELECT count(*) FROM stock_movements").await,

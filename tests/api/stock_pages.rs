@@ -280,7 +280,7 @@ async fn mistakes_are_shown_on_the_form_and_change_nothing() {
     let html = res.text().await.unwrap();
     assert!(
         html.contains(
-            "Lidocaine 1% at Treatment room › Cabinet A (lot L42) has 3 ampoule available"
+            "Lidocaine 1% at Treatment room › Cabinet A (lot L42) has 3 ampoules available"
         ),
         "{html}"
     );
@@ -499,7 +499,7 @@ async fn a_recall_finds_quarantines_and_disposes_of_the_lots() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let refusal = res.text().await.unwrap();
     assert!(
-        refusal.contains("at Treatment room › Fridge (lot R1) has 0 ampoule available (4 more quarantined after a recall"),
+        refusal.contains("at Treatment room › Fridge (lot R1) has 0 ampoules available (4 more quarantined after a recall"),
         "the refusal says why: {refusal}"
     );
     let res = b.post_form("/recall/dispose", &form).await;

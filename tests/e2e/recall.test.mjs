@@ -143,7 +143,7 @@ e2e(env, 'recall by scanner and keyboard: find the lot, quarantine it (a nurse c
   assert.equal(path(nursePage), '/stock/use');
   assert.match(
     await nursePage.locator('#quantity-error').innerText(),
-    /not enough stock: Lidocaine 1% at Treatment room › Cabinet A \(lot R2291\) has 0 ampoule available \(17 more quarantined after a recall, not to be used\)/,
+    /not enough stock: Lidocaine 1% at Treatment room › Cabinet A \(lot R2291\) has 0 ampoules available \(17 more quarantined after a recall, not to be used\)/,
   );
   assert.ok(await isFocused(nursePage.locator('.error-summary')), 'the refusal is announced: its summary has the focus');
 

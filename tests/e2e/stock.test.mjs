@@ -61,7 +61,7 @@ e2e(env, 'scanning a GS1 DataMatrix into the consume form fills lot and expiry, 
   await page.getByLabel(/^Quantity/).fill('50');
   await page.getByRole('button', { name: 'Use', exact: true }).click();
   await page.waitForLoadState('load');
-  assert.match(await page.locator('main').innerText(), /has 18 ampoule available/);
+  assert.match(await page.locator('main').innerText(), /has 18 ampoules available/);
 });
 
 e2e(env, 'a double-tapped "Use" books the stock once and shows the confirmation', async (s) => {
