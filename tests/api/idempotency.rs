@@ -283,53 +283,85 @@ async fn a_double_tapped_form_books_once_and_both_taps_see_the_confirmation() {
 /// A scanner on flaky Wi-Fi gives up waiting and sends again. The server
 /// carries on with the first request although its client has gone, keeps
 /// the answer, and gives it to the retry.
+/// The writer held by a long write on a thread of its own, until
+/// [`HeldWriter::release`]; `then` runs on it just before it lets go.
+struct HeldWriter {
+    release: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl HeldWriter {
+    /// Returns once the writer is held.
+    async fn hold(p: &Practice, then: impl FnOnce(&rusqlite::Connection) + Send + 'static) -> Self {
+        let db = p.app.db().clone();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let w = db.writer().unwrap();
+            held_tx.send(()).unwrap();
+            let _ = wait.recv_timeout(std::time::Duration::from_secs(5));
+            then(&w);
+            drop(w);
+        });
+        held_rx.await.unwrap();
+        HeldWriter { release, thread }
+    }
+
+    fn release(self) {
+        self.release.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
+}
+
+/// A first call with `client`: it notes when the token was last used,
+/// which writes, so that later calls go straight to their own write.
+async fn warm(p: &Practice, client: &reqwest::Client) {
+    let res = client.get(p.url("/api/v1/items")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// Waits until some write waits for the writer.
+async fn until_a_write_is_queued(p: &Practice) {
+    let since = std::time::Instant::now();
+    while p.app.db().unanswered_writes() == 0 {
+        assert!(since.elapsed().as_secs() < 10, "the write was never queued");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// `post_keyed` as a task of its own, answered later.
+fn spawn_keyed(
+    p: &Practice,
+    key: &'static str,
+    body: &Value,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let (staff, url, body) = (p.staff.clone(), p.url("/api/v1/movements"), body.clone());
+    tokio::spawn(async move {
+        staff
+            .post(url)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_gave_up_waiting_gets_the_first_answer_when_it_retries() {
     let p = practice().await;
     let before = movements(&p).await;
     let body = movement("receipt", p.item, p.cabinet, 5);
-    // (A first call notes when the token was last used, which writes.)
-    let warm = p.staff.get(p.url("/api/v1/items")).send().await.unwrap();
-    assert_eq!(warm.status(), StatusCode::OK);
+    warm(&p, &p.staff).await;
     // The writer is busy (a long write) for a while.
-    let db = p.app.db().clone();
-    let (release, wait) = std::sync::mpsc::channel::<()>();
-    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        let w = db.writer().unwrap();
-        held_tx.send(()).unwrap();
-        let _ = wait.recv_timeout(std::time::Duration::from_secs(5));
-        drop(w);
-    });
-    held_rx.await.unwrap();
-    let impatient = {
-        let staff = p.staff.clone();
-        let url = p.url("/api/v1/movements");
-        let body = body.clone();
-        tokio::spawn(async move {
-            staff
-                .post(url)
-                .header("Idempotency-Key", "gave-up")
-                .json(&body)
-                .send()
-                .await
-        })
-    };
+    let writer = HeldWriter::hold(&p, |_| {}).await;
+    let impatient = spawn_keyed(&p, "gave-up", &body);
     // Its write waits for the writer; then the client gives up (the
     // connection is closed).
-    let queued = std::time::Instant::now();
-    while p.app.db().unanswered_writes() == 0 {
-        assert!(
-            queued.elapsed().as_secs() < 10,
-            "the write was never queued"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    until_a_write_is_queued(&p).await;
     impatient.abort();
     assert!(impatient.await.is_err(), "the client gave up");
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    release.send(()).unwrap();
-    holder.join().unwrap();
+    writer.release();
     let res = post_keyed(&p, "gave-up", &body).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(
@@ -344,26 +376,11 @@ async fn a_connection_reset_while_the_write_waits_does_not_let_a_retry_book_agai
     use tokio::io::AsyncWriteExt;
     let p = practice().await;
     let token = create_token(&p.app, p.staff_id, "write").await;
-    // (A first call notes when the token was last used, which writes.)
-    let warm = api(&token)
-        .get(p.url("/api/v1/items"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(warm.status(), StatusCode::OK);
+    warm(&p, &api(&token)).await;
     let before = movements(&p).await;
     let body = movement("receipt", p.item, p.cabinet, 5);
     // The writer is busy (a long write) for a moment.
-    let db = p.app.db().clone();
-    let (release, wait) = std::sync::mpsc::channel::<()>();
-    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        let w = db.writer().unwrap();
-        held_tx.send(()).unwrap();
-        let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
-        drop(w);
-    });
-    held_rx.await.unwrap();
+    let writer = HeldWriter::hold(&p, |_| {}).await;
     // A scanner sends the request, then its Wi-Fi drops: the connection is
     // reset (not closed) while the request waits for the writer.
     let json = body.to_string();
@@ -375,36 +392,15 @@ async fn a_connection_reset_while_the_write_waits_does_not_let_a_retry_book_agai
         json.len()
     );
     raw.write_all(request.as_bytes()).await.unwrap();
-    let queued = std::time::Instant::now();
-    while p.app.db().unanswered_writes() == 0 {
-        assert!(
-            queued.elapsed().as_secs() < 10,
-            "the write was never queued"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    until_a_write_is_queued(&p).await;
     raw.set_zero_linger().unwrap();
     drop(raw);
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     // It retries at once, while the first is still waiting.
-    let retry = {
-        let staff = p.staff.clone();
-        let url = p.url("/api/v1/movements");
-        let body = body.clone();
-        tokio::spawn(async move {
-            staff
-                .post(url)
-                .header("Idempotency-Key", "reset")
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
+    let retry = spawn_keyed(&p, "reset", &body);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    release.send(()).unwrap();
-    holder.join().unwrap();
-    let res = retry.await.unwrap();
+    writer.release();
+    let res = retry.await.unwrap().unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(
         res.headers()["idempotent-replayed"].to_str().unwrap(),
@@ -419,46 +415,24 @@ async fn a_key_recorded_meanwhile_by_another_writer_undoes_the_request() {
     let p = practice().await;
     let before = movements(&p).await;
     let body = movement("receipt", p.item, p.cabinet, 5);
-    // (A first call notes when the token was last used, which writes.)
-    let warm = p.staff.get(p.url("/api/v1/items")).send().await.unwrap();
-    assert_eq!(warm.status(), StatusCode::OK);
+    warm(&p, &p.staff).await;
     // The request has looked its key up and waits for the writer; the
     // writer records the same key first (as a second server on the same
     // data would, if the directory lock did not stop it).
-    let db = p.app.db().clone();
     let scope = format!("user:{}", p.staff_id);
-    let (go, wait) = std::sync::mpsc::channel::<()>();
-    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        let w = db.writer().unwrap();
-        held_tx.send(()).unwrap();
-        let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
+    let writer = HeldWriter::hold(&p, move |w| {
         w.execute(
             "INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, created_at)
              VALUES (?1, 'raced', 'another', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
             [scope],
         )
         .unwrap();
-        drop(w);
-    });
-    held_rx.await.unwrap();
-    let first = {
-        let staff = p.staff.clone();
-        let url = p.url("/api/v1/movements");
-        tokio::spawn(async move {
-            staff
-                .post(url)
-                .header("Idempotency-Key", "raced")
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        })
-    };
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    go.send(()).unwrap();
-    holder.join().unwrap();
-    let res = first.await.unwrap();
+    })
+    .await;
+    let first = spawn_keyed(&p, "raced", &body);
+    until_a_write_is_queued(&p).await;
+    writer.release();
+    let res = first.await.unwrap().unwrap();
     let status = res.status();
     assert!(
         status.is_server_error(),

@@ -253,16 +253,12 @@ pub(super) async fn page(
     let expired = !scanned_expiry.is_empty() && scanned_expiry < today_text;
     let mut warning = None;
     let mut hint = None;
-    let lot_name = if scanned_lot.is_empty() {
-        "(none)".to_string()
-    } else {
-        scanned_lot.clone()
-    };
+    let scanned_name = lot_name(&scanned_lot);
     if p.errors.is_empty() && !recalled.is_empty() && mode != Mode::Dispose {
         let held: i64 = recalled.iter().map(|l| l.quarantined).sum();
         let places: Vec<String> = recalled.iter().map(|l| where_is(l.location_id)).collect();
         warning = Some(format!(
-            "Lot {lot_name} is quarantined after a recall ({} at {}). Do not use it: set it aside and dispose of it as recalled.",
+            "Lot {scanned_name} is quarantined after a recall ({} at {}). Do not use it: set it aside and dispose of it as recalled.",
             crate::domain::words::quantity(held, &unit),
             places.join(", ")
         ));
@@ -271,7 +267,7 @@ pub(super) async fn page(
         && matches!(mode, Mode::Use | Mode::Transfer | Mode::Receive)
     {
         warning = Some(format!(
-            "Lot {lot_name} expired on {scanned_expiry}. Do not use it; dispose of it instead."
+            "Lot {scanned_name} expired on {scanned_expiry}. Do not use it; dispose of it instead."
         ));
     }
     let unusable = !recalled.is_empty() || expired;
@@ -316,11 +312,7 @@ pub(super) async fn page(
                 if mode == Mode::Use && unusable {
                     hint = Some(format!(
                         "The form shows lot {} instead{}, in {}.",
-                        if s.level.lot.is_empty() {
-                            "(none)"
-                        } else {
-                            &s.level.lot
-                        },
+                        lot_name(&s.level.lot),
                         if s.level.expiry.is_empty() {
                             String::new()
                         } else {
@@ -349,11 +341,7 @@ pub(super) async fn page(
             [] => hint,
             [s] => Some(format!(
                 "Lot {} expired on {}: dispose of it.",
-                if s.level.lot.is_empty() {
-                    "(none)"
-                } else {
-                    &s.level.lot
-                },
+                lot_name(&s.level.lot),
                 s.level.expiry
             )),
             many => Some(format!(
@@ -504,6 +492,11 @@ async fn form(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     page(&req, &ctx, mode, status, code, p).await
+}
+
+/// A lot number for a message: "(none)" for stock without one.
+fn lot_name(lot: &str) -> &str {
+    if lot.is_empty() { "(none)" } else { lot }
 }
 
 /// Whether two lot numbers are the same as a scanner and a person type

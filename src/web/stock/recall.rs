@@ -67,7 +67,7 @@ struct Found {
 impl Found {
     /// `n` of the item's unit, in words ("6 pairs").
     fn of(&self, n: &i64) -> String {
-        crate::domain::words::quantity(*n, &self.unit)
+        words::quantity(*n, &self.unit)
     }
 }
 
@@ -154,7 +154,7 @@ pub async fn show(
                         asked: m.asked.clone(),
                         found: format!(
                             "{recorded}{} in stock",
-                            crate::domain::words::quantity(here, &item.unit)
+                            words::quantity(here, &item.unit)
                         ),
                         missing: false,
                     }
